@@ -178,6 +178,11 @@ absl::StatusOr<PrivateKey> PrivateKey::FromPem(std::string_view pem) {
   return PrivateKey(std::move(pkey), *type);
 }
 
+PrivateKey PrivateKey::Clone() const {
+  EVP_PKEY_up_ref(pkey_.get());
+  return PrivateKey(SslPtr<EVP_PKEY>(pkey_.get()), type_);
+}
+
 absl::StatusOr<SecretData> PrivateKey::ToPkcs8Der() const {
   SslPtr<BIO> bio(BIO_new(BIO_s_secmem()));
   if (!bio || i2d_PKCS8PrivateKey_bio(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,

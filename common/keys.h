@@ -56,6 +56,9 @@ class PrivateKey {
   PrivateKey(PrivateKey&&) noexcept = default;
   PrivateKey& operator=(PrivateKey&&) noexcept = default;
 
+  // Another owner of the same key (the EVP_PKEY is shared and immutable).
+  PrivateKey Clone() const;
+
   absl::StatusOr<SecretData> ToPkcs8Der() const;
   absl::StatusOr<SecretData> ToPkcs8Pem() const;
   absl::StatusOr<PublicKey> Public() const;
