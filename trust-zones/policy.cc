@@ -1,0 +1,145 @@
+#include "trust-zones/policy.h"
+
+#include "common/strings.h"
+
+namespace spinel::zones {
+namespace {
+
+using common::Quote;
+using common::StrCat;
+
+const RequestContext& EmptyContext() {
+  static const RequestContext kEmpty;
+  return kEmpty;
+}
+
+Decision Deny(std::string reason) { return {Verdict::kDeny, nullptr, nullptr, std::move(reason)}; }
+
+struct Match {
+  const Zone* zone = nullptr;
+  const Rule* rule = nullptr;
+};
+
+// The request, parsed once.
+struct Parsed {
+  ResourceKind kind;
+  std::string_view name;
+  Action action;
+};
+
+absl::StatusOr<Parsed> ParseRequest(const AccessRequest& request) {
+  const size_t colon = request.resource.find(':');
+  std::optional<ResourceKind> kind =
+      colon == std::string_view::npos ? std::nullopt : ParseKind(request.resource.substr(0, colon));
+  if (!kind) {
+    return absl::InvalidArgumentError(
+        StrCat("resource ", Quote(request.resource),
+               " is not <kind>:<name> with kind dataset, secret, tool or zone"));
+  }
+  const std::string_view name = request.resource.substr(colon + 1);
+  absl::Status status = CheckResourceName(name);
+  if (!status.ok()) return status;
+  std::optional<Action> action = ParseAction(*kind, request.action);
+  if (!action) {
+    return absl::InvalidArgumentError(StrCat("action ", Quote(request.action), " is not one of ",
+                                             KindName(*kind), "'s (", ActionVocabulary(*kind),
+                                             ")"));
+  }
+  return Parsed{*kind, name, *action};
+}
+
+bool Matches(const Rule& rule, const Parsed& request, const RequestContext& context) {
+  return rule.kind == request.kind && rule.Covers(request.action) && rule.ConditionsHold(context) &&
+         rule.pattern.Matches(request.name);
+}
+
+std::string ZoneNames(std::span<const Zone* const> zones) {
+  std::string out;
+  for (const Zone* zone : zones) {
+    if (zone != nullptr) common::StrAppend(&out, out.empty() ? "" : ", ", zone->name);
+  }
+  return out.empty() ? "(none)" : out;
+}
+
+}  // namespace
+
+std::string_view VerdictName(Verdict verdict) {
+  switch (verdict) {
+    case Verdict::kAllow:
+      return "ALLOW";
+    case Verdict::kApprovalRequired:
+      return "APPROVAL_REQUIRED";
+    case Verdict::kDeny:
+      break;
+  }
+  return "DENY";
+}
+
+absl::Status CheckResourceName(std::string_view name) {
+  if (name.empty()) return absl::InvalidArgumentError("resource name is empty");
+  if (name.size() > kMaxResourceNameLength) {
+    return absl::InvalidArgumentError(
+        StrCat("resource name is longer than ", kMaxResourceNameLength, " bytes"));
+  }
+  for (char c : name) {
+    if (c <= 0x20 || c >= 0x7f) {
+      return absl::InvalidArgumentError(StrCat("resource name ", Quote(name),
+                                               " may contain only printable ASCII without spaces"));
+    }
+  }
+  size_t start = 0;
+  while (start <= name.size()) {
+    size_t end = name.find('/', start);
+    if (end == std::string_view::npos) end = name.size();
+    const std::string_view segment = name.substr(start, end - start);
+    if (segment.empty() || segment == "." || segment == "..") {
+      return absl::InvalidArgumentError(
+          StrCat("resource name ", Quote(name), " has an empty, \".\" or \"..\" path segment"));
+    }
+    start = end + 1;
+  }
+  return absl::OkStatus();
+}
+
+Decision Evaluate(std::span<const Zone* const> zones, const AccessRequest& request) {
+  absl::StatusOr<Parsed> parsed = ParseRequest(request);
+  if (!parsed.ok()) return Deny(std::string(parsed.status().message()));
+  const RequestContext& context = request.context ? *request.context : EmptyContext();
+  Match allow;
+  Match approval;
+  for (const Zone* zone : zones) {
+    if (zone == nullptr) continue;
+    for (const Rule& rule : zone->rules) {
+      if (!Matches(rule, *parsed, context)) continue;
+      if (rule.effect == Effect::kDeny) {
+        return {Verdict::kDeny, zone, &rule,
+                StrCat("rule ", rule.id, " denies ", request.action, " on ", request.resource)};
+      }
+      Match& slot = rule.approval_required ? approval : allow;
+      if (slot.rule == nullptr) slot = {zone, &rule};
+    }
+  }
+  if (approval.rule != nullptr) {
+    return {Verdict::kApprovalRequired, approval.zone, approval.rule,
+            StrCat("rule ", approval.rule->id, " requires approval for ", request.action, " on ",
+                   request.resource)};
+  }
+  if (allow.rule != nullptr) {
+    return {Verdict::kAllow, allow.zone, allow.rule,
+            StrCat("rule ", allow.rule->id, " allows ", request.action, " on ", request.resource)};
+  }
+  return Deny(StrCat("no rule of zone ", ZoneNames(zones), " allows ", request.action, " on ",
+                     request.resource));
+}
+
+Decision Evaluate(const ZoneSet& set, const common::SpiffeId& subject,
+                  const AccessRequest& request) {
+  const Zone* zone = set.ZoneOf(subject);
+  if (zone == nullptr) {
+    return Deny(StrCat("subject ", Quote(subject.ToString()), " is in no known zone"));
+  }
+  const Zone* const zones[] = {zone};
+  return Evaluate(zones, request);
+}
+
+}  // namespace spinel::zones
