@@ -47,6 +47,7 @@ SPINEL_SSL_DELETER(ASN1_STRING, ASN1_STRING_free);
 SPINEL_SSL_DELETER(BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free);
 SPINEL_SSL_DELETER(EXTENDED_KEY_USAGE, EXTENDED_KEY_USAGE_free);
 SPINEL_SSL_DELETER(GENERAL_NAMES, GENERAL_NAMES_free);
+SPINEL_SSL_DELETER(GENERAL_NAME, GENERAL_NAME_free);
 SPINEL_SSL_DELETER(AUTHORITY_KEYID, AUTHORITY_KEYID_free);
 SPINEL_SSL_DELETER(ECDSA_SIG, ECDSA_SIG_free);
 SPINEL_SSL_DELETER(OSSL_PARAM_BLD, OSSL_PARAM_BLD_free);
@@ -62,6 +63,15 @@ struct X509StackPopFree {
   void operator()(STACK_OF(X509) * s) const { sk_X509_pop_free(s, X509_free); }
 };
 using X509StackPtr = std::unique_ptr<STACK_OF(X509), X509StackPopFree>;
+
+// Stack that also frees the extensions it holds (e.g. X509_REQ_get_extensions output).
+struct X509ExtensionStackPopFree {
+  void operator()(STACK_OF(X509_EXTENSION) * s) const {
+    sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
+  }
+};
+using X509ExtensionStackPtr =
+    std::unique_ptr<STACK_OF(X509_EXTENSION), X509ExtensionStackPopFree>;
 
 // Memory from OPENSSL_malloc (e.g. i2d_* outputs).
 struct OpensslFree {

@@ -7,11 +7,20 @@
 #include <string>
 #include <string_view>
 
+#include "absl/strings/string_view.h"
+
 namespace spinel::common {
 
 namespace str_cat_internal {
 inline void Append(std::string& out, std::string_view s) { out.append(s); }
 inline void Append(std::string& out, char c) { out.push_back(c); }
+// absl::Status::message() returns absl::string_view, a distinct type on this platform. A
+// constrained template, so string literals and std::string still pick the overload above.
+template <typename T>
+  requires(std::same_as<T, absl::string_view> && !std::same_as<T, std::string_view>)
+void Append(std::string& out, const T& s) {
+  out.append(s.data(), s.size());
+}
 template <std::integral T>
   requires(!std::same_as<T, char> && !std::same_as<T, bool>)
 void Append(std::string& out, T v) {
