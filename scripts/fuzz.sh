@@ -27,9 +27,8 @@ fi
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required" >&2; exit 2; }
 
 build=build-fuzz
-if [ ! -f "$build/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ cmake -S . -B "$build" -DSPINEL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
+# Configure every time (cheap): new targets must be seen.
+CC=clang CXX=clang++ cmake -S . -B "$build" -DSPINEL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "fuzz_$target" >/dev/null
 
 work=$(mktemp -d)
