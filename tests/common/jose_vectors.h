@@ -25,7 +25,8 @@ inline constexpr char kPythonBundleJson[] =
     "98Mdx1TLQ75-1OBZrCRSfmXgOvI7gomm4KXkxVShg9ce3Eupnh-EBtY4Su4B7OKd1pOKOtQOq3EqEAKu"
     "PNdyTVRBF8dRbB81sJMMFyWEMIu84AHwJ9zzUxDzjVGwhxqmgRMsMRvrJb8bQ_K3xJrkZFfklOTWLK6J"
     "37QncZ_8PV4ajdMaK-ZdG1Aw6_gcYnWe93uLVBAGb6S84jn6h22L40cixF7FygnEKjkma9VYfKtcQ\", "
-    "\"e\": \"AQAB\", \"use\": \"jwt-svid\", \"kid\": \"py-rsa\"}], \"spiffe_sequence\": 42, \"spiff"
+    "\"e\": \"AQAB\", \"use\": \"jwt-svid\", \"kid\": \"py-rsa\"}], \"spiffe_sequence\": 42, "
+    "\"spiff"
     "e_refresh_hint\": 300}";
 
 inline constexpr char kPythonEs256Token[] =
