@@ -1,0 +1,69 @@
+// Validation and storage encoding of datastore records (types.h), shared by every Datastore
+// implementation so that they accept and refuse exactly the same input.
+//
+// All functions are pure (NewEntryId aside, which reads the OpenSSL RNG) and thread-safe.
+// Validation errors are InvalidArgument naming the record and field; decoding errors of
+// stored data are DataLoss.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/selector.h"
+#include "common/spiffe_id.h"
+#include "server/datastore/types.h"
+
+namespace spinel::server {
+
+inline constexpr size_t kMaxEntryIdLength = 128;
+inline constexpr size_t kMaxHintLength = 1024;
+inline constexpr size_t kMaxDnsNameLength = 253;
+inline constexpr size_t kMaxAuditFieldLength = 4096;
+inline constexpr size_t kMaxAuditDetailsLength = 64 * 1024;
+
+// A random UUID (version 4), e.g. "0b9f6c1e-2d4a-4f7e-9a51-3c2e8d7f1a60".
+absl::StatusOr<std::string> NewEntryId();
+
+// Checks `entry` for storing and returns it normalized: selectors sorted and de-duplicated,
+// zone filled in from the SPIFFE ID's trust domain. The id may be empty (CreateEntry assigns
+// one); when set it is 1..128 characters of [A-Za-z0-9._-].
+absl::StatusOr<RegistrationEntry> NormalizeEntry(const RegistrationEntry& entry);
+
+// Checks an agent for storing and returns it with normalized selectors.
+absl::StatusOr<AttestedAgent> NormalizeAgent(const AttestedAgent& agent);
+
+// Checks a bundle for storing: a trust domain and a JSON object.
+absl::Status ValidateBundle(const BundleRecord& bundle);
+
+// Checks the caller-supplied fields of an audit event: `kind` is required; actor, zone,
+// subject, kind, outcome and reason are at most 4096 bytes of UTF-8 without control
+// characters; details is at most 64 KiB of UTF-8 (line breaks and tabs allowed).
+absl::Status ValidateAuditEvent(const AuditEvent& event);
+
+// Lower-case hex SHA-256 of `data`.
+std::string Sha256Hex(std::string_view data);
+
+// What is stored for a join token: Sha256Hex(token).
+inline std::string JoinTokenHash(std::string_view token) { return Sha256Hex(token); }
+
+// Parses a stored SPIFFE ID; DataLoss naming `owner` (e.g. `entry "abc"`) when malformed.
+absl::StatusOr<common::SpiffeId> DecodeSpiffeId(std::string_view text, std::string_view owner);
+
+// JSON array text of "type:value" strings, and back. `owner` names the record in errors,
+// e.g. `entry "abc"`.
+std::string EncodeSelectors(const common::SelectorSet& selectors);
+absl::StatusOr<common::SelectorSet> DecodeSelectors(std::string_view json, std::string_view owner);
+
+// JSON array text of strings, and back.
+std::string EncodeStrings(const std::vector<std::string>& strings);
+absl::StatusOr<std::vector<std::string>> DecodeStrings(std::string_view json,
+                                                       std::string_view owner);
+
+// "entry", "agent", "bundle" and back.
+std::string_view ChangeKindName(ChangeKind kind);
+absl::StatusOr<ChangeKind> ParseChangeKind(std::string_view name);
+
+}  // namespace spinel::server

@@ -1,0 +1,276 @@
+// SqliteDatastore: opening, the change log, bundles and the audit log. Entries are in
+// sqlite_entries.cc, agents and join tokens in sqlite_agents.cc.
+#include "server/datastore/sqlite_datastore.h"
+
+#include <chrono>
+#include <utility>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "server/datastore/records.h"
+#include "server/datastore/sqlite_migrations.h"
+#include "trust-zones/audit_chain.h"
+
+namespace spinel::server {
+namespace {
+
+using common::Quote;
+using common::StrCat;
+
+constexpr char kBundleColumns[] = "trust_domain, bundle_json, sequence, updated_at";
+constexpr char kAuditColumns[] =
+    "sequence, time_ms, actor, zone, subject, kind, outcome, reason, details, prev_hash, hash";
+
+// WAL with synchronous=FULL: every commit is fsynced to the WAL before it returns.
+absl::Status ConfigureWritable(SqliteDb& db) {
+  SPINEL_ASSIGN_OR_RETURN(std::string mode, db.QueryText("PRAGMA journal_mode = WAL"));
+  if (mode != "wal" && mode != "memory") {
+    return absl::UnavailableError(StrCat(
+        "SQLite database ", db.path(), ": cannot switch to WAL mode (journal_mode is ", mode, ")"));
+  }
+  return db.Exec("PRAGMA synchronous = FULL");
+}
+
+absl::Status OpenReadOnly(SqliteDb& db) {
+  absl::Status status = CheckSqliteSchemaVersion(db, SqliteSchemaMigrations());
+  if (status.code() != absl::StatusCode::kUnavailable) return status;
+  return absl::UnavailableError(StrCat(
+      std::string(status.message()),
+      "; the database is read-only, and reading a WAL database needs its -shm and -wal files "
+      "to exist or its directory to be writable"));
+}
+
+absl::StatusOr<BundleRecord> ReadBundle(const Statement& stmt) {
+  const std::string td_name = stmt.ColumnText(0);
+  auto td = common::TrustDomain::Parse(td_name);
+  if (!td.ok()) {
+    return absl::DataLossError(
+        StrCat("stored bundle has an invalid trust domain ", Quote(td_name)));
+  }
+  return BundleRecord{*td, stmt.ColumnText(1), stmt.ColumnInt(2), stmt.ColumnInt(3)};
+}
+
+int64_t ToUnixMillis(common::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+AuditEvent ReadAuditEvent(const Statement& stmt) {
+  AuditEvent e;
+  e.sequence = static_cast<uint64_t>(stmt.ColumnInt(0));
+  e.time = common::TimePoint(std::chrono::milliseconds(stmt.ColumnInt(1)));
+  e.actor = stmt.ColumnText(2);
+  e.zone = stmt.ColumnText(3);
+  e.subject = stmt.ColumnText(4);
+  e.kind = stmt.ColumnText(5);
+  e.outcome = stmt.ColumnText(6);
+  e.reason = stmt.ColumnText(7);
+  e.details = stmt.ColumnText(8);
+  e.prev_hash = stmt.ColumnText(9);
+  e.hash = stmt.ColumnText(10);
+  return e;
+}
+
+absl::Status BundleNotFound(const common::TrustDomain& td) {
+  return absl::NotFoundError(StrCat("bundle of ", Quote(td.name()), " not found"));
+}
+
+}  // namespace
+
+SqliteDatastore::SqliteDatastore(SqliteDb db, const common::Clock& clock, bool read_only)
+    : clock_(clock), path_(db.path()), read_only_(read_only), db_(std::move(db)) {}
+
+absl::StatusOr<std::unique_ptr<SqliteDatastore>> SqliteDatastore::Open(
+    const std::string& path, const common::Clock& clock, const SqliteOpenOptions& options) {
+  SPINEL_ASSIGN_OR_RETURN(SqliteDb db, SqliteDb::Open(path, options));
+  SPINEL_RETURN_IF_ERROR(db.Exec("PRAGMA foreign_keys = ON"));
+  // A file that exists but cannot be written is opened read-only by SQLite itself.
+  const bool read_only = db.IsReadOnly();
+  if (read_only) {
+    SPINEL_RETURN_IF_ERROR(OpenReadOnly(db));
+  } else {
+    SPINEL_RETURN_IF_ERROR(ConfigureWritable(db));
+    SPINEL_RETURN_IF_ERROR(ApplySqliteMigrations(db, SqliteSchemaMigrations()));
+  }
+  // Private constructor: not reachable through std::make_unique.
+  return std::unique_ptr<SqliteDatastore>(new SqliteDatastore(std::move(db), clock, read_only));
+}
+
+absl::StatusOr<int64_t> SqliteDatastore::QueryIntForTest(std::string_view constant_sql) {
+  absl::MutexLock lock(&mu_);
+  return db_.QueryInt(constant_sql);
+}
+
+absl::StatusOr<Transaction> SqliteDatastore::BeginWrite() {
+  if (read_only_) {
+    return absl::UnavailableError(StrCat("SQLite database ", path_,
+                                         ": attempt to write a readonly database (opened "
+                                         "read-only: the file cannot be written)"));
+  }
+  return Transaction::Begin(db_, Transaction::Mode::kImmediate);
+}
+
+absl::Status SqliteDatastore::RecordChange(ChangeKind kind, std::string_view object_id,
+                                           bool deleted) {
+  // REPLACE deletes the object's previous record and inserts one with the next revision.
+  SPINEL_ASSIGN_OR_RETURN(
+      Statement stmt, db_.Prepare("INSERT OR REPLACE INTO change_log (kind, object_id, deleted) "
+                                  "VALUES (?1, ?2, ?3)"));
+  stmt.BindText(1, ChangeKindName(kind)).BindText(2, object_id).BindInt(3, deleted ? 1 : 0);
+  return stmt.Run();
+}
+
+// --- Bundles ------------------------------------------------------------------------------
+
+absl::StatusOr<BundleRecord> SqliteDatastore::GetBundleLocked(const common::TrustDomain& td) {
+  SPINEL_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_.Prepare(StrCat("SELECT ", kBundleColumns, " FROM bundles WHERE trust_domain = ?1")));
+  stmt.BindText(1, td.name());
+  SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
+  if (!row) return BundleNotFound(td);
+  return ReadBundle(stmt);
+}
+
+absl::StatusOr<BundleRecord> SqliteDatastore::SetBundle(const BundleRecord& bundle) {
+  SPINEL_RETURN_IF_ERROR(ValidateBundle(bundle));
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  absl::StatusOr<BundleRecord> stored = GetBundleLocked(bundle.trust_domain);
+  if (!stored.ok() && stored.status().code() != absl::StatusCode::kNotFound) {
+    return stored.status();
+  }
+  if (stored.ok()) {
+    if (stored->sequence > bundle.sequence) {
+      return absl::FailedPreconditionError(
+          StrCat("bundle of ", Quote(bundle.trust_domain.name()), " is at sequence ",
+                 stored->sequence, ", newer than ", bundle.sequence, ": not replaced"));
+    }
+    // Unchanged: no write, no change record, nobody woken.
+    if (stored->sequence == bundle.sequence && stored->bundle_json == bundle.bundle_json) {
+      return *stored;
+    }
+  }
+  BundleRecord out = bundle;
+  out.updated_at = NowSeconds();
+  SPINEL_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_.Prepare(StrCat("INSERT INTO bundles (", kBundleColumns,
+                         ") VALUES (?1, ?2, ?3, ?4) ON CONFLICT (trust_domain) DO UPDATE SET "
+                         "bundle_json = ?2, sequence = ?3, updated_at = ?4")));
+  stmt.BindText(1, out.trust_domain.name()).BindText(2, out.bundle_json);
+  stmt.BindInt(3, out.sequence).BindInt(4, out.updated_at);
+  SPINEL_RETURN_IF_ERROR(stmt.Run());
+  SPINEL_RETURN_IF_ERROR(RecordChange(ChangeKind::kBundle, out.trust_domain.name(), false));
+  SPINEL_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+absl::StatusOr<BundleRecord> SqliteDatastore::GetBundle(const common::TrustDomain& td) {
+  absl::MutexLock lock(&mu_);
+  return GetBundleLocked(td);
+}
+
+absl::StatusOr<std::vector<BundleRecord>> SqliteDatastore::ListBundles() {
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(
+      Statement stmt,
+      db_.Prepare(StrCat("SELECT ", kBundleColumns, " FROM bundles ORDER BY trust_domain")));
+  std::vector<BundleRecord> out;
+  while (true) {
+    SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    SPINEL_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(stmt));
+    out.push_back(std::move(bundle));
+  }
+}
+
+absl::Status SqliteDatastore::DeleteBundle(const common::TrustDomain& td) {
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  SPINEL_ASSIGN_OR_RETURN(Statement stmt,
+                          db_.Prepare("DELETE FROM bundles WHERE trust_domain = ?1"));
+  SPINEL_RETURN_IF_ERROR(stmt.BindText(1, td.name()).Run());
+  if (db_.Changes() == 0) return BundleNotFound(td);
+  SPINEL_RETURN_IF_ERROR(RecordChange(ChangeKind::kBundle, td.name(), true));
+  return txn.Commit();
+}
+
+// --- Audit log ----------------------------------------------------------------------------
+
+absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEvent(const AuditEvent& event) {
+  SPINEL_RETURN_IF_ERROR(ValidateAuditEvent(event));
+  AuditEvent out = event;
+  // Stored (and hashed) at millisecond precision; the epoch means "now".
+  const common::TimePoint time = out.time == common::TimePoint{} ? clock_.Now() : out.time;
+  out.time = common::TimePoint(std::chrono::milliseconds(ToUnixMillis(time)));
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  SPINEL_ASSIGN_OR_RETURN(
+      Statement last,
+      db_.Prepare("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"));
+  SPINEL_ASSIGN_OR_RETURN(bool has_last, last.Step());
+  AuditEvent previous;
+  if (has_last) {
+    previous.sequence = static_cast<uint64_t>(last.ColumnInt(0));
+    previous.hash = last.ColumnText(1);
+  }
+  SPINEL_RETURN_IF_ERROR(zones::ChainAfter(has_last ? &previous : nullptr, out));
+  SPINEL_ASSIGN_OR_RETURN(
+      Statement insert,
+      db_.Prepare(StrCat("INSERT INTO audit_events (", kAuditColumns,
+                         ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")));
+  insert.BindInt(1, static_cast<int64_t>(out.sequence)).BindInt(2, ToUnixMillis(out.time));
+  insert.BindText(3, out.actor).BindText(4, out.zone).BindText(5, out.subject);
+  insert.BindText(6, out.kind).BindText(7, out.outcome).BindText(8, out.reason);
+  insert.BindText(9, out.details).BindText(10, out.prev_hash).BindText(11, out.hash);
+  SPINEL_RETURN_IF_ERROR(insert.Run());
+  SPINEL_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditEvent>> SqliteDatastore::ListAuditEvents(
+    const AuditFilter& filter) {
+  SqlConditions where;
+  if (filter.zone) where.AddText("zone = ?", *filter.zone);
+  if (filter.since) where.AddInt("time_ms >= ?", ToUnixMillis(*filter.since));
+  if (filter.after_sequence > 0) {
+    where.AddInt("sequence > ?", static_cast<int64_t>(filter.after_sequence));
+  }
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Statement stmt,
+                          db_.Prepare(StrCat("SELECT ", kAuditColumns, " FROM audit_events",
+                                             where.Sql(), " ORDER BY sequence LIMIT ?")));
+  where.Bind(stmt);
+  stmt.BindInt(where.Count() + 1, filter.limit > 0 ? filter.limit : -1);
+  std::vector<AuditEvent> out;
+  while (true) {
+    SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    out.push_back(ReadAuditEvent(stmt));
+  }
+}
+
+// --- Change log ---------------------------------------------------------------------------
+
+absl::StatusOr<int64_t> SqliteDatastore::CurrentRevision() {
+  absl::MutexLock lock(&mu_);
+  return db_.QueryInt("SELECT COALESCE(MAX(revision), 0) FROM change_log");
+}
+
+absl::StatusOr<std::vector<Change>> SqliteDatastore::ListChanges(int64_t since_revision,
+                                                                 int limit) {
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Statement stmt,
+                          db_.Prepare("SELECT revision, kind, object_id, deleted FROM change_log "
+                                      "WHERE revision > ?1 ORDER BY revision LIMIT ?2"));
+  stmt.BindInt(1, since_revision).BindInt(2, limit > 0 ? limit : -1);
+  std::vector<Change> out;
+  while (true) {
+    SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
+    if (!row) return out;
+    SPINEL_ASSIGN_OR_RETURN(ChangeKind kind, ParseChangeKind(stmt.ColumnText(1)));
+    out.push_back(Change{stmt.ColumnInt(0), kind, stmt.ColumnText(2), stmt.ColumnInt(3) != 0});
+  }
+}
+
+}  // namespace spinel::server

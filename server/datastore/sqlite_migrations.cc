@@ -1,0 +1,167 @@
+#include "server/datastore/sqlite_migrations.h"
+
+#include <cstdint>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace spinel::server {
+namespace {
+
+using common::StrCat;
+
+// Version 1: entries, agents, join tokens, bundles, audit log, change log.
+//
+// Selectors and DNS names are JSON arrays (records.h); selectors are normalized before
+// storing, so the identity index also catches an identical entry. Lookups by parent and by
+// SPIFFE ID (the identity index's leading column) are indexed. The audit log refuses UPDATE
+// and DELETE by trigger: it is append-only for this code, and the hash chain makes any change
+// by other means detectable.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE registration_entries (
+  id TEXT PRIMARY KEY NOT NULL,
+  spiffe_id TEXT NOT NULL,
+  parent_id TEXT NOT NULL,
+  selectors TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  x509_svid_ttl INTEGER NOT NULL,
+  jwt_svid_ttl INTEGER NOT NULL,
+  dns_names TEXT NOT NULL,
+  hint TEXT NOT NULL,
+  admin INTEGER NOT NULL,
+  expires_at INTEGER,
+  revision_number INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX registration_entries_identity
+  ON registration_entries (spiffe_id, parent_id, selectors);
+CREATE INDEX registration_entries_parent ON registration_entries (parent_id);
+CREATE INDEX registration_entries_zone ON registration_entries (zone);
+
+CREATE TABLE attested_agents (
+  spiffe_id TEXT PRIMARY KEY NOT NULL,
+  attestation_type TEXT NOT NULL,
+  serial_number TEXT NOT NULL,
+  svid_expires_at INTEGER NOT NULL,
+  selectors TEXT NOT NULL,
+  banned INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE join_tokens (
+  token_hash TEXT PRIMARY KEY NOT NULL,
+  agent_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  used_at INTEGER,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX join_tokens_expiry ON join_tokens (expires_at);
+
+CREATE TABLE bundles (
+  trust_domain TEXT PRIMARY KEY NOT NULL,
+  bundle_json TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE audit_events (
+  sequence INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  actor TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+) STRICT;
+CREATE INDEX audit_events_zone ON audit_events (zone, sequence);
+CREATE INDEX audit_events_time ON audit_events (time_ms);
+CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+CREATE TRIGGER audit_events_no_delete BEFORE DELETE ON audit_events
+  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;
+
+CREATE TABLE change_log (
+  revision INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  object_id TEXT NOT NULL,
+  deleted INTEGER NOT NULL,
+  UNIQUE (kind, object_id)
+) STRICT;
+)sql";
+
+constexpr SqliteMigration kMigrations[] = {
+    {1, "entries, agents, join tokens, bundles, audit log, change log", kSchemaV1},
+};
+
+absl::Status CheckNumbering(std::span<const SqliteMigration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return absl::InvalidArgumentError(
+          StrCat("SQLite migration list is not numbered 1..N: position ", i + 1, " has version ",
+                 migrations[i].version));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int LatestOf(std::span<const SqliteMigration> migrations) {
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
+absl::Status TooNew(const SqliteDb& db, int64_t version, int latest) {
+  return absl::FailedPreconditionError(
+      StrCat("SQLite database ", db.path(), " has schema version ", version,
+             ", newer than version ", latest,
+             " known to this build: it was written by a newer spinel-server; run that version "
+             "(or restore a backup made by this one)"));
+}
+
+}  // namespace
+
+std::span<const SqliteMigration> SqliteSchemaMigrations() { return kMigrations; }
+
+int LatestSqliteSchemaVersion() { return LatestOf(kMigrations); }
+
+absl::Status ApplySqliteMigrations(SqliteDb& db, std::span<const SqliteMigration> migrations) {
+  SPINEL_RETURN_IF_ERROR(CheckNumbering(migrations));
+  const int latest = LatestOf(migrations);
+  SPINEL_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, Transaction::Mode::kImmediate));
+  // Read inside the write transaction: two processes opening the same new file migrate once.
+  SPINEL_ASSIGN_OR_RETURN(int64_t current, db.QueryInt("PRAGMA user_version"));
+  if (current > latest) return TooNew(db, current, latest);
+  if (current == latest) return txn.Commit();
+  for (const SqliteMigration& m : migrations) {
+    if (m.version <= current) continue;
+    absl::Status status = db.Exec(m.sql);
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          StrCat("applying schema migration ", m.version, " (", m.description,
+                                 "): ", std::string(status.message())));
+    }
+  }
+  // PRAGMA takes no bound parameters; `latest` is a number from the constant list above.
+  SPINEL_RETURN_IF_ERROR(db.Exec(StrCat("PRAGMA user_version = ", latest)));
+  return txn.Commit();
+}
+
+absl::Status CheckSqliteSchemaVersion(SqliteDb& db, std::span<const SqliteMigration> migrations) {
+  SPINEL_RETURN_IF_ERROR(CheckNumbering(migrations));
+  const int latest = LatestOf(migrations);
+  SPINEL_ASSIGN_OR_RETURN(int64_t current, db.QueryInt("PRAGMA user_version"));
+  if (current > latest) return TooNew(db, current, latest);
+  if (current < latest) {
+    return absl::FailedPreconditionError(
+        StrCat("SQLite database ", db.path(), " has schema version ", current,
+               " but this build needs version ", latest,
+               " and the database is read-only, so it cannot be migrated"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace spinel::server

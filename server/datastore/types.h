@@ -1,0 +1,132 @@
+// The records the server's datastore keeps (see datastore.h for the operations on them).
+//
+// Plain value types, cheap to copy, no invariants enforced by the types themselves: the
+// datastore validates what it is given (records.h) and fills the fields marked "set by the
+// datastore". All times are Unix seconds (common::ToUnixSeconds); all TTLs are seconds.
+// Every field has a default member initializer, so designated initializers may name only
+// some fields (e.g. `AuditFilter{.zone = "inference"}`) without -Wmissing-field-initializers.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/selector.h"
+#include "common/spiffe_id.h"
+#include "trust-zones/audit_chain.h"
+
+namespace spinel::server {
+
+// A registration entry: "a workload with these selectors, running under this parent, gets this
+// SPIFFE ID". The parent is an agent ID or the ID of a node-alias entry.
+struct RegistrationEntry {
+  std::string id{};  // empty on create: the datastore assigns a random UUID
+  common::SpiffeId spiffe_id{};
+  common::SpiffeId parent_id{};
+  common::SelectorSet selectors{};  // at least one; stored normalized (sorted, unique)
+  std::string zone{};               // = spiffe_id's trust domain name; filled in when empty
+  int64_t x509_svid_ttl = 0;        // 0: the zone default
+  int64_t jwt_svid_ttl = 0;         // 0: the zone default
+  std::vector<std::string> dns_names{};
+  std::string hint{};
+  bool admin = false;
+  std::optional<int64_t> expires_at{};  // the entry itself expires; nullopt: never
+  int64_t revision_number = 0;          // set by the datastore; +1 on every update
+  int64_t created_at = 0;               // set by the datastore
+  int64_t updated_at = 0;               // set by the datastore
+
+  bool operator==(const RegistrationEntry&) const = default;
+};
+
+// Which entries ListEntries/CountEntries return; unset fields do not filter. Several set
+// fields must all match.
+struct EntryFilter {
+  std::optional<common::SpiffeId> parent_id{};
+  std::optional<common::SpiffeId> spiffe_id{};
+  std::optional<std::string> zone{};
+};
+
+// Entries are listed in id order. page_size 0 lists everything; otherwise at most page_size
+// entries after page_token (the next_page_token of the previous page, "" for the first).
+struct PageRequest {
+  int page_size = 0;
+  std::string page_token{};
+};
+
+struct EntryPage {
+  std::vector<RegistrationEntry> entries{};
+  std::string next_page_token{};  // "" when this is the last page
+};
+
+// A node that attested and holds an agent SVID. Evicting an agent deletes this record (it
+// must attest again); banning keeps it with banned = true so that it cannot.
+struct AttestedAgent {
+  common::SpiffeId spiffe_id{};
+  std::string attestation_type{};  // "join_token", "x509pop"
+  std::string serial_number{};     // hex serial of the agent's current SVID
+  int64_t svid_expires_at = 0;
+  common::SelectorSet selectors{};  // node selectors; stored normalized
+  bool banned = false;              // changed only by SetAgentBanned
+  int64_t created_at = 0;           // set by the datastore
+  int64_t updated_at = 0;           // set by the datastore
+
+  bool operator==(const AttestedAgent&) const = default;
+};
+
+struct AgentFilter {
+  std::optional<std::string> attestation_type{};
+  std::optional<bool> banned{};
+};
+
+// A join token as stored: only the SHA-256 of the token is kept, never the token itself.
+struct JoinToken {
+  std::string token_hash{};     // lower-case hex SHA-256 of the token (JoinTokenHash)
+  common::SpiffeId agent_id{};  // the agent ID an attestation with this token produces
+  int64_t expires_at = 0;
+  std::optional<int64_t> used_at{};  // set once, by ConsumeJoinToken
+  int64_t created_at = 0;
+
+  bool operator==(const JoinToken&) const = default;
+};
+
+// A trust bundle (own zone or federated) in its SPIFFE JSON (JWKS) form.
+struct BundleRecord {
+  common::TrustDomain trust_domain{};
+  std::string bundle_json{};  // must be a JSON object
+  int64_t sequence = 0;       // spiffe_sequence; never goes backwards
+  int64_t updated_at = 0;     // set by the datastore
+
+  bool operator==(const BundleRecord&) const = default;
+};
+
+// One event of the hash-chained audit log. The type, its canonical form and the chain are
+// defined by the trust-zones library (trust-zones/audit_chain.h); the datastore assigns the
+// sequence number and links the chain (prev_hash, hash) atomically when appending, and stores
+// time with millisecond precision (what the hash covers).
+using AuditEvent = zones::AuditEvent;
+
+// Events are listed in sequence (append) order. limit 0 lists all.
+struct AuditFilter {
+  std::optional<std::string> zone{};
+  std::optional<common::TimePoint> since{};  // time >= since
+  uint64_t after_sequence = 0;               // sequence > after_sequence
+  int limit = 0;
+};
+
+// What a change-log record is about.
+enum class ChangeKind { kEntry, kAgent, kBundle };
+
+// The latest change of one object. Every write of an entry, agent or bundle gets the next
+// revision of the datastore-wide change counter; the log keeps one record per object (its
+// latest change), including deletions.
+struct Change {
+  int64_t revision = 0;
+  ChangeKind kind = ChangeKind::kEntry;
+  std::string object_id{};  // entry id, agent SPIFFE ID or trust domain name
+  bool deleted = false;
+
+  bool operator==(const Change&) const = default;
+};
+
+}  // namespace spinel::server
