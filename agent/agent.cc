@@ -1,0 +1,102 @@
+#include "agent/agent.h"
+
+#include "agent/attestor/container_attestor.h"
+#include "agent/attestor/unix_attestor.h"
+#include "agent/attestor/workload_attestor.h"
+#include "agent/identity_cache.h"
+#include "agent/node_session.h"
+#include "agent/server_client.h"
+#include "agent/server_jwt_minter.h"
+#include "agent/svid_rotator.h"
+#include "agent/sync_loop.h"
+#include "agent/workload_api/workload_api_server.h"
+#include "common/file_util.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+
+namespace spinel::agent {
+
+struct Agent::Impl {
+  AgentConfig config;
+  const common::Clock& clock;
+  std::shared_ptr<ControlTrust> trust;
+  std::unique_ptr<ServerClient> client;
+  std::unique_ptr<NodeSession> session;
+  IdentityCache cache;
+  std::unique_ptr<SvidRotator> rotator;
+  std::unique_ptr<SyncLoop> sync;
+  std::unique_ptr<ServerJwtMinter> minter;
+  std::unique_ptr<CompositeAttestor> attestor;
+  std::unique_ptr<WorkloadApiServer> workload_api;
+
+  Impl(AgentConfig c, const common::Clock& k) : config(std::move(c)), clock(k) {}
+};
+
+namespace {
+
+std::unique_ptr<CompositeAttestor> MakeAttestor() {
+  std::vector<std::unique_ptr<WorkloadAttestor>> attestors;
+  attestors.push_back(std::make_unique<UnixAttestor>(ProcFs()));
+  attestors.push_back(std::make_unique<ContainerAttestor>(ProcFs()));
+  return std::make_unique<CompositeAttestor>(ProcFs(), std::move(attestors));
+}
+
+CallerAttestor AttestCaller(CompositeAttestor& attestor) {
+  return [&attestor](const PeerCredentials& peer) -> absl::StatusOr<common::SelectorSet> {
+    ProcessInfo process{peer.pid, peer.uid, peer.gid, peer.start_time.value_or(0), peer.pidfd};
+    if (!peer.start_time) {
+      SPINEL_ASSIGN_OR_RETURN(process,
+                              MakeProcessInfo(ProcFs(), peer.pid, peer.uid, peer.gid, peer.pidfd));
+    }
+    return attestor.Attest(process);
+  };
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
+                                                    const common::Clock& clock) {
+  common::SetLogLevel(config.log_level);
+  common::SetLogFormat(config.log_format);
+  auto impl = std::make_unique<Impl>(std::move(config), clock);
+  const AgentConfig& c = impl->config;
+  SPINEL_RETURN_IF_ERROR(common::MakeDirs(c.data_dir, 0700));
+  SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> authorities,
+                          NodeSession::LoadControlAuthorities(c));
+  impl->trust = std::make_shared<ControlTrust>(c.trust_domain, std::move(authorities));
+  impl->client = std::make_unique<ServerClient>(c.server_address, impl->trust, clock);
+  impl->session = std::make_unique<NodeSession>(c, *impl->client, impl->trust, clock);
+  SPINEL_RETURN_IF_ERROR(impl->session->Establish());
+  impl->rotator = std::make_unique<SvidRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);
+  impl->sync = std::make_unique<SyncLoop>(c, *impl->client, *impl->session, impl->cache, clock);
+  impl->minter = std::make_unique<ServerJwtMinter>(*impl->client, clock);
+  impl->attestor = MakeAttestor();
+  WorkloadApiServerOptions options;
+  options.socket.path = c.socket_path;
+  SPINEL_RETURN_IF_ERROR(common::MakeDirs(
+      c.socket_path.substr(0, c.socket_path.rfind('/')), 0755));
+  SPINEL_ASSIGN_OR_RETURN(impl->workload_api,
+                          WorkloadApiServer::Start(options, impl->cache, *impl->minter,
+                                                   AttestCaller(*impl->attestor), clock));
+  impl->sync->Start();
+  impl->rotator->Start();
+  LOG_INFO("spinel-agent started",
+           {{"agent_id", impl->session->agent_id().ToString()},
+            {"SPIFFE_ENDPOINT_SOCKET", impl->workload_api->endpoint()}});
+  return std::unique_ptr<Agent>(new Agent(std::move(impl)));
+}
+
+Agent::Agent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Agent::~Agent() { Stop(); }
+
+void Agent::Stop() {
+  if (!impl_) return;
+  if (impl_->workload_api) impl_->workload_api->Stop();
+  if (impl_->rotator) impl_->rotator->Stop();
+  if (impl_->sync) impl_->sync->Stop();
+  LOG_INFO("spinel-agent stopped");
+  impl_.reset();
+}
+
+}  // namespace spinel::agent

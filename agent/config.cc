@@ -1,0 +1,94 @@
+#include "agent/config.h"
+
+#include <filesystem>
+
+#include "common/file_util.h"
+#include "common/strings.h"
+#include "common/yaml_reader.h"
+
+namespace spinel::agent {
+namespace {
+
+using common::YamlMap;
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+void ReadAttestation(YamlMap attestation, const std::string& base_dir, AgentConfig& config) {
+  config.join_token = attestation.String("join_token").value_or("");
+  config.join_token_file = Resolve(base_dir, attestation.String("join_token_file").value_or(""));
+  YamlMap x509pop = attestation.Map("x509pop");
+  config.x509pop_cert_path = Resolve(base_dir, x509pop.String("cert").value_or(""));
+  config.x509pop_key_path = Resolve(base_dir, x509pop.String("key").value_or(""));
+  x509pop.RejectUnknownKeys();
+  if (config.x509pop_cert_path.empty() != config.x509pop_key_path.empty()) {
+    attestation.Error("x509pop", "needs both cert and key");
+  }
+  attestation.RejectUnknownKeys();
+}
+
+void ReadLog(YamlMap log, AgentConfig& config) {
+  if (auto level = log.String("level")) {
+    auto parsed = common::ParseLogLevel(*level);
+    if (parsed.ok()) config.log_level = *parsed;
+    else log.Error("level", std::string(parsed.status().message()));
+  }
+  if (auto format = log.String("format")) {
+    auto parsed = common::ParseLogFormat(*format);
+    if (parsed.ok()) config.log_format = *parsed;
+    else log.Error("format", std::string(parsed.status().message()));
+  }
+  log.RejectUnknownKeys();
+}
+
+void ReadTuning(YamlMap& root, AgentConfig& config) {
+  config.sign_batch_size = static_cast<int>(root.Int("sign_batch_size", 1, 1000).value_or(500));
+  config.audit_buffer_size =
+      static_cast<int>(root.Int("audit_buffer_size", 0, 10'000'000).value_or(10000));
+  YamlMap reconnect = root.Map("reconnect");
+  if (auto d = reconnect.Duration("min")) config.reconnect_min = *d;
+  if (auto d = reconnect.Duration("max")) config.reconnect_max = *d;
+  reconnect.RejectUnknownKeys();
+  if (config.reconnect_min > config.reconnect_max) {
+    root.Error("reconnect", "min must not be greater than max");
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml, const std::string& file,
+                                             const std::string& base_dir) {
+  common::YamlErrors errors(file);
+  YamlMap root(common::LoadYamlString(yaml, &errors), "", &errors);
+  AgentConfig config;
+  std::string td = root.RequiredString("trust_domain");
+  if (!td.empty()) {
+    auto parsed = common::TrustDomain::Parse(td);
+    if (parsed.ok() && td.find(":/") == std::string::npos) config.trust_domain = *parsed;
+    else root.Error("trust_domain", "expected a bare trust domain name, e.g. control.example.org");
+  }
+  config.server_address = root.RequiredString("server_address");
+  config.trust_bundle_path = Resolve(base_dir, root.RequiredString("trust_bundle"));
+  config.data_dir = Resolve(base_dir, root.RequiredString("data_dir"));
+  config.socket_path = Resolve(base_dir, root.RequiredString("socket_path"));
+  ReadAttestation(root.Map("attestation"), base_dir, config);
+  ReadLog(root.Map("log"), config);
+  ReadTuning(root, config);
+  root.RejectUnknownKeys();
+  if (!errors.ok()) return errors.status();
+  return config;
+}
+
+absl::StatusOr<AgentConfig> LoadAgentConfig(const std::string& path) {
+  absl::StatusOr<std::string> text = common::ReadFile(path);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        common::StrCat(path, ": cannot read config file: ", text.status().message()));
+  }
+  std::string base_dir = std::filesystem::absolute(path).parent_path().string();
+  return ParseAgentConfig(*text, path, base_dir);
+}
+
+}  // namespace spinel::agent

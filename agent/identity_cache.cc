@@ -1,0 +1,215 @@
+#include "agent/identity_cache.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace spinel::agent {
+namespace {
+
+using common::StrCat;
+
+absl::StatusOr<CachedEntry> EntryFromProto(const spinel::v1::Entry& proto) {
+  CachedEntry entry;
+  entry.id = proto.id();
+  if (entry.id.empty()) return absl::InvalidArgumentError("sync: entry without id");
+  SPINEL_ASSIGN_OR_RETURN(entry.spiffe_id, common::SpiffeId::Parse(proto.spiffe_id()));
+  for (const auto& s : proto.selectors()) {
+    SPINEL_ASSIGN_OR_RETURN(common::Selector selector,
+                            common::Selector::Parse(StrCat(s.type(), ":", s.value())));
+    entry.selectors.push_back(std::move(selector));
+  }
+  common::Normalize(entry.selectors);
+  entry.hint = proto.hint();
+  entry.revision = proto.revision_number();
+  entry.dns_names.assign(proto.dns_names().begin(), proto.dns_names().end());
+  return entry;
+}
+
+absl::StatusOr<std::map<common::TrustDomain, std::set<common::TrustDomain>>> ParsePolicy(
+    const std::string& policy) {
+  nlohmann::json doc = nlohmann::json::parse(policy, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || !doc.contains("zones") ||
+      !doc["zones"].is_array()) {
+    return absl::InvalidArgumentError("sync: malformed zone policy document");
+  }
+  std::map<std::string, common::TrustDomain> by_name;
+  for (const auto& zone : doc["zones"]) {
+    if (!zone.is_object() || !zone.value("name", nlohmann::json()).is_string() ||
+        !zone.value("trust_domain", nlohmann::json()).is_string()) {
+      return absl::InvalidArgumentError("sync: malformed zone in policy document");
+    }
+    SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
+                            common::TrustDomain::Parse(zone["trust_domain"].get<std::string>()));
+    by_name.emplace(zone["name"].get<std::string>(), td);
+  }
+  std::map<common::TrustDomain, std::set<common::TrustDomain>> peers;
+  for (const auto& zone : doc["zones"]) {
+    auto& set = peers[by_name.at(zone["name"].get<std::string>())];
+    for (const auto& peer : zone.value("peers", nlohmann::json::array())) {
+      if (peer.is_string() && by_name.count(peer.get<std::string>())) {
+        set.insert(by_name.at(peer.get<std::string>()));
+      }
+    }
+  }
+  return peers;
+}
+
+absl::Status ApplyEntries(const spinel::v1::SyncUpdate& update, CacheSnapshot& next) {
+  std::map<std::string, CachedEntry> entries;
+  if (!update.full_snapshot()) {
+    for (CachedEntry& e : next.entries) entries.emplace(e.id, std::move(e));
+  }
+  std::map<std::string, std::shared_ptr<const X509SvidRecord>> old_svids;
+  for (const CachedEntry& e : next.entries) {
+    if (e.svid) old_svids.emplace(e.id, e.svid);
+  }
+  for (const spinel::v1::Entry& proto : update.entries()) {
+    SPINEL_ASSIGN_OR_RETURN(CachedEntry entry, EntryFromProto(proto));
+    auto previous = entries.find(entry.id);
+    if (previous != entries.end() && previous->second.svid &&
+        previous->second.spiffe_id == entry.spiffe_id) {
+      entry.svid = previous->second.svid;  // same identity: the SVID stays valid
+    } else if (auto old = old_svids.find(entry.id);
+               old != old_svids.end() && old->second->id == entry.spiffe_id) {
+      entry.svid = old->second;
+    }
+    entries.insert_or_assign(entry.id, std::move(entry));
+  }
+  for (const std::string& id : update.removed_entry_ids()) entries.erase(id);
+  next.entries.clear();
+  for (auto& [id, entry] : entries) next.entries.push_back(std::move(entry));
+  return absl::OkStatus();
+}
+
+absl::Status ApplyBundles(const spinel::v1::SyncUpdate& update, CacheSnapshot& next) {
+  if (update.full_snapshot()) next.bundles.clear();
+  for (const spinel::v1::Bundle& proto : update.bundles()) {
+    SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td, common::TrustDomain::Parse(proto.trust_domain()));
+    SPINEL_ASSIGN_OR_RETURN(common::Bundle bundle, common::Bundle::Parse(td, proto.jwks()));
+    next.bundles.insert_or_assign(td, std::move(bundle));
+  }
+  for (const std::string& name : update.removed_trust_domains()) {
+    SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td, common::TrustDomain::Parse(name));
+    next.bundles.erase(td);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+std::vector<const CachedEntry*> CacheSnapshot::Matching(const common::SelectorSet& workload) const {
+  std::vector<const CachedEntry*> out;
+  for (const CachedEntry& entry : entries) {
+    if (common::IsSubset(entry.selectors, workload)) out.push_back(&entry);
+  }
+  return out;
+}
+
+std::set<common::TrustDomain> CacheSnapshot::TrustedDomains(
+    const std::vector<const CachedEntry*>& matched) const {
+  std::set<common::TrustDomain> out;
+  for (const CachedEntry* entry : matched) {
+    const common::TrustDomain& td = entry->spiffe_id.trust_domain();
+    out.insert(td);
+    auto it = peers.find(td);
+    if (it != peers.end()) out.insert(it->second.begin(), it->second.end());
+  }
+  return out;
+}
+
+std::set<common::TrustDomain> CacheSnapshot::FederatedDomains(
+    const std::vector<const CachedEntry*>& matched) const {
+  std::set<common::TrustDomain> out = TrustedDomains(matched);
+  for (const CachedEntry* entry : matched) out.erase(entry->spiffe_id.trust_domain());
+  return out;
+}
+
+IdentityCache::IdentityCache() : snapshot_(std::make_shared<CacheSnapshot>()) {}
+
+absl::Status IdentityCache::ApplySyncUpdate(const spinel::v1::SyncUpdate& update) {
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto next = std::make_shared<CacheSnapshot>(*snapshot_);
+    SPINEL_RETURN_IF_ERROR(ApplyEntries(update, *next));
+    SPINEL_RETURN_IF_ERROR(ApplyBundles(update, *next));
+    if (!update.policy().empty()) {
+      SPINEL_ASSIGN_OR_RETURN(next->peers, ParsePolicy(update.policy()));
+    }
+    if (update.full_snapshot()) next->synced = true;
+    generation = PublishLocked(std::move(next));
+  }
+  Notify(generation);
+  return absl::OkStatus();
+}
+
+void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
+  if (svids.empty()) return;
+  std::unique_lock<std::mutex> lock(mutex_);
+  auto next = std::make_shared<CacheSnapshot>(*snapshot_);
+  for (X509SvidRecord& svid : svids) {
+    auto entry = std::lower_bound(
+        next->entries.begin(), next->entries.end(), svid.entry_id,
+        [](const CachedEntry& e, const std::string& id) { return e.id < id; });
+    if (entry == next->entries.end() || entry->id != svid.entry_id ||
+        entry->spiffe_id != svid.id) {
+      continue;  // the entry went away or changed identity while the CSR was in flight
+    }
+    entry->svid = std::make_shared<const X509SvidRecord>(std::move(svid));
+  }
+  const uint64_t generation = PublishLocked(std::move(next));
+  lock.unlock();
+  Notify(generation);
+}
+
+void IdentityCache::DropExpired(common::TimePoint now) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  bool any = std::any_of(snapshot_->entries.begin(), snapshot_->entries.end(),
+                         [now](const CachedEntry& e) { return e.svid && e.svid->expires_at <= now; });
+  if (!any) return;
+  auto next = std::make_shared<CacheSnapshot>(*snapshot_);
+  for (CachedEntry& entry : next->entries) {
+    if (entry.svid && entry.svid->expires_at <= now) entry.svid.reset();
+  }
+  const uint64_t generation = PublishLocked(std::move(next));
+  lock.unlock();
+  Notify(generation);
+}
+
+std::shared_ptr<const CacheSnapshot> IdentityCache::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return snapshot_;
+}
+
+uint64_t IdentityCache::Watch(Watcher watcher) {
+  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  uint64_t id = next_watcher_++;
+  watchers_.emplace(id, std::move(watcher));
+  return id;
+}
+
+void IdentityCache::Unwatch(uint64_t id) {
+  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  watchers_.erase(id);
+}
+
+uint64_t IdentityCache::PublishLocked(std::shared_ptr<CacheSnapshot> next) {
+  next->generation = snapshot_->generation + 1;
+  snapshot_ = std::move(next);
+  return snapshot_->generation;
+}
+
+void IdentityCache::Notify(uint64_t generation) {
+  std::vector<Watcher> watchers;
+  {
+    std::lock_guard<std::mutex> lock(watchers_mutex_);
+    for (const auto& [id, watcher] : watchers_) watchers.push_back(watcher);
+  }
+  for (const Watcher& watcher : watchers) watcher(generation);
+}
+
+}  // namespace spinel::agent

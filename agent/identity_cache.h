@@ -1,0 +1,107 @@
+// IdentityCache: the agent's live copy of everything it serves. The server's Sync stream fills
+// it with entries, bundles and the zone peering document; the rotator adds the X509-SVIDs it
+// obtains for those entries. Readers (the Workload API) take immutable snapshots; every change
+// publishes a new snapshot with a higher generation and wakes the watchers, so open streams
+// can push the new state. A change that alters nothing (same entries, bundles, SVIDs) does not
+// publish.
+//
+// Thread-safe. Watch callbacks run on the thread that made the change, after the new snapshot
+// is visible (they may call Snapshot()); they should only schedule work.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent.pb.h"
+#include "common/bundle.h"
+#include "common/certificate.h"
+#include "common/secret_data.h"
+#include "common/selector.h"
+#include "common/spiffe_id.h"
+
+namespace spinel::agent {
+
+// An X509-SVID the agent holds for one entry: chain, private key (PKCS#8 DER) and lifetime.
+struct X509SvidRecord {
+  std::string entry_id;
+  common::SpiffeId id;
+  std::vector<common::Certificate> chain;  // leaf first
+  std::shared_ptr<const common::SecretData> key_der;
+  common::TimePoint issued_at;             // when the agent received it
+  common::TimePoint not_before;
+  common::TimePoint expires_at;
+  // When the rotator renews it: half its lifetime, with jitter.
+  common::TimePoint renew_at;
+};
+
+// One registration entry as the agent knows it.
+struct CachedEntry {
+  std::string id;
+  common::SpiffeId spiffe_id;
+  common::SelectorSet selectors;  // normalized
+  std::string hint;
+  int64_t revision = 0;
+  std::vector<std::string> dns_names;
+  std::shared_ptr<const X509SvidRecord> svid;  // null until the first one arrives
+};
+
+struct CacheSnapshot {
+  uint64_t generation = 0;
+  std::vector<CachedEntry> entries;                      // by id
+  std::map<common::TrustDomain, common::Bundle> bundles;  // control plane and zones
+  // Zone peering: trust domain -> the trust domains of its peers.
+  std::map<common::TrustDomain, std::set<common::TrustDomain>> peers;
+  bool synced = false;  // true once a full snapshot from the server was applied
+
+  // Entries whose selectors are all among `workload` (in entry id order).
+  std::vector<const CachedEntry*> Matching(const common::SelectorSet& workload) const;
+  // The trust domains a workload holding `entries` may trust: their own trust domains and
+  // every peer of them (the union over all of them).
+  std::set<common::TrustDomain> TrustedDomains(const std::vector<const CachedEntry*>& entries) const;
+  // The peers (only) of those trust domains, excluding the entries' own trust domains.
+  std::set<common::TrustDomain> FederatedDomains(
+      const std::vector<const CachedEntry*>& entries) const;
+};
+
+class IdentityCache {
+ public:
+  using Watcher = std::function<void(uint64_t generation)>;
+
+  IdentityCache();
+
+  // Applies one Sync message (full snapshot or delta). InvalidArgument for a malformed
+  // message; nothing is applied then.
+  absl::Status ApplySyncUpdate(const spinel::v1::SyncUpdate& update);
+  // Stores freshly signed SVIDs (one publish for the whole batch). SVIDs for entries the cache
+  // no longer has are dropped.
+  void StoreX509Svids(std::vector<X509SvidRecord> svids);
+  // Drops SVIDs that have expired at `now` (they must never be served).
+  void DropExpired(common::TimePoint now);
+
+  std::shared_ptr<const CacheSnapshot> Snapshot() const;
+
+  // Registers a watcher called after every publish; returns an id for Unwatch.
+  uint64_t Watch(Watcher watcher);
+  void Unwatch(uint64_t id);
+
+ private:
+  // Installs `next` as the current snapshot and returns its generation.
+  uint64_t PublishLocked(std::shared_ptr<CacheSnapshot> next);
+  // Calls every watcher; never with mutex_ held.
+  void Notify(uint64_t generation);
+
+  mutable std::mutex mutex_;
+  std::shared_ptr<const CacheSnapshot> snapshot_;  // guarded by mutex_
+  std::mutex watchers_mutex_;
+  std::map<uint64_t, Watcher> watchers_;  // guarded by watchers_mutex_
+  uint64_t next_watcher_ = 1;             // guarded by watchers_mutex_
+};
+
+}  // namespace spinel::agent

@@ -1,0 +1,132 @@
+#include "agent/svid_rotator.h"
+
+#include "agent/node_session.h"
+#include "common/csr.h"
+#include "common/log.h"
+
+namespace spinel::agent {
+namespace {
+
+constexpr auto kRetryDelay = std::chrono::seconds(5);
+constexpr auto kIdlePass = std::chrono::seconds(30);
+
+}  // namespace
+
+SvidRotator::~SvidRotator() { Stop(); }
+
+std::vector<CachedEntry> SvidRotator::DueEntries(common::TimePoint now,
+                                                 common::TimePoint* next_due) const {
+  std::shared_ptr<const CacheSnapshot> snapshot = cache_.Snapshot();
+  std::vector<CachedEntry> due;
+  *next_due = now + kIdlePass;
+  for (const CachedEntry& entry : snapshot->entries) {
+    common::TimePoint when = entry.svid ? entry.svid->renew_at : now;
+    auto retry = retry_after_.find(entry.id);
+    if (retry != retry_after_.end()) when = std::max(when, retry->second);
+    if (when <= now) {
+      due.push_back(entry);
+    } else {
+      *next_due = std::min(*next_due, when);
+    }
+  }
+  return due;
+}
+
+void SvidRotator::SignBatch(const std::vector<CachedEntry>& batch, PassResult& result) {
+  std::vector<std::pair<std::string, std::string>> csrs;
+  std::map<std::string, common::PrivateKey> keys;
+  for (const CachedEntry& entry : batch) {
+    absl::StatusOr<common::PrivateKey> key = common::PrivateKey::Generate();
+    absl::StatusOr<std::string> csr =
+        key.ok() ? common::CreateCsrDer(*key, entry.spiffe_id) : key.status();
+    if (!csr.ok()) continue;
+    csrs.emplace_back(entry.id, *csr);
+    keys.emplace(entry.id, std::move(*key));
+  }
+  const common::TimePoint now = clock_.Now();
+  absl::StatusOr<std::vector<SignedSvid>> signed_svids = signer_.SignX509Svids(csrs);
+  if (!signed_svids.ok()) {
+    LOG_WARN("SVID signing failed; will retry", {{"error", std::string(signed_svids.status().message())},
+                                                 {"batch", std::to_string(batch.size())}});
+    for (const CachedEntry& entry : batch) retry_after_[entry.id] = now + kRetryDelay;
+    result.failed += static_cast<int>(batch.size());
+    return;
+  }
+  std::vector<X509SvidRecord> records;
+  for (SignedSvid& svid : *signed_svids) {
+    auto key = keys.find(svid.entry_id);
+    if (!svid.status.ok() || svid.chain.empty() || key == keys.end()) {
+      LOG_WARN("SVID refused", {{"entry_id", svid.entry_id},
+                                {"error", std::string(svid.status.message())}});
+      retry_after_[svid.entry_id] = now + kRetryDelay;
+      ++result.failed;
+      continue;
+    }
+    absl::StatusOr<common::SecretData> der = key->second.ToPkcs8Der();
+    absl::StatusOr<common::SpiffeId> id = common::SpiffeId::Parse(svid.chain.front().UriSans().at(0));
+    if (!der.ok() || !id.ok()) continue;
+    const common::Certificate& leaf = svid.chain.front();
+    records.push_back(X509SvidRecord{
+        svid.entry_id, *id, svid.chain,
+        std::make_shared<const common::SecretData>(std::move(*der)), now, leaf.NotBefore(),
+        leaf.NotAfter(), RenewalTime(leaf.NotBefore(), leaf.NotAfter())});
+    retry_after_.erase(svid.entry_id);
+    ++result.renewed;
+  }
+  cache_.StoreX509Svids(std::move(records));
+}
+
+SvidRotator::PassResult SvidRotator::RunOnce() {
+  PassResult result;
+  const common::TimePoint now = clock_.Now();
+  cache_.DropExpired(now);
+  std::vector<CachedEntry> due = DueEntries(now, &result.next_due);
+  for (size_t start = 0; start < due.size(); start += static_cast<size_t>(batch_size_)) {
+    size_t end = std::min(due.size(), start + static_cast<size_t>(batch_size_));
+    SignBatch(std::vector<CachedEntry>(due.begin() + static_cast<long>(start),
+                                       due.begin() + static_cast<long>(end)),
+              result);
+  }
+  common::TimePoint ignored;
+  if (!DueEntries(clock_.Now(), &ignored).empty()) result.next_due = now + kRetryDelay;
+  for (const auto& [id, when] : retry_after_) result.next_due = std::min(result.next_due, when);
+  return result;
+}
+
+void SvidRotator::Start() {
+  watch_id_ = cache_.Watch([this](uint64_t) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      dirty_ = true;
+    }
+    wake_.notify_one();
+  });
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void SvidRotator::Loop() {
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      dirty_ = false;  // changes from here on wake the wait below
+    }
+    PassResult result = RunOnce();
+    std::unique_lock<std::mutex> lock(mutex_);
+    // Wall-clock wait: SVID times are wall-clock times.
+    wake_.wait_until(lock, result.next_due, [this] { return dirty_ || stopping_; });
+    if (stopping_) return;
+  }
+}
+
+void SvidRotator::Stop() {
+  if (watch_id_ != 0) cache_.Unwatch(watch_id_);
+  watch_id_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace spinel::agent

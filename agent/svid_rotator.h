@@ -1,0 +1,59 @@
+// SvidRotator: keeps an X509-SVID for every entry in the IdentityCache. Workload keys are
+// generated here on the node (ECDSA P-256); only CSRs go to the server, in batches. An SVID is
+// renewed once about half its lifetime has passed (+-10% jitter spreads the load), so the new
+// one reaches every open stream long before the old one expires. Expired SVIDs are dropped from
+// the cache (never served) even while the server is unreachable.
+//
+// RunOnce() is one pass (used directly by tests with a fake clock); Start() runs passes on a
+// background thread, woken early whenever the cache changes (new entries need SVIDs).
+// Thread-safe.
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "agent/identity_cache.h"
+#include "agent/csr_signer.h"
+
+namespace spinel::agent {
+
+class SvidRotator {
+ public:
+  SvidRotator(IdentityCache& cache, CsrSigner& signer, const common::Clock& clock,
+              int batch_size)
+      : cache_(cache), signer_(signer), clock_(clock), batch_size_(batch_size) {}
+  ~SvidRotator();
+
+  struct PassResult {
+    int renewed = 0;
+    int failed = 0;
+    common::TimePoint next_due;  // earliest time another pass has work
+  };
+  // Renews every SVID that is missing or due, in batches.
+  PassResult RunOnce();
+
+  void Start();
+  void Stop();
+
+ private:
+  // Entries that need an SVID now, and the earliest later due time.
+  std::vector<CachedEntry> DueEntries(common::TimePoint now, common::TimePoint* next_due) const;
+  void SignBatch(const std::vector<CachedEntry>& batch, PassResult& result);
+  void Loop();
+
+  IdentityCache& cache_;
+  CsrSigner& signer_;
+  const common::Clock& clock_;
+  const int batch_size_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool dirty_ = false;     // guarded by mutex_
+  bool stopping_ = false;  // guarded by mutex_
+  uint64_t watch_id_ = 0;
+  std::thread thread_;
+  // Entries whose last signing failed: not retried before this time.
+  std::map<std::string, common::TimePoint> retry_after_;  // only touched by RunOnce's caller
+};
+
+}  // namespace spinel::agent

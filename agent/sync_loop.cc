@@ -1,0 +1,109 @@
+#include "agent/sync_loop.h"
+
+#include <random>
+
+#include "common/log.h"
+
+namespace spinel::agent {
+
+SyncLoop::~SyncLoop() { Stop(); }
+
+void SyncLoop::Start() {
+  thread_ = std::thread([this] { Run(); });
+  renew_thread_ = std::thread([this] {
+    while (Sleep(std::chrono::seconds(1))) {
+      absl::StatusOr<bool> renewed = session_.RenewIfDue();
+      if (!renewed.ok()) {
+        LOG_WARN("agent SVID renewal failed; will retry",
+                 {{"error", std::string(renewed.status().message())}});
+      } else if (*renewed) {
+        // The open stream keeps its old connection; new calls use the new SVID.
+      }
+    }
+  });
+}
+
+void SyncLoop::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+    if (stream_context_) stream_context_->TryCancel();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (renew_thread_.joinable()) renew_thread_.join();
+}
+
+bool SyncLoop::Sleep(common::Duration d) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  return !wake_.wait_for(lock, d, [this] { return stopping_; });
+}
+
+common::Duration SyncLoop::NextBackoff(common::Duration current) const {
+  thread_local std::mt19937_64 random(std::random_device{}());
+  std::uniform_real_distribution<double> jitter(0.8, 1.2);
+  auto doubled = std::min<common::Duration>(current * 2, config_.reconnect_max);
+  return std::chrono::duration_cast<common::Duration>(doubled * jitter(random));
+}
+
+void SyncLoop::OnUpdate(const spinel::v1::SyncUpdate& update) {
+  absl::Status applied = cache_.ApplySyncUpdate(update);
+  if (!applied.ok()) {
+    LOG_ERROR("sync update rejected", {{"error", std::string(applied.message())}});
+    return;
+  }
+  if (update.full_snapshot()) connected_ = true;
+  std::shared_ptr<const CacheSnapshot> snapshot = cache_.Snapshot();
+  auto control = snapshot->bundles.find(config_.trust_domain);
+  if (control != snapshot->bundles.end() && !control->second.x509_authorities.empty()) {
+    absl::Status trusted = session_.UpdateControlAuthorities(control->second.x509_authorities);
+    if (!trusted.ok()) {
+      LOG_WARN("cannot persist control bundle", {{"error", std::string(trusted.message())}});
+    }
+  }
+  LOG_DEBUG("sync update applied", {{"entries", std::to_string(update.entries_size())},
+                                    {"removed", std::to_string(update.removed_entry_ids_size())},
+                                    {"bundles", std::to_string(update.bundles_size())}});
+}
+
+absl::Status SyncLoop::RunStream() {
+  auto context = std::make_shared<grpc::ClientContext>();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_) return absl::CancelledError("stopping");
+    stream_context_ = context;
+  }
+  absl::Status status =
+      client_.Sync(context.get(), [this](const spinel::v1::SyncUpdate& u) { OnUpdate(u); });
+  std::lock_guard<std::mutex> lock(mutex_);
+  stream_context_.reset();
+  connected_ = false;
+  return status;
+}
+
+void SyncLoop::Run() {
+  common::Duration backoff = config_.reconnect_min;
+  while (true) {
+    const common::TimePoint started = clock_.Now();
+    absl::Status ended = RunStream();
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    if (clock_.Now() - started > std::chrono::seconds(10)) backoff = config_.reconnect_min;
+    LOG_WARN("server stream ended; reconnecting",
+             {{"error", std::string(ended.message())},
+              {"retry_in_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                 backoff).count())}});
+    if (absl::IsPermissionDenied(ended) || absl::IsUnauthenticated(ended)) {
+      absl::Status reattested = session_.Reattest();
+      if (!reattested.ok()) {
+        LOG_ERROR("cannot re-attest", {{"error", std::string(reattested.message())}});
+      }
+    }
+    if (!Sleep(backoff)) return;
+    backoff = NextBackoff(backoff);
+  }
+}
+
+}  // namespace spinel::agent

@@ -1,0 +1,59 @@
+// SyncLoop: keeps the agent's IdentityCache in step with the server. It holds the server's Sync
+// stream open, applies every update as it arrives, trusts the control bundle the server pushes,
+// and keeps the agent SVID renewed. When the server is unreachable it retries with capped
+// exponential backoff and jitter (the cache keeps serving meanwhile); when the server refuses
+// the agent SVID it re-attests if it can. On reconnection the server sends a full snapshot, so
+// the agent catches up on everything it missed.
+// Thread-safe; Start() runs it on a background thread until Stop().
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "agent/config.h"
+#include "agent/identity_cache.h"
+#include "agent/node_session.h"
+#include "agent/server_client.h"
+
+namespace spinel::agent {
+
+class SyncLoop {
+ public:
+  SyncLoop(const AgentConfig& config, ServerClient& client, NodeSession& session,
+           IdentityCache& cache, const common::Clock& clock)
+      : config_(config), client_(client), session_(session), cache_(cache), clock_(clock) {}
+  ~SyncLoop();
+
+  void Start();
+  void Stop();
+  // True while a Sync stream is open and has delivered its first snapshot.
+  bool connected() const { return connected_.load(); }
+
+ private:
+  void Run();
+  // One stream: returns how it ended.
+  absl::Status RunStream();
+  void OnUpdate(const spinel::v1::SyncUpdate& update);
+  common::Duration NextBackoff(common::Duration current) const;
+  // Sleeps up to `d`; false when stopping.
+  bool Sleep(common::Duration d);
+
+  const AgentConfig& config_;
+  ServerClient& client_;
+  NodeSession& session_;
+  IdentityCache& cache_;
+  const common::Clock& clock_;
+  std::atomic<bool> connected_{false};
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;                                 // guarded by mutex_
+  std::shared_ptr<grpc::ClientContext> stream_context_;  // guarded by mutex_
+  std::thread thread_;
+  std::thread renew_thread_;
+};
+
+}  // namespace spinel::agent

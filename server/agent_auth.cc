@@ -1,0 +1,67 @@
+#include "server/agent_auth.h"
+
+#include <grpcpp/security/auth_context.h>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "common/x509_svid_validator.h"
+
+namespace spinel::server {
+namespace {
+
+using common::StrCat;
+
+std::string PropertyText(const grpc::AuthContext& auth, const char* name) {
+  std::string out;
+  for (const grpc::string_ref& value : auth.FindPropertyValues(name)) {
+    out.append(value.data(), value.size());
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<common::Certificate> PeerCertificates(const grpc::AuthContext& auth) {
+  std::string pem = PropertyText(auth, "x509_pem_cert_chain");
+  if (pem.empty()) pem = PropertyText(auth, "x509_pem_cert");
+  if (pem.empty()) return {};
+  absl::StatusOr<std::vector<common::Certificate>> certs = common::Certificate::ParsePemChain(pem);
+  return certs.ok() ? *certs : std::vector<common::Certificate>{};
+}
+
+absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,
+                                                const grpc::AuthContext& auth) {
+  std::vector<common::Certificate> chain = PeerCertificates(auth);
+  if (chain.empty()) {
+    return absl::UnauthenticatedError("no agent SVID presented (attest first)");
+  }
+  const common::TrustDomain& control = components.config.trust_domain;
+  std::shared_ptr<const AuthoritySnapshot> snapshot = components.cas.Snapshot(control);
+  if (!snapshot) return absl::UnavailableError("control plane authority not ready");
+  common::X509AuthorityMap authorities;
+  authorities.Set(control, snapshot->X509TrustAnchors());
+  absl::StatusOr<common::VerifiedX509Svid> verified =
+      common::VerifyX509Svid(chain, authorities, components.clock.Now());
+  if (!verified.ok()) {
+    return absl::PermissionDeniedError(
+        StrCat("agent SVID rejected: ", std::string(verified.status().message())));
+  }
+  const std::string id = verified->id.ToString();
+  const std::string agent_prefix = StrCat(control.IdString(), "/spinel/agent/");
+  if (id.rfind(agent_prefix, 0) != 0) {
+    return absl::PermissionDeniedError(StrCat(id, " is not an agent ID"));
+  }
+  absl::StatusOr<AttestedAgent> agent = components.datastore.GetAttestedAgent(verified->id);
+  if (absl::IsNotFound(agent.status())) {
+    return absl::PermissionDeniedError(StrCat("agent ", id, " is not attested (evicted?)"));
+  }
+  if (!agent.ok()) return agent.status();
+  if (agent->banned) return absl::PermissionDeniedError(StrCat("agent ", id, " is banned"));
+  if (agent->serial_number != chain.front().SerialHex()) {
+    return absl::PermissionDeniedError(
+        StrCat("agent ", id, " presented an SVID that is no longer current"));
+  }
+  return agent;
+}
+
+}  // namespace spinel::server

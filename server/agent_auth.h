@@ -1,0 +1,27 @@
+// Authenticating agents on the agent API. After attestation every call must come over mTLS with
+// the caller's agent SVID: the client certificate (and any intermediates) is verified as an
+// X509-SVID against the control plane's current bundle, its SPIFFE ID must be an agent ID
+// (spiffe://<control-td>/spinel/agent/...), the agent must still be attested (not evicted) and
+// not banned, and the certificate must be the agent's current SVID (its serial is the one the
+// server last issued). Any failure is PermissionDenied (Unauthenticated without a certificate)
+// with the reason. Thread-safe.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "common/certificate.h"
+#include "server/components.h"
+
+namespace grpc {
+class AuthContext;
+}
+
+namespace spinel::server {
+
+// The PEM client certificate chain gRPC recorded for the connection (leaf first); empty when
+// the peer sent none.
+std::vector<common::Certificate> PeerCertificates(const grpc::AuthContext& auth);
+
+absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,
+                                                const grpc::AuthContext& auth);
+
+}  // namespace spinel::server

@@ -1,0 +1,213 @@
+#include "server/agent_service.h"
+
+#include "common/csr.h"
+#include "common/grpc_status.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "server/agent_auth.h"
+#include "server/proto_convert.h"
+#include "server/sync_stream.h"
+
+namespace spinel::server {
+namespace {
+
+using common::StrCat;
+using common::ToGrpcStatus;
+
+constexpr int kMaxCsrsPerBatch = 1000;
+
+}  // namespace
+
+AgentServiceImpl::AgentServiceImpl(ServerComponents& components,
+                                   std::unique_ptr<X509PopAttestor> x509pop)
+    : components_(components),
+      x509pop_(std::move(x509pop)),
+      limiter_(components.config.max_concurrent_signings,
+               components.config.signings_per_agent_per_second, components.clock) {}
+
+absl::StatusOr<NodeAttestation> AgentServiceImpl::RunAttestation(
+    const spinel::v1::AttestParams& params,
+    grpc::ServerReaderWriter<spinel::v1::AttestResponse, spinel::v1::AttestRequest>* stream) {
+  if (params.has_join_token()) {
+    return AttestJoinToken(components_.datastore, params.join_token().token());
+  }
+  if (!params.has_x509pop()) {
+    return absl::InvalidArgumentError("attestation method is missing (join_token or x509pop)");
+  }
+  if (!x509pop_) return absl::FailedPreconditionError("x509pop attestation is not configured");
+  std::vector<std::string> chain(params.x509pop().certificate_chain().begin(),
+                                 params.x509pop().certificate_chain().end());
+  SPINEL_ASSIGN_OR_RETURN(X509PopAttestor::Challenge challenge,
+                          x509pop_->Begin(chain, components_.clock.Now()));
+  spinel::v1::AttestResponse challenge_message;
+  challenge_message.set_challenge(challenge.nonce);
+  spinel::v1::AttestRequest answer;
+  if (!stream->Write(challenge_message) || !stream->Read(&answer) ||
+      answer.step_case() != spinel::v1::AttestRequest::kChallengeResponse) {
+    return absl::InvalidArgumentError("x509pop: expected a challenge response");
+  }
+  SPINEL_RETURN_IF_ERROR(X509PopAttestor::Finish(challenge, answer.challenge_response()));
+  return challenge.attestation;
+}
+
+absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation,
+                                              std::string_view csr_der, bool new_agent,
+                                              spinel::v1::AgentSvid* svid) {
+  SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(csr_der));
+  SPINEL_ASSIGN_OR_RETURN(IssuedX509Svid issued,
+                          components_.issuer.SignX509Svid(attestation.agent_id, csr,
+                                                          components_.config.agent_svid_ttl));
+  SPINEL_ASSIGN_OR_RETURN(common::Certificate leaf,
+                          common::Certificate::FromDer(issued.chain_der.front()));
+  AttestedAgent record{.spiffe_id = attestation.agent_id,
+                       .attestation_type = attestation.method,
+                       .serial_number = leaf.SerialHex(),
+                       .svid_expires_at = common::ToUnixSeconds(issued.expires_at),
+                       .selectors = attestation.selectors};
+  absl::Status stored = new_agent ? components_.datastore.CreateAttestedAgent(record).status()
+                                  : components_.datastore.UpdateAttestedAgent(record).status();
+  SPINEL_RETURN_IF_ERROR(stored);
+  svid->set_spiffe_id(attestation.agent_id.ToString());
+  for (const std::string& der : issued.chain_der) svid->add_certificate_chain(der);
+  std::shared_ptr<const AuthoritySnapshot> control =
+      components_.cas.Snapshot(components_.config.trust_domain);
+  SPINEL_ASSIGN_OR_RETURN(*svid->mutable_control_bundle(), BundleToProto(control->ToBundle()));
+  components_.hub.NotifyChanged();
+  return absl::OkStatus();
+}
+
+grpc::Status AgentServiceImpl::Attest(
+    grpc::ServerContext* context,
+    grpc::ServerReaderWriter<spinel::v1::AttestResponse, spinel::v1::AttestRequest>* stream) {
+  spinel::v1::AttestRequest first;
+  if (!stream->Read(&first) || first.step_case() != spinel::v1::AttestRequest::kParams) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "the first attestation message must carry the parameters");
+  }
+  absl::StatusOr<NodeAttestation> attestation = RunAttestation(first.params(), stream);
+  if (!attestation.ok()) {
+    LOG_WARN("node attestation refused", {{"peer", context->peer()},
+                                          {"reason", std::string(attestation.status().message())}});
+    return ToGrpcStatus(attestation.status());
+  }
+  absl::StatusOr<AttestedAgent> existing =
+      components_.datastore.GetAttestedAgent(attestation->agent_id);
+  if (existing.ok() && existing->banned) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        StrCat("agent ", attestation->agent_id.ToString(), " is banned"));
+  }
+  spinel::v1::AttestResponse response;
+  absl::Status issued = IssueAgentSvid(*attestation, first.params().csr(), !existing.ok(),
+                                       response.mutable_result());
+  if (!issued.ok()) return ToGrpcStatus(issued);
+  LOG_INFO("agent attested", {{"agent_id", attestation->agent_id.ToString()},
+                              {"method", attestation->method}});
+  stream->Write(response);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::RenewAgentSvid(grpc::ServerContext* context,
+                                              const spinel::v1::RenewAgentSvidRequest* request,
+                                              spinel::v1::RenewAgentSvidResponse* response) {
+  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  if (!agent.ok()) return ToGrpcStatus(agent.status());
+  NodeAttestation attestation{agent->spiffe_id, agent->attestation_type, agent->selectors};
+  return ToGrpcStatus(
+      IssueAgentSvid(attestation, request->csr(), /*new_agent=*/false, response->mutable_svid()));
+}
+
+grpc::ServerWriteReactor<spinel::v1::SyncUpdate>* AgentServiceImpl::Sync(
+    grpc::CallbackServerContext* context, const spinel::v1::SyncRequest* /*request*/) {
+  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  if (!agent.ok()) {
+    class Refused : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate> {
+     public:
+      explicit Refused(const grpc::Status& status) { Finish(status); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(ToGrpcStatus(agent.status()));
+  }
+  auto* stream = new SyncStream(components_, *agent);
+  stream->Begin();
+  return stream;
+}
+
+absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(const AttestedAgent& agent,
+                                                                    const std::string& entry_id) {
+  absl::StatusOr<RegistrationEntry> entry = components_.datastore.GetEntry(entry_id);
+  if (absl::IsNotFound(entry.status())) {
+    return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
+                                              " is not authorized for this agent"));
+  }
+  if (!entry.ok()) return entry.status();
+  SPINEL_ASSIGN_OR_RETURN(bool authorized, components_.view.Authorizes(agent, *entry));
+  if (!authorized) {
+    return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
+                                              " is not authorized for agent ",
+                                              agent.spiffe_id.ToString()));
+  }
+  return entry;
+}
+
+void AgentServiceImpl::SignOne(const AttestedAgent& agent, const spinel::v1::CsrForEntry& request,
+                               spinel::v1::SignedSvid* result) {
+  result->set_entry_id(request.entry_id());
+  absl::StatusOr<IssuedX509Svid> issued = [&]() -> absl::StatusOr<IssuedX509Svid> {
+    SPINEL_ASSIGN_OR_RETURN(RegistrationEntry entry, AuthorizedEntry(agent, request.entry_id()));
+    SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(request.csr()));
+    for (const std::string& uri : csr.uri_sans()) {
+      if (uri != entry.spiffe_id.ToString()) {
+        return absl::PermissionDeniedError(StrCat("CSR names ", common::Quote(uri), " but entry ",
+                                                  entry.id, " is ", entry.spiffe_id.ToString()));
+      }
+    }
+    return components_.issuer.SignX509Svid(entry.spiffe_id, csr,
+                                           std::chrono::seconds(entry.x509_svid_ttl),
+                                           entry.dns_names);
+  }();
+  if (!issued.ok()) {
+    result->set_error(std::string(issued.status().message()));
+    result->set_error_code(static_cast<int>(issued.status().code()));
+    return;
+  }
+  for (const std::string& der : issued->chain_der) result->add_certificate_chain(der);
+  result->set_expires_at(common::ToUnixSeconds(issued->expires_at));
+}
+
+grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
+                                             const spinel::v1::SignX509SvidsRequest* request,
+                                             spinel::v1::SignX509SvidsResponse* response) {
+  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  if (!agent.ok()) return ToGrpcStatus(agent.status());
+  if (request->csrs_size() > kMaxCsrsPerBatch) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        StrCat("at most ", kMaxCsrsPerBatch, " CSRs per batch"));
+  }
+  absl::Status admitted = limiter_.Admit(agent->spiffe_id.ToString(), request->csrs_size());
+  if (!admitted.ok()) return ToGrpcStatus(admitted);
+  SigningLimiter::Slot slot(limiter_);
+  for (const spinel::v1::CsrForEntry& csr : request->csrs()) {
+    SignOne(*agent, csr, response->add_svids());
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AgentServiceImpl::MintJwtSvid(grpc::ServerContext* context,
+                                           const spinel::v1::MintJwtSvidRequest* request,
+                                           spinel::v1::MintJwtSvidResponse* response) {
+  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  if (!agent.ok()) return ToGrpcStatus(agent.status());
+  absl::StatusOr<RegistrationEntry> entry = AuthorizedEntry(*agent, request->entry_id());
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  std::vector<std::string> audience(request->audience().begin(), request->audience().end());
+  absl::StatusOr<IssuedJwtSvid> issued = components_.issuer.MintJwtSvid(
+      entry->spiffe_id, audience, std::chrono::seconds(entry->jwt_svid_ttl));
+  if (!issued.ok()) return ToGrpcStatus(issued.status());
+  response->set_spiffe_id(entry->spiffe_id.ToString());
+  response->set_token(issued->token);
+  response->set_expires_at(common::ToUnixSeconds(issued->expires_at));
+  return grpc::Status::OK;
+}
+
+}  // namespace spinel::server

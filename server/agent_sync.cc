@@ -1,0 +1,132 @@
+#include "server/agent_sync.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "server/node_attestation.h"
+#include "server/proto_convert.h"
+
+namespace spinel::server {
+
+absl::StatusOr<std::vector<common::SpiffeId>> AgentView::ParentIdsOf(
+    const AttestedAgent& agent) const {
+  std::vector<common::SpiffeId> parents = {agent.spiffe_id};
+  EntryFilter aliases;
+  aliases.parent_id = ServerId(control_);
+  SPINEL_ASSIGN_OR_RETURN(EntryPage page, datastore_.ListEntries(aliases, PageRequest{}));
+  for (const RegistrationEntry& alias : page.entries) {
+    if (common::IsSubset(alias.selectors, agent.selectors)) parents.push_back(alias.spiffe_id);
+  }
+  return parents;
+}
+
+absl::StatusOr<bool> AgentView::Authorizes(const AttestedAgent& agent,
+                                           const RegistrationEntry& entry) const {
+  const int64_t now = common::ToUnixSeconds(clock_.Now());
+  if (entry.expires_at && *entry.expires_at <= now) return false;
+  std::shared_ptr<const zones::ZoneSet> zones = zones_.Get();
+  const zones::Zone* zone = zones->ZoneOf(entry.spiffe_id);
+  if (zone == nullptr || !zones::ZoneSet::MayHost(*zone, agent.selectors)) return false;
+  SPINEL_ASSIGN_OR_RETURN(std::vector<common::SpiffeId> parents, ParentIdsOf(agent));
+  return std::find(parents.begin(), parents.end(), entry.parent_id) != parents.end();
+}
+
+absl::StatusOr<AgentViewData> AgentView::Compute(const AttestedAgent& agent) const {
+  SPINEL_ASSIGN_OR_RETURN(std::vector<common::SpiffeId> parents, ParentIdsOf(agent));
+  SPINEL_ASSIGN_OR_RETURN(std::vector<RegistrationEntry> entries,
+                          datastore_.ListEntriesByParents(parents));
+  const int64_t now = common::ToUnixSeconds(clock_.Now());
+  std::shared_ptr<const zones::ZoneSet> zones = zones_.Get();
+  std::erase_if(entries, [&](const RegistrationEntry& entry) {
+    if (entry.expires_at && *entry.expires_at <= now) return true;
+    const zones::Zone* zone = zones->ZoneOf(entry.spiffe_id);
+    return zone == nullptr || !zones::ZoneSet::MayHost(*zone, agent.selectors);
+  });
+  return AgentViewData{std::move(entries), Bundles(), PolicyDocument()};
+}
+
+std::vector<spinel::v1::Bundle> AgentView::Bundles() const {
+  std::vector<spinel::v1::Bundle> out;
+  std::vector<common::TrustDomain> tds = cas_.TrustDomains();
+  std::stable_partition(tds.begin(), tds.end(),
+                        [&](const common::TrustDomain& td) { return td == control_; });
+  for (const common::TrustDomain& td : tds) {
+    std::shared_ptr<const AuthoritySnapshot> snapshot = cas_.Snapshot(td);
+    if (!snapshot) continue;
+    absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(snapshot->ToBundle());
+    if (bundle.ok()) out.push_back(std::move(*bundle));
+    else LOG_ERROR("cannot encode bundle", {{"trust_domain", td.name()}});
+  }
+  return out;
+}
+
+std::string AgentView::PolicyDocument() const {
+  std::shared_ptr<const zones::ZoneSet> zones = zones_.Get();
+  nlohmann::json doc = {{"zones", nlohmann::json::array()}};
+  for (const zones::Zone& zone : zones->zones()) {
+    doc["zones"].push_back({{"name", zone.name},
+                            {"trust_domain", zone.trust_domain.name()},
+                            {"peers", zones->PeersOf(zone.name)}});
+  }
+  return doc.dump();
+}
+
+SyncHub::SyncHub() : thread_([this] { DispatchLoop(); }) {}
+
+SyncHub::~SyncHub() { Stop(); }
+
+void SyncHub::Subscribe(SyncSubscriber* subscriber) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  subscribers_.insert(subscriber);
+}
+
+void SyncHub::Unsubscribe(SyncSubscriber* subscriber) {
+  std::lock_guard<std::mutex> dispatch(dispatch_mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  subscribers_.erase(subscriber);
+}
+
+void SyncHub::NotifyChanged() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    pending_ = true;
+  }
+  wake_.notify_one();
+}
+
+size_t SyncHub::subscriber_count() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return subscribers_.size();
+}
+
+void SyncHub::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncHub::DispatchLoop() {
+  while (true) {
+    std::unique_lock<std::mutex> dispatch(dispatch_mutex_, std::defer_lock);
+    std::vector<SyncSubscriber*> targets;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      wake_.wait(lock, [this] { return pending_ || stopping_; });
+      if (stopping_) return;
+      pending_ = false;
+      lock.unlock();
+      dispatch.lock();  // Unsubscribe waits for this pass
+      lock.lock();
+      targets.assign(subscribers_.begin(), subscribers_.end());
+    }
+    for (SyncSubscriber* subscriber : targets) subscriber->Refresh();
+  }
+}
+
+}  // namespace spinel::server

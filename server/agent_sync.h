@@ -1,0 +1,98 @@
+// What each agent is served, and the push of changes to connected agents.
+//
+// AgentView computes, for one attested agent, exactly the entries it is authorized for:
+//   - entries whose parent is the agent's ID, and
+//   - entries whose parent is a node alias whose selectors are all among the agent's node
+//     selectors,
+// minus entries that have expired and entries of zones whose `nodes` selectors the agent's
+// node lacks (placement), plus the bundles of the control plane and of every zone, and the
+// zone peering document the agent uses to choose federated bundles.
+//
+// SyncHub wakes every connected agent stream when entries, agents, bundles or zones change;
+// each stream then recomputes its view and sends only the difference (see agent_service.h).
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent.pb.h"
+#include "server/ca/ca_manager.h"
+#include "server/datastore/datastore.h"
+#include "server/zone_state.h"
+
+namespace spinel::server {
+
+struct AgentViewData {
+  std::vector<RegistrationEntry> entries;           // in id order
+  std::vector<spinel::v1::Bundle> bundles;          // control plane first, then zones
+  std::string policy;                               // zone peering document (JSON)
+};
+
+class AgentView {
+ public:
+  AgentView(Datastore& datastore, const ZoneState& zones, CaManager& cas,
+            common::TrustDomain control, const common::Clock& clock)
+      : datastore_(datastore), zones_(zones), cas_(cas), control_(std::move(control)),
+        clock_(clock) {}
+
+  // The entries, bundles and policy `agent` is served now.
+  absl::StatusOr<AgentViewData> Compute(const AttestedAgent& agent) const;
+  // True when `agent` may be served `entry` now (used again at signing time).
+  absl::StatusOr<bool> Authorizes(const AttestedAgent& agent,
+                                  const RegistrationEntry& entry) const;
+  std::vector<spinel::v1::Bundle> Bundles() const;
+  std::string PolicyDocument() const;
+
+ private:
+  absl::StatusOr<std::vector<common::SpiffeId>> ParentIdsOf(const AttestedAgent& agent) const;
+
+  Datastore& datastore_;
+  const ZoneState& zones_;
+  CaManager& cas_;
+  const common::TrustDomain control_;
+  const common::Clock& clock_;
+};
+
+// Something that wants to hear "your view may have changed".
+class SyncSubscriber {
+ public:
+  virtual ~SyncSubscriber() = default;
+  // Called on the hub's dispatch thread; must not block for long.
+  virtual void Refresh() = 0;
+};
+
+class SyncHub {
+ public:
+  SyncHub();
+  ~SyncHub();
+
+  void Subscribe(SyncSubscriber* subscriber);
+  // After Unsubscribe returns, Refresh is not running and will not be called on `subscriber`.
+  void Unsubscribe(SyncSubscriber* subscriber);
+  // Schedules a refresh of every subscriber (coalesced: many notifications while a pass runs
+  // cause one more pass).
+  void NotifyChanged();
+  void Stop();
+  size_t subscriber_count() const;
+
+ private:
+  void DispatchLoop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::set<SyncSubscriber*> subscribers_;  // guarded by mutex_
+  bool pending_ = false;                   // guarded by mutex_
+  bool stopping_ = false;                  // guarded by mutex_
+  std::mutex dispatch_mutex_;              // held while subscribers are refreshed
+  std::thread thread_;
+};
+
+}  // namespace spinel::server

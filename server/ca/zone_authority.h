@@ -1,0 +1,104 @@
+// ZoneAuthority: the X.509 CAs and JWT signing keys of one trust domain (a zone, or the control
+// plane) and their rotation in phases (authority_slot.h).
+//
+// Rotation (Rotate(), called periodically by the rotator, and at start):
+//   - no usable active authority: the prepared one is activated, or a new one is created;
+//   - half of the active authority's lifetime gone: the next one is prepared (and published);
+//   - five sixths gone: the prepared one becomes active and the active one old;
+//   - an old authority is pruned once it has expired (every SVID it signed is capped at its
+//     notAfter, so nothing valid still needs it).
+// Every change bumps the bundle sequence and is saved through the journal before it becomes
+// visible. Prepare()/Activate() force the two steps (operator rotation).
+//
+// Readers take Snapshot(): an immutable view (bundle contents, the active signers) replaced
+// atomically on change, so signing never waits on rotation. Thread-safe.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/keys.h"
+#include "common/spiffe_id.h"
+#include "common/bundle.h"
+#include "common/jwt_svid.h"
+#include "common/x509_svid.h"
+#include "server/ca/authority_journal.h"
+
+namespace spinel::server {
+
+struct UpstreamCa {
+  common::Certificate certificate;
+  std::shared_ptr<const common::PrivateKey> key;
+};
+
+struct ZoneAuthorityOptions {
+  common::TrustDomain trust_domain;
+  common::Duration ca_ttl = std::chrono::hours(24);
+  common::KeyType key_type = common::KeyType::kEcP256;
+  std::optional<UpstreamCa> upstream;
+};
+
+// What signers and bundle publishers see; never changes once built.
+struct AuthoritySnapshot {
+  common::TrustDomain trust_domain;
+  uint64_t sequence = 0;
+  std::vector<X509Authority> x509;  // every phase; bundle = their trust anchors
+  std::vector<JwtAuthority> jwt;    // every phase; bundle = their public keys
+  // The active X.509 signer and what follows the leaf in every SVID chain.
+  std::shared_ptr<const common::X509SvidSigner> x509_signer;
+  std::vector<common::Certificate> chain_tail;
+  const JwtAuthority* active_jwt = nullptr;  // points into `jwt`
+  std::shared_ptr<const common::JwtSvidSigner> jwt_signer;
+
+  // Distinct trust anchors of every phase (the X.509 part of the bundle), in slot order.
+  std::vector<common::Certificate> X509TrustAnchors() const;
+  // The trust domain's bundle: every phase's trust anchor and JWT key, with the sequence.
+  common::Bundle ToBundle() const;
+};
+
+class ZoneAuthority {
+ public:
+  // Loads the journal in `journal_dir` or starts a fresh one, then rotates once so an active
+  // authority exists.
+  static absl::StatusOr<std::unique_ptr<ZoneAuthority>> Open(ZoneAuthorityOptions options,
+                                                             std::string journal_dir,
+                                                             const common::Clock& clock);
+
+  // Applies the time-driven phase changes; true when anything changed.
+  absl::StatusOr<bool> Rotate();
+  // Creates the next X.509 and JWT authorities in the prepared phase. FailedPrecondition when
+  // one is already prepared.
+  absl::Status Prepare();
+  // Makes the prepared authorities active (the active ones become old). FailedPrecondition
+  // when none is prepared.
+  absl::Status Activate();
+
+  std::shared_ptr<const AuthoritySnapshot> Snapshot() const;
+  const common::TrustDomain& trust_domain() const { return options_.trust_domain; }
+
+ private:
+  ZoneAuthority(ZoneAuthorityOptions options, std::string journal_dir,
+                const common::Clock& clock)
+      : options_(std::move(options)), journal_(std::move(journal_dir)), clock_(clock) {}
+
+  absl::StatusOr<X509Authority> NewX509(SlotState state) const;
+  absl::StatusOr<JwtAuthority> NewJwt(SlotState state) const;
+  absl::StatusOr<bool> RotateX509Locked(common::TimePoint now);
+  absl::StatusOr<bool> RotateJwtLocked(common::TimePoint now);
+  absl::Status CommitLocked(AuthorityState next);
+  absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> BuildSnapshot(
+      const AuthorityState& state) const;
+
+  const ZoneAuthorityOptions options_;
+  AuthorityJournal journal_;
+  const common::Clock& clock_;
+  mutable std::mutex mutex_;
+  AuthorityState state_;                                // guarded by mutex_
+  std::shared_ptr<const AuthoritySnapshot> snapshot_;  // guarded by mutex_
+};
+
+}  // namespace spinel::server

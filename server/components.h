@@ -1,0 +1,31 @@
+// ServerComponents: the parts of a running spinel-server that the API services use, wired by
+// the composition root (server.cc). Services take this struct (references, owned by Server)
+// instead of reaching for globals. Every referenced object is thread-safe.
+#pragma once
+
+#include "common/clock.h"
+#include "server/agent_sync.h"
+#include "server/ca/ca_manager.h"
+#include "server/config.h"
+#include "server/datastore/datastore.h"
+#include "server/issuer.h"
+#include "server/metrics.h"
+#include "server/registry.h"
+#include "server/zone_state.h"
+
+namespace spinel::server {
+
+struct ServerComponents {
+  const ServerConfig& config;
+  const common::Clock& clock;
+  Datastore& datastore;
+  ZoneState& zones;
+  CaManager& cas;
+  EntryRegistry& registry;
+  Issuer& issuer;
+  AgentView& view;
+  SyncHub& hub;
+  Metrics& metrics;
+};
+
+}  // namespace spinel::server

@@ -1,0 +1,139 @@
+#include "server/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "common/strings.h"
+#include "common/yaml_reader.h"
+
+namespace spinel::server {
+namespace {
+
+using common::YamlMap;
+
+std::string Resolve(const std::string& base_dir, const std::string& path) {
+  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+std::chrono::seconds Seconds(std::optional<std::chrono::milliseconds> d,
+                             std::chrono::seconds fallback) {
+  return d ? std::chrono::duration_cast<std::chrono::seconds>(*d) : fallback;
+}
+
+void ReadListen(YamlMap listen, ServerConfig& config) {
+  config.agent_api_address = listen.String("agent_api").value_or("127.0.0.1:8081");
+  config.admin_socket = listen.String("admin_socket").value_or("");
+  config.https_address = listen.String("https").value_or("127.0.0.1:8443");
+  listen.RejectUnknownKeys();
+}
+
+void ReadLog(YamlMap log, ServerConfig& config) {
+  if (auto level = log.String("level")) {
+    auto parsed = common::ParseLogLevel(*level);
+    if (parsed.ok()) config.log_level = *parsed;
+    else log.Error("level", std::string(parsed.status().message()));
+  }
+  if (auto format = log.String("format")) {
+    auto parsed = common::ParseLogFormat(*format);
+    if (parsed.ok()) config.log_format = *parsed;
+    else log.Error("format", std::string(parsed.status().message()));
+  }
+  log.RejectUnknownKeys();
+}
+
+void ReadUpstreams(YamlMap& root, const std::string& base_dir, ServerConfig& config) {
+  for (YamlMap upstream : root.MapList("upstream_authorities")) {
+    std::string zone = upstream.RequiredString("zone");
+    UpstreamAuthority authority{Resolve(base_dir, upstream.RequiredString("cert")),
+                                Resolve(base_dir, upstream.RequiredString("key"))};
+    upstream.RejectUnknownKeys();
+    if (!config.upstream_authorities.emplace(zone, authority).second) {
+      upstream.Error("zone", common::StrCat("zone ", common::Quote(zone),
+                                            " has more than one upstream authority"));
+    }
+  }
+}
+
+void ReadLimits(YamlMap limits, ServerConfig& config) {
+  config.max_concurrent_signings =
+      static_cast<int>(limits.Int("max_concurrent_signings", 0, 4096).value_or(0));
+  config.signings_per_agent_per_second = static_cast<int>(
+      limits.Int("signings_per_agent_per_second", 1, 10'000'000).value_or(10000));
+  limits.RejectUnknownKeys();
+}
+
+void ReadTrustDomain(YamlMap& root, ServerConfig& config) {
+  std::string td = root.RequiredString("trust_domain");
+  if (td.empty()) return;
+  auto parsed = common::TrustDomain::Parse(td);
+  if (parsed.ok() && td.find(":/") == std::string::npos) config.trust_domain = *parsed;
+  else if (!parsed.ok()) root.Error("trust_domain", std::string(parsed.status().message()));
+  else root.Error("trust_domain", "give the bare trust domain name, not a SPIFFE ID");
+}
+
+void ReadDurations(YamlMap& root, ServerConfig& config) {
+  config.ca_ttl = Seconds(root.Duration("ca_ttl"), config.ca_ttl);
+  config.agent_svid_ttl = Seconds(root.Duration("agent_svid_ttl"), config.agent_svid_ttl);
+  config.server_svid_ttl = Seconds(root.Duration("server_svid_ttl"), config.server_svid_ttl);
+  config.default_join_token_ttl =
+      Seconds(root.Duration("join_token_ttl"), config.default_join_token_ttl);
+  if (config.agent_svid_ttl * 2 > config.ca_ttl) {
+    root.Error("agent_svid_ttl", "must be at most half of ca_ttl");
+  }
+  if (config.server_svid_ttl * 2 > config.ca_ttl) {
+    root.Error("server_svid_ttl", "must be at most half of ca_ttl");
+  }
+}
+
+void ReadDatastore(YamlMap& root, const std::string& base_dir, ServerConfig& config) {
+  std::string datastore =
+      root.String("datastore").value_or("sqlite:" + config.data_dir + "/datastore.sqlite3");
+  if (datastore.rfind("sqlite:", 0) == 0) {
+    config.datastore = "sqlite:" + Resolve(base_dir, datastore.substr(7));
+  } else if (datastore.rfind("postgres://", 0) == 0 || datastore.rfind("postgresql://", 0) == 0) {
+    config.datastore = datastore;
+  } else {
+    root.Error("datastore", "expected sqlite:<path> or postgres://...");
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml, const std::string& file,
+                                               const std::string& base_dir) {
+  common::YamlErrors errors(file);
+  YamlMap root(common::LoadYamlString(yaml, &errors), "", &errors);
+  ServerConfig config;
+  ReadTrustDomain(root, config);
+  config.data_dir = Resolve(base_dir, root.RequiredString("data_dir"));
+  ReadListen(root.Map("listen"), config);
+  if (config.admin_socket.empty()) config.admin_socket = config.data_dir + "/admin.sock";
+  config.admin_socket = Resolve(base_dir, config.admin_socket);
+  ReadDatastore(root, base_dir, config);
+  config.zones_dir = Resolve(base_dir, root.RequiredString("zones_dir"));
+  ReadLog(root.Map("log"), config);
+  ReadDurations(root, config);
+  config.x509pop_ca_bundle = Resolve(base_dir, root.String("x509pop_ca_bundle").value_or(""));
+  ReadUpstreams(root, base_dir, config);
+  ReadLimits(root.Map("limits"), config);
+  root.RejectUnknownKeys();
+  if (!errors.ok()) return errors.status();
+  if (config.max_concurrent_signings == 0) {
+    config.max_concurrent_signings = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  }
+  return config;
+}
+
+absl::StatusOr<ServerConfig> LoadServerConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return absl::InvalidArgumentError(common::StrCat(path, ": cannot read config file"));
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string base_dir = std::filesystem::absolute(path).parent_path().string();
+  return ParseServerConfig(text.str(), path, base_dir);
+}
+
+}  // namespace spinel::server

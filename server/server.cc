@@ -1,0 +1,262 @@
+#include "server/server.h"
+
+#include <sys/stat.h>
+
+#include <condition_variable>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
+#include "common/file_util.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "server/admin_service.h"
+#include "server/https_server.h"
+#include "server/server_metrics.h"
+#include "server/agent_service.h"
+#include "server/components.h"
+#include "server/datastore/sqlite_datastore.h"
+#include "server/server_svid.h"
+#include "trust-zones/zone_loader.h"
+
+namespace spinel::server {
+
+using common::StrCat;
+
+struct Server::Impl {
+  ServerConfig config;
+  const common::Clock& clock;
+  std::unique_ptr<Datastore> datastore;
+  std::unique_ptr<ZoneState> zones;
+  std::unique_ptr<CaManager> cas;
+  std::unique_ptr<EntryRegistry> registry;
+  std::unique_ptr<Issuer> issuer;
+  std::unique_ptr<AgentView> view;
+  std::unique_ptr<SyncHub> hub;
+  Metrics metrics;
+  std::unique_ptr<ServerComponents> components;
+  std::unique_ptr<ServerSvid> server_svid;
+  std::unique_ptr<AgentServiceImpl> agent_service;
+  std::unique_ptr<grpc::Server> agent_server;
+  std::unique_ptr<grpc::Service> admin_service;
+  std::unique_ptr<grpc::Server> admin_server;
+  std::unique_ptr<HttpsServer> https_server;
+  int agent_port = 0;
+  int https_port = 0;
+
+  std::mutex mutex;
+  std::condition_variable stopped_cv;
+  bool stopped = false;
+  std::thread svid_thread;
+
+  Impl(ServerConfig c, const common::Clock& k) : config(std::move(c)), clock(k) {}
+  absl::Status OpenState();
+  absl::Status StartAgentApi();
+  absl::Status StartAdminApi();
+  absl::Status StartHttps();
+  absl::Status ReloadZones();
+  void RunSvidRenewal();
+};
+
+namespace {
+
+std::vector<TrustDomainCaConfig> CaConfigs(const ServerConfig& config,
+                                           const zones::ZoneSet& zones) {
+  std::vector<TrustDomainCaConfig> out;
+  out.push_back({config.trust_domain, config.ca_ttl, "", ""});
+  for (const zones::Zone& zone : zones.zones()) {
+    TrustDomainCaConfig ca{zone.trust_domain,
+                           std::chrono::duration_cast<common::Duration>(zone.ca_ttl), "", ""};
+    auto upstream = config.upstream_authorities.find(zone.name);
+    if (upstream != config.upstream_authorities.end()) {
+      ca.upstream_cert_path = upstream->second.cert_path;
+      ca.upstream_key_path = upstream->second.key_path;
+    }
+    out.push_back(ca);
+  }
+  return out;
+}
+
+absl::Status CheckUpstreamZones(const ServerConfig& config, const zones::ZoneSet& zones) {
+  for (const auto& [zone, upstream] : config.upstream_authorities) {
+    if (zones.Find(zone) == nullptr) {
+      return absl::InvalidArgumentError(
+          StrCat("upstream_authorities names zone ", common::Quote(zone), " which does not exist"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status Server::Impl::OpenState() {
+  SPINEL_RETURN_IF_ERROR(common::MakeDirs(config.data_dir, 0700));
+  if (config.datastore.rfind("sqlite:", 0) != 0) {
+    return absl::UnimplementedError("only sqlite: datastores are supported by this build");
+  }
+  SPINEL_ASSIGN_OR_RETURN(auto sqlite, SqliteDatastore::Open(config.datastore.substr(7), clock));
+  datastore = std::move(sqlite);
+  SPINEL_ASSIGN_OR_RETURN(zones::ZoneSet zone_set, zones::LoadZoneDir(config.zones_dir));
+  SPINEL_RETURN_IF_ERROR(CheckUpstreamZones(config, zone_set));
+  for (const zones::Zone& zone : zone_set.zones()) {
+    if (zone.trust_domain == config.trust_domain) {
+      return absl::InvalidArgumentError(
+          StrCat("zone ", zone.name, " uses the control-plane trust domain ",
+                 config.trust_domain.name(), "; zones need their own trust domains"));
+    }
+  }
+  SPINEL_ASSIGN_OR_RETURN(cas, CaManager::Open(CaConfigs(config, zone_set),
+                                               config.data_dir + "/authorities", clock));
+  zones = std::make_unique<ZoneState>(std::move(zone_set));
+  registry = std::make_unique<EntryRegistry>(*datastore, *zones, config.trust_domain);
+  issuer = std::make_unique<Issuer>(*cas, *zones, config.trust_domain, clock);
+  view = std::make_unique<AgentView>(*datastore, *zones, *cas, config.trust_domain, clock);
+  hub = std::make_unique<SyncHub>();
+  registry->AddChangeListener([this] { hub->NotifyChanged(); });
+  cas->AddBundleListener([this](const common::TrustDomain&) { hub->NotifyChanged(); });
+  components = std::make_unique<ServerComponents>(ServerComponents{
+      config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
+  RegisterServerMetrics(*components);
+  issuer->SetObserver([this](const IssuanceRecord& r) { RecordIssuance(metrics, *zones, r); });
+  return absl::OkStatus();
+}
+
+absl::Status Server::Impl::StartAgentApi() {
+  server_svid = std::make_unique<ServerSvid>(*issuer, ServerId(config.trust_domain),
+                                             config.server_svid_ttl, config.data_dir, clock);
+  SPINEL_RETURN_IF_ERROR(server_svid->Renew());
+  std::unique_ptr<X509PopAttestor> x509pop;
+  if (!config.x509pop_ca_bundle.empty()) {
+    SPINEL_ASSIGN_OR_RETURN(std::string pem, common::ReadFile(config.x509pop_ca_bundle));
+    SPINEL_ASSIGN_OR_RETURN(x509pop, X509PopAttestor::Create(pem, config.trust_domain));
+  }
+  agent_service = std::make_unique<AgentServiceImpl>(*components, std::move(x509pop));
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      server_svid->key_path(), server_svid->cert_path(), /*refresh_interval_sec=*/1);
+  grpc::experimental::TlsServerCredentialsOptions options(provider);
+  options.watch_identity_key_cert_pairs();
+  options.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.agent_api_address,
+                           grpc::experimental::TlsServerCredentials(options), &agent_port);
+  builder.RegisterService(agent_service.get());
+  builder.SetMaxReceiveMessageSize(4 << 20);
+  agent_server = builder.BuildAndStart();
+  if (!agent_server || agent_port == 0) {
+    return absl::UnavailableError(StrCat("cannot listen on ", config.agent_api_address));
+  }
+  std::string host = config.agent_api_address.substr(0, config.agent_api_address.rfind(':'));
+  std::string address = StrCat(host, ":", agent_port);
+  SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(config.data_dir + "/agent-api.addr",
+                                                 address + "\n", 0644));
+  LOG_INFO("agent API listening", {{"address", address}});
+  return absl::OkStatus();
+}
+
+absl::Status Server::Impl::StartHttps() {
+  if (config.https_address.empty()) return absl::OkStatus();
+  HttpsServerOptions options{config.https_address, server_svid->cert_path(),
+                             server_svid->key_path()};
+  SPINEL_ASSIGN_OR_RETURN(https_server, HttpsServer::Create(*components, options));
+  SPINEL_RETURN_IF_ERROR(https_server->Start());
+  https_port = https_server->port();
+  std::string host = config.https_address.substr(0, config.https_address.rfind(':'));
+  std::string address = StrCat(host, ":", https_port);
+  SPINEL_RETURN_IF_ERROR(
+      common::WriteFileAtomic(config.data_dir + "/https.addr", address + "\n", 0644));
+  LOG_INFO("HTTPS listening (health, metrics, bundle endpoint)", {{"address", address}});
+  return absl::OkStatus();
+}
+
+absl::Status Server::Impl::StartAdminApi() {
+  AdminHooks hooks{.reload_zones = [this] { return ReloadZones(); }};
+  SPINEL_ASSIGN_OR_RETURN(admin_server, StartAdminServer(*components, std::move(hooks),
+                                                         config.admin_socket, &admin_service));
+  return absl::OkStatus();
+}
+
+void Server::Impl::RunSvidRenewal() {
+  std::unique_lock<std::mutex> lock(mutex);
+  while (!stopped_cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopped; })) {
+    lock.unlock();
+    absl::StatusOr<bool> renewed = server_svid->RenewIfDue();
+    if (!renewed.ok()) {
+      LOG_ERROR("server SVID renewal failed", {{"error", std::string(renewed.status().message())}});
+    }
+    lock.lock();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config,
+                                                      const common::Clock& clock) {
+  ::umask(077);  // every file and socket the server creates is private unless made otherwise
+  common::SetLogLevel(config.log_level);
+  common::SetLogFormat(config.log_format);
+  auto impl = std::make_unique<Impl>(std::move(config), clock);
+  SPINEL_RETURN_IF_ERROR(impl->OpenState());
+  SPINEL_RETURN_IF_ERROR(impl->StartAgentApi());
+  SPINEL_RETURN_IF_ERROR(impl->StartAdminApi());
+  SPINEL_RETURN_IF_ERROR(impl->StartHttps());
+  impl->cas->StartRotation(std::chrono::seconds(5));
+  Impl* raw = impl.get();
+  impl->svid_thread = std::thread([raw] { raw->RunSvidRenewal(); });
+  LOG_INFO("spinel-server started", {{"trust_domain", raw->config.trust_domain.name()},
+                                     {"data_dir", raw->config.data_dir},
+                                     {"zones", std::to_string(raw->zones->Get()->zones().size())}});
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Shutdown(); }
+
+void Server::Wait() {
+  std::unique_lock<std::mutex> lock(impl_->mutex);
+  impl_->stopped_cv.wait(lock, [this] { return impl_->stopped; });
+}
+
+void Server::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->mutex);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->stopped_cv.notify_all();
+  if (impl_->https_server) impl_->https_server->Stop();
+  if (impl_->admin_server) {
+    impl_->admin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  if (impl_->svid_thread.joinable()) impl_->svid_thread.join();
+  impl_->cas->Stop();
+  if (impl_->agent_server) {
+    impl_->agent_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+  impl_->hub->Stop();
+  LOG_INFO("spinel-server stopped");
+}
+
+absl::Status Server::Impl::ReloadZones() {
+  SPINEL_ASSIGN_OR_RETURN(zones::ZoneSet next, zones::LoadZoneDir(config.zones_dir));
+  SPINEL_RETURN_IF_ERROR(CheckUpstreamZones(config, next));
+  for (const TrustDomainCaConfig& ca : CaConfigs(config, next)) {
+    if (cas->Find(ca.trust_domain) == nullptr) {
+      SPINEL_RETURN_IF_ERROR(cas->AddTrustDomain(ca));
+    }
+  }
+  zones->Replace(std::move(next));
+  hub->NotifyChanged();
+  LOG_INFO("zones reloaded", {{"zones", std::to_string(zones->Get()->zones().size())}});
+  return absl::OkStatus();
+}
+
+absl::Status Server::ReloadZones() { return impl_->ReloadZones(); }
+
+int Server::agent_api_port() const { return impl_->agent_port; }
+int Server::https_port() const { return impl_->https_port; }
+
+}  // namespace spinel::server

@@ -1,0 +1,54 @@
+// SyncStream: one agent's Sync call (gRPC callback API). It sends the agent's full view first,
+// then, whenever the SyncHub says something changed, recomputes the view and sends only what
+// differs: added or updated entries (by revision), removed entry ids, changed bundles (by
+// sequence) and a changed policy document. Nothing is sent when nothing changed. If the agent
+// is evicted or banned meanwhile, the stream ends with PermissionDenied.
+//
+// Lifetime: created by the service, deletes itself in OnDone (after unsubscribing from the hub).
+// Writes are serialised: at most one is outstanding; a refresh during a write is sent after it.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "agent.pb.h"
+#include "server/components.h"
+
+namespace spinel::server {
+
+class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>,
+                         public SyncSubscriber {
+ public:
+  SyncStream(ServerComponents& components, AttestedAgent agent);
+
+  // Computes and sends the first (full) update and subscribes to changes.
+  void Begin();
+  void Refresh() override;
+
+  void OnWriteDone(bool ok) override;
+  void OnCancel() override;
+  void OnDone() override;
+
+ private:
+  // Builds the difference between `view` and what was sent; nullopt when nothing changed.
+  std::optional<spinel::v1::SyncUpdate> Diff(const AgentViewData& view, bool full);
+  void EnqueueLocked(spinel::v1::SyncUpdate update);
+  void FinishLocked(const grpc::Status& status);
+
+  ServerComponents& components_;
+  const AttestedAgent agent_;
+  // Recursive: gRPC may run OnWriteDone inline from StartWrite on some paths.
+  std::recursive_mutex mutex_;
+  std::map<std::string, int64_t> sent_entries_;   // id -> revision; guarded by mutex_
+  std::map<std::string, uint64_t> sent_bundles_;  // trust domain -> sequence; by mutex_
+  std::string sent_policy_;                       // guarded by mutex_
+  std::deque<spinel::v1::SyncUpdate> queue_;      // guarded by mutex_
+  bool writing_ = false;                          // guarded by mutex_
+  bool finished_ = false;                         // guarded by mutex_
+};
+
+}  // namespace spinel::server
