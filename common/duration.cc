@@ -56,7 +56,7 @@ absl::StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
     int unit = MatchUnit(text, pos, &unit_len);
     if (unit < 0) return DurationError(text, "missing or unknown unit");
     if (unit <= last_unit) return DurationError(text, "units must be in order h, m, s, ms");
-    if (value > std::numeric_limits<int64_t>::max() / kUnits[unit].millis - total) {
+    if (value > (std::numeric_limits<int64_t>::max() - total) / kUnits[unit].millis) {
       return DurationError(text, "too large");
     }
     total += value * kUnits[unit].millis;

@@ -35,3 +35,10 @@ TEST_CASE("FormatDuration is the canonical inverse of ParseDuration") {
     CHECK(FormatDuration(*ParseDuration(text)) == text);
   }
 }
+
+TEST_CASE("large durations made of several units round-trip (fuzzer finding)") {
+  auto d = ParseDuration("1h30152030076625s");
+  REQUIRE(d.ok());
+  CHECK(*ParseDuration(FormatDuration(*d)) == *d);
+  CHECK_FALSE(ParseDuration("2562047788015h1h").ok());
+}
