@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "common/config_sections.h"
 #include "common/file_util.h"
 #include "common/strings.h"
 #include "common/yaml_reader.h"
@@ -11,36 +12,19 @@ namespace {
 
 using common::YamlMap;
 
-std::string Resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
-}
-
 void ReadAttestation(YamlMap attestation, const std::string& base_dir, AgentConfig& config) {
   config.join_token = attestation.String("join_token").value_or("");
-  config.join_token_file = Resolve(base_dir, attestation.String("join_token_file").value_or(""));
+  config.join_token_file =
+      common::ResolveConfigPath(base_dir, attestation.String("join_token_file").value_or(""));
   YamlMap x509pop = attestation.Map("x509pop");
-  config.x509pop_cert_path = Resolve(base_dir, x509pop.String("cert").value_or(""));
-  config.x509pop_key_path = Resolve(base_dir, x509pop.String("key").value_or(""));
+  config.x509pop_cert_path =
+      common::ResolveConfigPath(base_dir, x509pop.String("cert").value_or(""));
+  config.x509pop_key_path = common::ResolveConfigPath(base_dir, x509pop.String("key").value_or(""));
   x509pop.RejectUnknownKeys();
   if (config.x509pop_cert_path.empty() != config.x509pop_key_path.empty()) {
     attestation.Error("x509pop", "needs both cert and key");
   }
   attestation.RejectUnknownKeys();
-}
-
-void ReadLog(YamlMap log, AgentConfig& config) {
-  if (auto level = log.String("level")) {
-    auto parsed = common::ParseLogLevel(*level);
-    if (parsed.ok()) config.log_level = *parsed;
-    else log.Error("level", std::string(parsed.status().message()));
-  }
-  if (auto format = log.String("format")) {
-    auto parsed = common::ParseLogFormat(*format);
-    if (parsed.ok()) config.log_format = *parsed;
-    else log.Error("format", std::string(parsed.status().message()));
-  }
-  log.RejectUnknownKeys();
 }
 
 void ReadTuning(YamlMap& root, AgentConfig& config) {
@@ -66,15 +50,18 @@ absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml, const std::s
   std::string td = root.RequiredString("trust_domain");
   if (!td.empty()) {
     auto parsed = common::TrustDomain::Parse(td);
-    if (parsed.ok() && td.find(":/") == std::string::npos) config.trust_domain = *parsed;
-    else root.Error("trust_domain", "expected a bare trust domain name, e.g. control.example.org");
+    if (parsed.ok() && td.find(":/") == std::string::npos)
+      config.trust_domain = *parsed;
+    else
+      root.Error("trust_domain", "expected a bare trust domain name, e.g. control.example.org");
   }
   config.server_address = root.RequiredString("server_address");
-  config.trust_bundle_path = Resolve(base_dir, root.RequiredString("trust_bundle"));
-  config.data_dir = Resolve(base_dir, root.RequiredString("data_dir"));
-  config.socket_path = Resolve(base_dir, root.RequiredString("socket_path"));
+  config.trust_bundle_path =
+      common::ResolveConfigPath(base_dir, root.RequiredString("trust_bundle"));
+  config.data_dir = common::ResolveConfigPath(base_dir, root.RequiredString("data_dir"));
+  config.socket_path = common::ResolveConfigPath(base_dir, root.RequiredString("socket_path"));
   ReadAttestation(root.Map("attestation"), base_dir, config);
-  ReadLog(root.Map("log"), config);
+  common::ReadLogSection(root.Map("log"), &config.log_level, &config.log_format);
   ReadTuning(root, config);
   root.RejectUnknownKeys();
   if (!errors.ok()) return errors.status();

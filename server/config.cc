@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "common/config_sections.h"
 #include "common/strings.h"
 #include "common/yaml_reader.h"
 
@@ -12,11 +13,6 @@ namespace spinel::server {
 namespace {
 
 using common::YamlMap;
-
-std::string Resolve(const std::string& base_dir, const std::string& path) {
-  if (path.empty() || path.front() == '/' || base_dir.empty()) return path;
-  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
-}
 
 std::chrono::seconds Seconds(std::optional<std::chrono::milliseconds> d,
                              std::chrono::seconds fallback) {
@@ -30,25 +26,12 @@ void ReadListen(YamlMap listen, ServerConfig& config) {
   listen.RejectUnknownKeys();
 }
 
-void ReadLog(YamlMap log, ServerConfig& config) {
-  if (auto level = log.String("level")) {
-    auto parsed = common::ParseLogLevel(*level);
-    if (parsed.ok()) config.log_level = *parsed;
-    else log.Error("level", std::string(parsed.status().message()));
-  }
-  if (auto format = log.String("format")) {
-    auto parsed = common::ParseLogFormat(*format);
-    if (parsed.ok()) config.log_format = *parsed;
-    else log.Error("format", std::string(parsed.status().message()));
-  }
-  log.RejectUnknownKeys();
-}
-
 void ReadUpstreams(YamlMap& root, const std::string& base_dir, ServerConfig& config) {
   for (YamlMap upstream : root.MapList("upstream_authorities")) {
     std::string zone = upstream.RequiredString("zone");
-    UpstreamAuthority authority{Resolve(base_dir, upstream.RequiredString("cert")),
-                                Resolve(base_dir, upstream.RequiredString("key"))};
+    UpstreamAuthority authority{
+        common::ResolveConfigPath(base_dir, upstream.RequiredString("cert")),
+        common::ResolveConfigPath(base_dir, upstream.RequiredString("key"))};
     upstream.RejectUnknownKeys();
     if (!config.upstream_authorities.emplace(zone, authority).second) {
       upstream.Error("zone", common::StrCat("zone ", common::Quote(zone),
@@ -60,8 +43,8 @@ void ReadUpstreams(YamlMap& root, const std::string& base_dir, ServerConfig& con
 void ReadLimits(YamlMap limits, ServerConfig& config) {
   config.max_concurrent_signings =
       static_cast<int>(limits.Int("max_concurrent_signings", 0, 4096).value_or(0));
-  config.signings_per_agent_per_second = static_cast<int>(
-      limits.Int("signings_per_agent_per_second", 1, 10'000'000).value_or(10000));
+  config.signings_per_agent_per_second =
+      static_cast<int>(limits.Int("signings_per_agent_per_second", 1, 10'000'000).value_or(10000));
   limits.RejectUnknownKeys();
 }
 
@@ -69,9 +52,12 @@ void ReadTrustDomain(YamlMap& root, ServerConfig& config) {
   std::string td = root.RequiredString("trust_domain");
   if (td.empty()) return;
   auto parsed = common::TrustDomain::Parse(td);
-  if (parsed.ok() && td.find(":/") == std::string::npos) config.trust_domain = *parsed;
-  else if (!parsed.ok()) root.Error("trust_domain", std::string(parsed.status().message()));
-  else root.Error("trust_domain", "give the bare trust domain name, not a SPIFFE ID");
+  if (parsed.ok() && td.find(":/") == std::string::npos)
+    config.trust_domain = *parsed;
+  else if (!parsed.ok())
+    root.Error("trust_domain", std::string(parsed.status().message()));
+  else
+    root.Error("trust_domain", "give the bare trust domain name, not a SPIFFE ID");
 }
 
 void ReadDurations(YamlMap& root, ServerConfig& config) {
@@ -92,7 +78,7 @@ void ReadDatastore(YamlMap& root, const std::string& base_dir, ServerConfig& con
   std::string datastore =
       root.String("datastore").value_or("sqlite:" + config.data_dir + "/datastore.sqlite3");
   if (datastore.rfind("sqlite:", 0) == 0) {
-    config.datastore = "sqlite:" + Resolve(base_dir, datastore.substr(7));
+    config.datastore = "sqlite:" + common::ResolveConfigPath(base_dir, datastore.substr(7));
   } else if (datastore.rfind("postgres://", 0) == 0 || datastore.rfind("postgresql://", 0) == 0) {
     config.datastore = datastore;
   } else {
@@ -108,21 +94,23 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml, const std:
   YamlMap root(common::LoadYamlString(yaml, &errors), "", &errors);
   ServerConfig config;
   ReadTrustDomain(root, config);
-  config.data_dir = Resolve(base_dir, root.RequiredString("data_dir"));
+  config.data_dir = common::ResolveConfigPath(base_dir, root.RequiredString("data_dir"));
   ReadListen(root.Map("listen"), config);
   if (config.admin_socket.empty()) config.admin_socket = config.data_dir + "/admin.sock";
-  config.admin_socket = Resolve(base_dir, config.admin_socket);
+  config.admin_socket = common::ResolveConfigPath(base_dir, config.admin_socket);
   ReadDatastore(root, base_dir, config);
-  config.zones_dir = Resolve(base_dir, root.RequiredString("zones_dir"));
-  ReadLog(root.Map("log"), config);
+  config.zones_dir = common::ResolveConfigPath(base_dir, root.RequiredString("zones_dir"));
+  common::ReadLogSection(root.Map("log"), &config.log_level, &config.log_format);
   ReadDurations(root, config);
-  config.x509pop_ca_bundle = Resolve(base_dir, root.String("x509pop_ca_bundle").value_or(""));
+  config.x509pop_ca_bundle =
+      common::ResolveConfigPath(base_dir, root.String("x509pop_ca_bundle").value_or(""));
   ReadUpstreams(root, base_dir, config);
   ReadLimits(root.Map("limits"), config);
   root.RejectUnknownKeys();
   if (!errors.ok()) return errors.status();
   if (config.max_concurrent_signings == 0) {
-    config.max_concurrent_signings = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    config.max_concurrent_signings =
+        static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   }
   return config;
 }
