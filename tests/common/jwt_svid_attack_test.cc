@@ -7,37 +7,6 @@
 #include "common/jwt_svid.h"
 #include "tests/common/jwt_test_world.h"
 
-using nlohmann::json;
-using spinel::common::Base64UrlDecode;
-using spinel::common::Base64UrlEncode;
-using spinel::common::Bundle;
-using spinel::common::BundleSet;
-using spinel::common::EcdsaDerToRaw;
-using spinel::common::EcdsaRawToDer;
-using spinel::common::FromUnixSeconds;
-using spinel::common::JwsAlgorithm;
-using spinel::common::JwsSigner;
-using spinel::common::JwtSvidClaims;
-using spinel::common::JwtSvidSigner;
-using spinel::common::JwtSvidValidationOptions;
-using spinel::common::KeyType;
-using spinel::common::PrivateKey;
-using spinel::common::PublicKey;
-using spinel::common::SpiffeId;
-using spinel::common::SslPtr;
-using spinel::common::ToUnixSeconds;
-using spinel::common::TrustDomain;
-using spinel::common::ValidateJwtSvid;
-using spinel::testing::CheckRejected;
-using spinel::testing::DecodeSegment;
-using spinel::testing::EvpSign;
-using spinel::testing::FakeClock;
-using spinel::testing::Message;
-using spinel::testing::Segment;
-using spinel::testing::Td;
-using World = spinel::testing::JwtWorld;
-using std::chrono::seconds;
-
 TEST_CASE("attack: alg none is rejected") {
   World w;
   std::string input = Segment(w.Header("none")) + "." + Segment(w.Payload());

@@ -9,37 +9,6 @@
 
 #include "tests/common/jwt_test_world.h"
 
-using nlohmann::json;
-using spinel::common::Base64UrlDecode;
-using spinel::common::Base64UrlEncode;
-using spinel::common::Bundle;
-using spinel::common::BundleSet;
-using spinel::common::EcdsaDerToRaw;
-using spinel::common::EcdsaRawToDer;
-using spinel::common::FromUnixSeconds;
-using spinel::common::JwsAlgorithm;
-using spinel::common::JwsSigner;
-using spinel::common::JwtSvidClaims;
-using spinel::common::JwtSvidSigner;
-using spinel::common::JwtSvidValidationOptions;
-using spinel::common::KeyType;
-using spinel::common::PrivateKey;
-using spinel::common::PublicKey;
-using spinel::common::SpiffeId;
-using spinel::common::SslPtr;
-using spinel::common::ToUnixSeconds;
-using spinel::common::TrustDomain;
-using spinel::common::ValidateJwtSvid;
-using spinel::testing::CheckRejected;
-using spinel::testing::DecodeSegment;
-using spinel::testing::EvpSign;
-using spinel::testing::FakeClock;
-using spinel::testing::Message;
-using spinel::testing::Segment;
-using spinel::testing::Td;
-using World = spinel::testing::JwtWorld;
-using std::chrono::seconds;
-
 TEST_CASE("a minted JWT-SVID validates and carries exactly the SPIFFE header and claims") {
   World w;
   std::string token = w.Mint();

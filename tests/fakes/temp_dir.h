@@ -32,10 +32,13 @@ class TempDir {
 
   const std::string& path() const { return path_; }
   std::string File(std::string_view name) const { return path_ + "/" + std::string(name); }
-  void Write(std::string_view name, std::string_view content) const {
-    std::ofstream out(File(name), std::ios::binary);
+  // Writes `content` to `name` in the directory and returns the file's path.
+  std::string Write(std::string_view name, std::string_view content) const {
+    std::string file = File(name);
+    std::ofstream out(file, std::ios::binary);
     out << content;
     REQUIRE(out.good());
+    return file;
   }
   std::string Read(std::string_view name) const {
     std::ifstream in(File(name), std::ios::binary);

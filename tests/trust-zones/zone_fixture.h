@@ -10,35 +10,13 @@
 #include <map>
 #include <string>
 
+#include "tests/fakes/temp_dir.h"
 #include "trust-zones/zone_loader.h"
 
 namespace spinel::zones::testing {
 
 // A directory from mkdtemp, removed with its contents on destruction.
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "zones-XXXXXX").string();
-    REQUIRE(mkdtemp(pattern.data()) != nullptr);
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream(file) << text;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
+using spinel::testing::TempDir;
 
 // A valid zone file for `name` whose trust domain is `td` (default <name>.example.org);
 // `extra` is appended from line 6 on.
