@@ -85,6 +85,10 @@ grpc::Status AgentServiceImpl::Attest(
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "the first attestation message must carry the parameters");
   }
+  // A bad CSR is refused before attestation, so it does not use up a single-use join token.
+  if (absl::Status csr = common::Csr::Parse(first.params().csr()).status(); !csr.ok()) {
+    return ToGrpcStatus(csr);
+  }
   absl::StatusOr<NodeAttestation> attestation = RunAttestation(first.params(), stream);
   if (!attestation.ok()) {
     LOG_WARN("node attestation refused", {{"peer", context->peer()},

@@ -5,6 +5,7 @@
 // Thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <condition_variable>
 #include <map>
 #include <mutex>
@@ -17,8 +18,11 @@ namespace spinel::server {
 
 class SigningLimiter {
  public:
+  // Values below 1 are taken as 1 (zero slots would make every signer wait forever).
   SigningLimiter(int max_concurrent, int per_agent_per_second, const common::Clock& clock)
-      : max_concurrent_(max_concurrent), rate_(per_agent_per_second), clock_(clock) {}
+      : max_concurrent_(std::max(1, max_concurrent)),
+        rate_(std::max(1, per_agent_per_second)),
+        clock_(clock) {}
 
   // Takes `count` signings from the agent's bucket; ResourceExhausted when it is empty.
   absl::Status Admit(const std::string& agent_id, int count);
