@@ -1,8 +1,13 @@
 #include "agent/agent.h"
 
+#include <algorithm>
+
 #include "agent/attestor/container_attestor.h"
 #include "agent/attestor/unix_attestor.h"
 #include "agent/attestor/workload_attestor.h"
+#include "agent/authz/audit_forwarder.h"
+#include "agent/authz/authorization_service.h"
+#include "agent/authz/authorizer.h"
 #include "agent/identity_cache.h"
 #include "agent/node_session.h"
 #include "agent/server_client.h"
@@ -27,6 +32,9 @@ struct Agent::Impl {
   std::unique_ptr<SyncLoop> sync;
   std::unique_ptr<ServerJwtMinter> minter;
   std::unique_ptr<CompositeAttestor> attestor;
+  std::unique_ptr<AuditForwarder> audit;
+  std::unique_ptr<Authorizer> authorizer;
+  std::unique_ptr<AuthorizationService> authorization;
   std::unique_ptr<WorkloadApiServer> workload_api;
 
   Impl(AgentConfig c, const common::Clock& k) : config(std::move(c)), clock(k) {}
@@ -71,8 +79,15 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   impl->sync = std::make_unique<SyncLoop>(c, *impl->client, *impl->session, impl->cache, clock);
   impl->minter = std::make_unique<ServerJwtMinter>(*impl->client, clock);
   impl->attestor = MakeAttestor();
+  AuditForwarderOptions audit_options;
+  audit_options.capacity = static_cast<size_t>(std::max(c.audit_buffer_size, 1));
+  impl->audit = std::make_unique<AuditForwarder>(*impl->client, clock, audit_options);
+  impl->authorizer =
+      std::make_unique<Authorizer>(impl->cache, *impl->client, *impl->audit, clock);
+  impl->authorization = std::make_unique<AuthorizationService>(*impl->authorizer);
   WorkloadApiServerOptions options;
   options.socket.path = c.socket_path;
+  options.additional_services.push_back(impl->authorization.get());
   SPINEL_RETURN_IF_ERROR(common::MakeDirs(
       c.socket_path.substr(0, c.socket_path.rfind('/')), 0755));
   SPINEL_ASSIGN_OR_RETURN(impl->workload_api,
@@ -80,6 +95,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
                                                    AttestCaller(*impl->attestor), clock));
   impl->sync->Start();
   impl->rotator->Start();
+  impl->audit->Start();
   LOG_INFO("spinel-agent started",
            {{"agent_id", impl->session->agent_id().ToString()},
             {"SPIFFE_ENDPOINT_SOCKET", impl->workload_api->endpoint()}});
@@ -93,6 +109,8 @@ Agent::~Agent() { Stop(); }
 void Agent::Stop() {
   if (!impl_) return;
   if (impl_->workload_api) impl_->workload_api->Stop();
+  impl_->authorization.reset();  // after gRPC is down: finishes queued Authorize calls
+  if (impl_->audit) impl_->audit->Stop();
   if (impl_->rotator) impl_->rotator->Stop();
   if (impl_->sync) impl_->sync->Stop();
   LOG_INFO("spinel-agent stopped");

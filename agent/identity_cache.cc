@@ -6,6 +6,7 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "trust-zones/zone_loader.h"
 
 namespace spinel::agent {
 namespace {
@@ -29,11 +30,10 @@ absl::StatusOr<CachedEntry> EntryFromProto(const spinel::v1::Entry& proto) {
   return entry;
 }
 
-absl::StatusOr<std::map<common::TrustDomain, std::set<common::TrustDomain>>> ParsePolicy(
-    const std::string& policy) {
-  nlohmann::json doc = nlohmann::json::parse(policy, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object() || !doc.contains("zones") ||
-      !doc["zones"].is_array()) {
+using PeerMap = std::map<common::TrustDomain, std::set<common::TrustDomain>>;
+
+absl::StatusOr<PeerMap> ParsePeers(const nlohmann::json& doc) {
+  if (!doc.contains("zones") || !doc["zones"].is_array()) {
     return absl::InvalidArgumentError("sync: malformed zone policy document");
   }
   std::map<std::string, common::TrustDomain> by_name;
@@ -46,7 +46,7 @@ absl::StatusOr<std::map<common::TrustDomain, std::set<common::TrustDomain>>> Par
                             common::TrustDomain::Parse(zone["trust_domain"].get<std::string>()));
     by_name.emplace(zone["name"].get<std::string>(), td);
   }
-  std::map<common::TrustDomain, std::set<common::TrustDomain>> peers;
+  PeerMap peers;
   for (const auto& zone : doc["zones"]) {
     auto& set = peers[by_name.at(zone["name"].get<std::string>())];
     for (const auto& peer : zone.value("peers", nlohmann::json::array())) {
@@ -56,6 +56,40 @@ absl::StatusOr<std::map<common::TrustDomain, std::set<common::TrustDomain>>> Par
     }
   }
   return peers;
+}
+
+// The ZoneSet of the document's "zone_files" ([{"file":..,"text":..}]); null without them.
+absl::StatusOr<std::shared_ptr<const zones::ZoneSet>> ParseZoneFiles(const nlohmann::json& doc) {
+  if (!doc.contains("zone_files")) return std::shared_ptr<const zones::ZoneSet>();
+  const nlohmann::json& files = doc["zone_files"];
+  if (!files.is_array()) return absl::InvalidArgumentError("sync: zone_files is not an array");
+  std::vector<zones::ZoneSource> sources;
+  for (const auto& file : files) {
+    if (!file.is_object() || !file.value("file", nlohmann::json()).is_string() ||
+        !file.value("text", nlohmann::json()).is_string()) {
+      return absl::InvalidArgumentError("sync: malformed zone file in policy document");
+    }
+    sources.push_back({file["file"].get<std::string>(), file["text"].get<std::string>()});
+  }
+  absl::StatusOr<zones::ZoneSet> set = zones::BuildZoneSet(std::move(sources));
+  if (!set.ok()) {
+    return absl::InvalidArgumentError(
+        StrCat("sync: zone files in policy document: ", set.status().message()));
+  }
+  return std::make_shared<const zones::ZoneSet>(*std::move(set));
+}
+
+// Parses `policy` into `next` (peers and zones) unless it is the document `next` already has.
+absl::Status ApplyPolicy(const std::string& policy, CacheSnapshot& next) {
+  if (policy.empty() || policy == next.policy) return absl::OkStatus();
+  nlohmann::json doc = nlohmann::json::parse(policy, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return absl::InvalidArgumentError("sync: malformed zone policy document");
+  }
+  SPINEL_ASSIGN_OR_RETURN(next.peers, ParsePeers(doc));
+  SPINEL_ASSIGN_OR_RETURN(next.zones, ParseZoneFiles(doc));
+  next.policy = policy;
+  return absl::OkStatus();
 }
 
 absl::Status ApplyEntries(const spinel::v1::SyncUpdate& update, CacheSnapshot& next) {
@@ -99,6 +133,29 @@ absl::Status ApplyBundles(const spinel::v1::SyncUpdate& update, CacheSnapshot& n
   return absl::OkStatus();
 }
 
+bool SameEntry(const CachedEntry& a, const CachedEntry& b) {
+  return a.id == b.id && a.spiffe_id == b.spiffe_id && a.selectors == b.selectors &&
+         a.hint == b.hint && a.revision == b.revision && a.dns_names == b.dns_names &&
+         a.svid == b.svid;
+}
+
+// True when `next` serves exactly what `current` does: nothing to publish.
+bool SameContent(const CacheSnapshot& current, const CacheSnapshot& next) {
+  if (current.synced != next.synced || current.peers != next.peers ||
+      current.policy != next.policy || current.entries.size() != next.entries.size() ||
+      current.bundles.size() != next.bundles.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < current.entries.size(); ++i) {
+    if (!SameEntry(current.entries[i], next.entries[i])) return false;
+  }
+  for (auto a = current.bundles.begin(), b = next.bundles.begin(); a != current.bundles.end();
+       ++a, ++b) {
+    if (a->first != b->first || !a->second.Equals(b->second)) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::vector<const CachedEntry*> CacheSnapshot::Matching(const common::SelectorSet& workload) const {
@@ -137,10 +194,9 @@ absl::Status IdentityCache::ApplySyncUpdate(const spinel::v1::SyncUpdate& update
     auto next = std::make_shared<CacheSnapshot>(*snapshot_);
     SPINEL_RETURN_IF_ERROR(ApplyEntries(update, *next));
     SPINEL_RETURN_IF_ERROR(ApplyBundles(update, *next));
-    if (!update.policy().empty()) {
-      SPINEL_ASSIGN_OR_RETURN(next->peers, ParsePolicy(update.policy()));
-    }
+    SPINEL_RETURN_IF_ERROR(ApplyPolicy(update.policy(), *next));
     if (update.full_snapshot()) next->synced = true;
+    if (SameContent(*snapshot_, *next)) return absl::OkStatus();  // e.g. a repeated snapshot
     generation = PublishLocked(std::move(next));
   }
   Notify(generation);
@@ -151,6 +207,7 @@ void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
   if (svids.empty()) return;
   std::unique_lock<std::mutex> lock(mutex_);
   auto next = std::make_shared<CacheSnapshot>(*snapshot_);
+  bool stored = false;
   for (X509SvidRecord& svid : svids) {
     auto entry = std::lower_bound(
         next->entries.begin(), next->entries.end(), svid.entry_id,
@@ -160,7 +217,9 @@ void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
       continue;  // the entry went away or changed identity while the CSR was in flight
     }
     entry->svid = std::make_shared<const X509SvidRecord>(std::move(svid));
+    stored = true;
   }
+  if (!stored) return;
   const uint64_t generation = PublishLocked(std::move(next));
   lock.unlock();
   Notify(generation);

@@ -1,6 +1,7 @@
 // IdentityCache: the agent's live copy of everything it serves. The server's Sync stream fills
-// it with entries, bundles and the zone peering document; the rotator adds the X509-SVIDs it
-// obtains for those entries. Readers (the Workload API) take immutable snapshots; every change
+// it with entries, bundles and the zone policy document (peering and the zone files, from
+// which it builds the zones::ZoneSet the Authorization API decides on); the rotator adds the
+// X509-SVIDs it obtains for those entries. Readers (the Workload API) take immutable snapshots; every change
 // publishes a new snapshot with a higher generation and wakes the watchers, so open streams
 // can push the new state. A change that alters nothing (same entries, bundles, SVIDs) does not
 // publish.
@@ -25,6 +26,7 @@
 #include "common/secret_data.h"
 #include "common/selector.h"
 #include "common/spiffe_id.h"
+#include "trust-zones/zone.h"
 
 namespace spinel::agent {
 
@@ -58,6 +60,11 @@ struct CacheSnapshot {
   std::map<common::TrustDomain, common::Bundle> bundles;  // control plane and zones
   // Zone peering: trust domain -> the trust domains of its peers.
   std::map<common::TrustDomain, std::set<common::TrustDomain>> peers;
+  // The zones (rules included) built from the policy document's "zone_files"; null until the
+  // server has sent a policy with zone files (an older server sends none). Immutable; shared
+  // by every snapshot until the next policy changes it.
+  std::shared_ptr<const zones::ZoneSet> zones;
+  std::string policy;   // the policy document the peers and zones were parsed from
   bool synced = false;  // true once a full snapshot from the server was applied
 
   // Entries whose selectors are all among `workload` (in entry id order).
@@ -77,7 +84,8 @@ class IdentityCache {
   IdentityCache();
 
   // Applies one Sync message (full snapshot or delta). InvalidArgument for a malformed
-  // message; nothing is applied then.
+  // message (including a policy whose zone files do not load); nothing is applied then. A
+  // policy document is re-parsed only when its text changed.
   absl::Status ApplySyncUpdate(const spinel::v1::SyncUpdate& update);
   // Stores freshly signed SVIDs (one publish for the whole batch). SVIDs for entries the cache
   // no longer has are dropped.

@@ -10,6 +10,7 @@
 #include <CLI/CLI.hpp>
 
 #include "agent/cli/api_commands.h"
+#include "agent/cli/authorize_command.h"
 #include "agent/run_command.h"
 
 namespace {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   run->callback([&] { exit_code = spinel::agent::RunAgent(config_path, join_token); });
   spinel::agent::cli::RegisterApiCommands(app, &exit_code);
+  spinel::agent::cli::RegisterAuthorizeCommand(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -10,9 +10,12 @@ namespace spinel::agent {
 namespace {
 
 constexpr auto kCallTimeout = std::chrono::seconds(15);
+// Approval calls sit on a workload's Authorize call: fail (closed) sooner.
+constexpr auto kApprovalTimeout = std::chrono::seconds(5);
 
-void SetDeadline(grpc::ClientContext& context) {
-  context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+void SetDeadline(grpc::ClientContext& context,
+                 std::chrono::seconds timeout = std::chrono::seconds(kCallTimeout)) {
+  context.set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
 // Agent CSRs name the control trust domain only: the server decides the agent ID from the
@@ -154,6 +157,39 @@ absl::StatusOr<spinel::v1::MintJwtSvidResponse> ServerClient::MintJwtSvid(
   SetDeadline(context);
   SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->MintJwtSvid(&context, request, &response)));
   return response;
+}
+
+absl::StatusOr<spinel::v1::Approval> ServerClient::CreateApproval(
+    const spinel::v1::AccessRequest& request) {
+  spinel::v1::CreateApprovalRequest call;
+  *call.mutable_request() = request;
+  spinel::v1::Approval response;
+  grpc::ClientContext context;
+  SetDeadline(context, kApprovalTimeout);
+  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->CreateApproval(&context, call, &response)));
+  return response;
+}
+
+absl::StatusOr<spinel::v1::Approval> ServerClient::UseApproval(
+    const std::string& approval_id, const spinel::v1::AccessRequest& request) {
+  spinel::v1::UseApprovalRequest call;
+  call.set_approval_id(approval_id);
+  *call.mutable_request() = request;
+  spinel::v1::Approval response;
+  grpc::ClientContext context;
+  SetDeadline(context, kApprovalTimeout);
+  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->UseApproval(&context, call, &response)));
+  return response;
+}
+
+absl::StatusOr<uint64_t> ServerClient::ReportAuditEvents(
+    const spinel::v1::ReportAuditEventsRequest& request) {
+  spinel::v1::ReportAuditEventsResponse response;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  SPINEL_RETURN_IF_ERROR(
+      common::FromGrpcStatus(Stub()->ReportAuditEvents(&context, request, &response)));
+  return response.stored();
 }
 
 absl::Status ServerClient::Sync(

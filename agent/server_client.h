@@ -14,6 +14,8 @@
 
 #include "absl/status/statusor.h"
 #include "agent.grpc.pb.h"
+#include "agent/authz/approval_backend.h"
+#include "agent/authz/audit_reporter.h"
 #include "agent/csr_signer.h"
 #include "agent/server_trust.h"
 #include "common/bundle.h"
@@ -27,7 +29,7 @@ struct AgentSvid {
   common::Bundle control_bundle;
 };
 
-class ServerClient final : public CsrSigner {
+class ServerClient final : public CsrSigner, public ApprovalBackend, public AuditReporter {
  public:
   ServerClient(std::string address, std::shared_ptr<ControlTrust> trust,
                const common::Clock& clock);
@@ -47,6 +49,14 @@ class ServerClient final : public CsrSigner {
       const std::vector<std::pair<std::string, std::string>>& csrs) override;
   absl::StatusOr<spinel::v1::MintJwtSvidResponse> MintJwtSvid(
       const std::string& entry_id, const std::vector<std::string>& audience);
+
+  // Step-up approvals and decision audit (trust zones); contracts in agent.proto.
+  absl::StatusOr<spinel::v1::Approval> CreateApproval(
+      const spinel::v1::AccessRequest& request) override;
+  absl::StatusOr<spinel::v1::Approval> UseApproval(
+      const std::string& approval_id, const spinel::v1::AccessRequest& request) override;
+  absl::StatusOr<uint64_t> ReportAuditEvents(
+      const spinel::v1::ReportAuditEventsRequest& request) override;
 
   // Opens the Sync stream and calls `on_update` for every message until the stream ends or
   // `context` is cancelled; returns the final status.

@@ -27,6 +27,7 @@ absl::Status WorkloadApiServer::Init(IdentityCache& cache, JwtMinter& minter,
   grpc::ServerBuilder builder;  // no listening port: connections come from the listener
   builder.RegisterService(service_.get());
   builder.RegisterCallbackGenericService(probe_.get());
+  for (grpc::Service* service : options_.additional_services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
   server_ = builder.BuildAndStart();
   if (server_ == nullptr) return absl::InternalError("workload API: gRPC server did not start");

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "agent/identity_cache.h"
@@ -40,6 +41,9 @@ struct WorkloadApiServerOptions {
   // field). Larger ones are refused by gRPC with RESOURCE_EXHAUSTED.
   int max_receive_message_bytes = 256 * 1024;
   std::chrono::milliseconds self_test_timeout{5000};
+  // Further gRPC services served on the same socket (e.g. spinel.v1.Authorization). Not owned:
+  // each must outlive the server (Stop() shuts gRPC down before returning).
+  std::vector<grpc::Service*> additional_services;
   std::chrono::milliseconds shutdown_grace{2000};
 };
 

@@ -1,0 +1,66 @@
+// Authorizer: the Authorization API's decision path (authorization.proto), transport-free.
+//
+//   1. The request is checked (a subject, a non-empty resource and action, bounded sizes):
+//      InvalidArgument otherwise.
+//   2. The agent must hold a zone policy (IdentityCache snapshot with zones): Unavailable
+//      "no zone policy received from the server yet" otherwise.
+//   3. The subject is proved from its SVID (subject_proof.h): Unauthenticated otherwise.
+//   4. zones::Evaluate on the snapshot's ZoneSet decides ALLOW / DENY / APPROVAL_REQUIRED,
+//      locally, with the matched zone, rule and reason.
+//   5. Step-up, only when the policy says APPROVAL_REQUIRED:
+//        - no approval_id: ApprovalBackend::CreateApproval; the answer is APPROVAL_REQUIRED
+//          with the approval's id and expiry;
+//        - approval_id: ApprovalBackend::UseApproval; OK -> ALLOW (the reason names the
+//          approval), PERMISSION_DENIED -> DENY with the server's reason;
+//        - the server unreachable (or any other error) -> DENY naming the error: fail closed.
+//      An approval_id on a request the policy ALLOWs or DENYs is ignored (not consumed).
+//   6. Every call — decision or refusal — is recorded with the AuditForwarder as an event of
+//      kind "authorize": outcome = the verdict ("ALLOW", "DENY", "APPROVAL_REQUIRED") or
+//      "error" for a refused request; subject (the proved ID, "" when unproved); zone (of the
+//      matched rule, else of the subject); reason; details = JSON
+//      {"resource","action","rule","approval_id","context_digest","proof"} (+ "error_code"
+//      for refusals), keys sorted, so the server hashes stable text.
+//
+// Thread-safe; the cache, backend, forwarder and clock must outlive it.
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "agent/authz/approval_backend.h"
+#include "agent/authz/audit_forwarder.h"
+#include "agent/identity_cache.h"
+#include "authorization.pb.h"
+#include "common/clock.h"
+
+namespace spinel::agent {
+
+inline constexpr size_t kMaxContextEntries = 64;
+inline constexpr size_t kMaxContextBytes = 1024;  // per key and per value
+inline constexpr size_t kMaxApprovalIdBytes = 128;
+inline constexpr size_t kMaxResourceBytes = 2048;
+
+class Authorizer {
+ public:
+  Authorizer(IdentityCache& cache, ApprovalBackend& approvals, AuditForwarder& audit,
+             const common::Clock& clock);
+
+  // The decision (OK, whatever the verdict) or the refusal (InvalidArgument, Unauthenticated,
+  // Unavailable); both are audited.
+  absl::StatusOr<spinel::v1::AuthorizeResponse> Authorize(
+      const spinel::v1::AuthorizeRequest& request);
+
+ private:
+  struct Trace;  // what the audit event records about one call
+  absl::StatusOr<spinel::v1::AuthorizeResponse> Decide(const spinel::v1::AuthorizeRequest& request,
+                                                        Trace& trace);
+  void StepUp(const spinel::v1::AuthorizeRequest& request, spinel::v1::AuthorizeResponse& response);
+
+  IdentityCache& cache_;
+  ApprovalBackend& approvals_;
+  AuditForwarder& audit_;
+  const common::Clock& clock_;
+};
+
+// Checks the request's shape (step 1 above).
+absl::Status CheckAuthorizeRequest(const spinel::v1::AuthorizeRequest& request);
+
+}  // namespace spinel::agent
