@@ -23,9 +23,8 @@
 // - Timestamps set by the datastore (created_at, updated_at, used_at) come from the clock
 //   the implementation was given; all times are Unix seconds.
 //
-// Later additions follow the same pattern: records in types.h (approvals will store
-// zones::ApprovalRequest, as the audit log stores zones::AuditEvent), a block of methods here,
-// a schema migration per implementation.
+// Later additions follow the same pattern: records in types.h, a block of methods here, a
+// schema migration per implementation.
 #pragma once
 
 #include <cstdint>
@@ -107,7 +106,39 @@ class Datastore {
   // Appends are serialized, so the chain never forks; zones::VerifyChain accepts a complete
   // unfiltered listing.
   virtual absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent& event) = 0;
+  // Appends `events` in order, in one transaction (all or none), as AppendAuditEvent does
+  // for each. Returns the stored events. An empty batch stores nothing.
+  virtual absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
+      const std::vector<AuditEvent>& events) = 0;
   virtual absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(const AuditFilter& filter) = 0;
+
+  // --- Step-up approvals ------------------------------------------------------------------
+  // Each transition is one read-modify-write transaction that applies the
+  // zones::ApprovalRequest method with the datastore's clock, so concurrent calls on one
+  // approval are serialized: of any number of concurrent UseApproval calls at most one
+  // succeeds. A refused transition changes nothing and returns the state machine's error
+  // (FailedPrecondition for Approve/Deny in the wrong state or after expiry, PermissionDenied
+  // for every refused Use, InvalidArgument for an empty approver or deny reason); an unknown
+  // id is NotFound `approval "<id>" not found`.
+  //
+  // Stores `approval` (request.id set by the caller, e.g. zones::NewApprovalId(); state
+  // pending). If a pending, unexpired approval with the same binding (subject, resource,
+  // action, context digest) exists, it is returned instead with created = false. AlreadyExists
+  // if the id is taken; InvalidArgument for an empty id or a context whose digest is not the
+  // binding's.
+  virtual absl::StatusOr<CreatedApproval> CreateApproval(const ApprovalRecord& approval) = 0;
+  virtual absl::StatusOr<ApprovalRecord> GetApproval(std::string_view id) = 0;
+  // Newest first (created_at descending, then id).
+  virtual absl::StatusOr<std::vector<ApprovalRecord>> ListApprovals(
+      const ApprovalFilter& filter) = 0;
+  virtual absl::StatusOr<ApprovalRecord> ApproveApproval(std::string_view id,
+                                                         std::string_view approver,
+                                                         std::string_view reason) = 0;
+  virtual absl::StatusOr<ApprovalRecord> DenyApproval(std::string_view id,
+                                                      std::string_view approver,
+                                                      std::string_view reason) = 0;
+  virtual absl::StatusOr<ApprovalRecord> UseApproval(std::string_view id,
+                                                     const zones::ApprovalBinding& presented) = 0;
 
   // --- Change notification ----------------------------------------------------------------
   // The datastore-wide change counter: the revision of the latest entry, agent or bundle

@@ -197,14 +197,11 @@ absl::Status SqliteDatastore::DeleteBundle(const common::TrustDomain& td) {
 
 // --- Audit log ----------------------------------------------------------------------------
 
-absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEvent(const AuditEvent& event) {
-  SPINEL_RETURN_IF_ERROR(ValidateAuditEvent(event));
+absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEventLocked(const AuditEvent& event) {
   AuditEvent out = event;
   // Stored (and hashed) at millisecond precision; the epoch means "now".
   const common::TimePoint time = out.time == common::TimePoint{} ? clock_.Now() : out.time;
   out.time = common::TimePoint(std::chrono::milliseconds(ToUnixMillis(time)));
-  absl::MutexLock lock(&mu_);
-  SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
   SPINEL_ASSIGN_OR_RETURN(
       Statement last,
       db_.Prepare("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"));
@@ -224,6 +221,35 @@ absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEvent(const AuditEvent& e
   insert.BindText(6, out.kind).BindText(7, out.outcome).BindText(8, out.reason);
   insert.BindText(9, out.details).BindText(10, out.prev_hash).BindText(11, out.hash);
   SPINEL_RETURN_IF_ERROR(insert.Run());
+  return out;
+}
+
+absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEvent(const AuditEvent& event) {
+  SPINEL_RETURN_IF_ERROR(ValidateAuditEvent(event));
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  SPINEL_ASSIGN_OR_RETURN(AuditEvent out, AppendAuditEventLocked(event));
+  SPINEL_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+absl::StatusOr<std::vector<AuditEvent>> SqliteDatastore::AppendAuditEvents(
+    const std::vector<AuditEvent>& events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::Status valid = ValidateAuditEvent(events[i]);
+    if (!valid.ok()) {
+      return absl::InvalidArgumentError(StrCat("audit event ", i, ": ", valid.message()));
+    }
+  }
+  std::vector<AuditEvent> out;
+  if (events.empty()) return out;
+  out.reserve(events.size());
+  absl::MutexLock lock(&mu_);
+  SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
+  for (const AuditEvent& event : events) {
+    SPINEL_ASSIGN_OR_RETURN(AuditEvent stored, AppendAuditEventLocked(event));
+    out.push_back(std::move(stored));
+  }
   SPINEL_RETURN_IF_ERROR(txn.Commit());
   return out;
 }
@@ -233,13 +259,18 @@ absl::StatusOr<std::vector<AuditEvent>> SqliteDatastore::ListAuditEvents(
   SqlConditions where;
   if (filter.zone) where.AddText("zone = ?", *filter.zone);
   if (filter.since) where.AddInt("time_ms >= ?", ToUnixMillis(*filter.since));
+  if (filter.kind) where.AddText("kind = ?", *filter.kind);
   if (filter.after_sequence > 0) {
     where.AddInt("sequence > ?", static_cast<int64_t>(filter.after_sequence));
   }
+  // The newest `limit` events: take them in descending order, then restore sequence order.
+  const bool newest = filter.newest && filter.limit > 0;
+  std::string sql =
+      StrCat("SELECT ", kAuditColumns, " FROM audit_events", where.Sql(),
+             newest ? " ORDER BY sequence DESC LIMIT ?" : " ORDER BY sequence LIMIT ?");
+  if (newest) sql = StrCat("SELECT * FROM (", sql, ") ORDER BY sequence");
   absl::MutexLock lock(&mu_);
-  SPINEL_ASSIGN_OR_RETURN(Statement stmt,
-                          db_.Prepare(StrCat("SELECT ", kAuditColumns, " FROM audit_events",
-                                             where.Sql(), " ORDER BY sequence LIMIT ?")));
+  SPINEL_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
   where.Bind(stmt);
   stmt.BindInt(where.Count() + 1, filter.limit > 0 ? filter.limit : -1);
   std::vector<AuditEvent> out;

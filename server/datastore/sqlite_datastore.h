@@ -23,7 +23,9 @@
 // and "now" for join-token expiry.
 #pragma once
 
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -82,7 +84,19 @@ class SqliteDatastore final : public Datastore {
   absl::Status DeleteBundle(const common::TrustDomain& td) override;
 
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent& event) override;
+  absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
+      const std::vector<AuditEvent>& events) override;
   absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(const AuditFilter& filter) override;
+
+  absl::StatusOr<CreatedApproval> CreateApproval(const ApprovalRecord& approval) override;
+  absl::StatusOr<ApprovalRecord> GetApproval(std::string_view id) override;
+  absl::StatusOr<std::vector<ApprovalRecord>> ListApprovals(const ApprovalFilter& filter) override;
+  absl::StatusOr<ApprovalRecord> ApproveApproval(std::string_view id, std::string_view approver,
+                                                 std::string_view reason) override;
+  absl::StatusOr<ApprovalRecord> DenyApproval(std::string_view id, std::string_view approver,
+                                              std::string_view reason) override;
+  absl::StatusOr<ApprovalRecord> UseApproval(std::string_view id,
+                                             const zones::ApprovalBinding& presented) override;
 
   absl::StatusOr<int64_t> CurrentRevision() override;
   absl::StatusOr<std::vector<Change>> ListChanges(int64_t since_revision, int limit) override;
@@ -113,6 +127,22 @@ class SqliteDatastore final : public Datastore {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<BundleRecord> GetBundleLocked(const common::TrustDomain& td)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  // Appends one validated event inside the caller's write transaction.
+  absl::StatusOr<AuditEvent> AppendAuditEventLocked(const AuditEvent& event)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::StatusOr<ApprovalRecord> GetApprovalLocked(std::string_view id)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // A pending, unexpired approval bound to `binding`, if any.
+  absl::StatusOr<std::optional<ApprovalRecord>> FindLiveApprovalLocked(
+      const zones::ApprovalBinding& binding) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  absl::Status WriteApproval(const ApprovalRecord& approval, bool insert)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Reads approval `id`, applies `transition` to it and stores the result, in one write
+  // transaction; a failed transition changes nothing.
+  absl::StatusOr<ApprovalRecord> TransitionApproval(
+      std::string_view id, const std::function<absl::Status(zones::ApprovalRequest&)>& transition);
 
   const common::Clock& clock_;
   const std::string path_;

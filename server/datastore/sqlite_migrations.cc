@@ -95,8 +95,35 @@ CREATE TABLE change_log (
 ) STRICT;
 )sql";
 
+// Version 2: step-up approvals. The binding (subject, resource, action, context digest) is
+// indexed for finding an identical live request; the request context itself is a JSON object
+// kept for display. Times are Unix milliseconds (0: not yet); expiry is not a stored state.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE approvals (
+  id TEXT PRIMARY KEY NOT NULL,
+  subject TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  action TEXT NOT NULL,
+  context_digest TEXT NOT NULL,
+  context TEXT NOT NULL,
+  requesting_agent TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  decision_reason TEXT NOT NULL,
+  decided_at_ms INTEGER NOT NULL,
+  used_at_ms INTEGER NOT NULL
+) STRICT;
+CREATE INDEX approvals_binding ON approvals (subject, resource, action, context_digest);
+CREATE INDEX approvals_created ON approvals (created_at_ms);
+)sql";
+
 constexpr SqliteMigration kMigrations[] = {
     {1, "entries, agents, join tokens, bundles, audit log, change log", kSchemaV1},
+    {2, "step-up approvals", kSchemaV2},
 };
 
 absl::Status CheckNumbering(std::span<const SqliteMigration> migrations) {

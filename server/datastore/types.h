@@ -14,7 +14,9 @@
 
 #include "common/selector.h"
 #include "common/spiffe_id.h"
+#include "trust-zones/approval.h"
 #include "trust-zones/audit_chain.h"
+#include "trust-zones/rule.h"
 
 namespace spinel::server {
 
@@ -106,12 +108,38 @@ struct BundleRecord {
 // time with millisecond precision (what the hash covers).
 using AuditEvent = zones::AuditEvent;
 
-// Events are listed in sequence (append) order. limit 0 lists all.
+// Events are listed in sequence (append) order. limit 0 lists all; otherwise the first
+// `limit` matching events, or with `newest` the last `limit` of them (still in sequence order).
 struct AuditFilter {
   std::optional<std::string> zone{};
   std::optional<common::TimePoint> since{};  // time >= since
+  std::optional<std::string> kind{};         // exact kind, e.g. "x509_svid.issued"
   uint64_t after_sequence = 0;               // sequence > after_sequence
   int limit = 0;
+  bool newest = false;
+};
+
+// A step-up approval request as stored: the state machine of trust-zones/approval.h plus the
+// request context it was asked with (the binding holds only its digest), kept for operators to
+// read. Times are stored with millisecond precision.
+struct ApprovalRecord {
+  zones::ApprovalRequest request{};
+  zones::RequestContext context{};
+};
+
+// Which approvals ListApprovals returns; unset fields do not filter. `state` is the state an
+// operator sees (ApprovalRequest::StatusText at the datastore's now): "pending" and "approved"
+// exclude expired requests, "expired" selects pending or approved ones past their expiry.
+struct ApprovalFilter {
+  std::optional<std::string> state{};  // pending|approved|denied|used|expired
+  std::optional<std::string> zone{};
+};
+
+// CreateApproval's answer: the stored approval, and whether it was created now (false: an
+// identical live request already existed and is returned instead).
+struct CreatedApproval {
+  ApprovalRecord approval{};
+  bool created = false;
 };
 
 // What a change-log record is about.

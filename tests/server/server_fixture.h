@@ -219,8 +219,33 @@ class UnavailableDatastore final : public Datastore {
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent&) override {
     return Fail<AuditEvent>();
   }
+  absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
+      const std::vector<AuditEvent>&) override {
+    return Fail<std::vector<AuditEvent>>();
+  }
   absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(const AuditFilter&) override {
     return Fail<std::vector<AuditEvent>>();
+  }
+  absl::StatusOr<CreatedApproval> CreateApproval(const ApprovalRecord&) override {
+    return Fail<CreatedApproval>();
+  }
+  absl::StatusOr<ApprovalRecord> GetApproval(std::string_view) override {
+    return Fail<ApprovalRecord>();
+  }
+  absl::StatusOr<std::vector<ApprovalRecord>> ListApprovals(const ApprovalFilter&) override {
+    return Fail<std::vector<ApprovalRecord>>();
+  }
+  absl::StatusOr<ApprovalRecord> ApproveApproval(std::string_view, std::string_view,
+                                                 std::string_view) override {
+    return Fail<ApprovalRecord>();
+  }
+  absl::StatusOr<ApprovalRecord> DenyApproval(std::string_view, std::string_view,
+                                              std::string_view) override {
+    return Fail<ApprovalRecord>();
+  }
+  absl::StatusOr<ApprovalRecord> UseApproval(std::string_view,
+                                             const zones::ApprovalBinding&) override {
+    return Fail<ApprovalRecord>();
   }
   absl::StatusOr<int64_t> CurrentRevision() override { return Fail<int64_t>(); }
   absl::StatusOr<std::vector<Change>> ListChanges(int64_t, int) override {
