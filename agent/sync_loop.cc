@@ -1,5 +1,6 @@
 #include "agent/sync_loop.h"
 
+#include <algorithm>
 #include <random>
 
 #include "common/log.h"
@@ -39,11 +40,13 @@ bool SyncLoop::Sleep(common::Duration d) {
   return !wake_.wait_for(lock, d, [this] { return stopping_; });
 }
 
-common::Duration SyncLoop::NextBackoff(common::Duration current) const {
+common::Duration ReconnectBackoff::Next() {
   thread_local std::mt19937_64 random(std::random_device{}());
   std::uniform_real_distribution<double> jitter(0.8, 1.2);
-  auto doubled = std::min<common::Duration>(current * 2, config_.reconnect_max);
-  return std::chrono::duration_cast<common::Duration>(doubled * jitter(random));
+  const common::Duration step = std::min(base_, max_);
+  base_ = std::min<common::Duration>(step * 2, max_);
+  auto delay = std::chrono::duration_cast<common::Duration>(step * jitter(random));
+  return std::clamp<common::Duration>(delay, common::Duration::zero(), max_);
 }
 
 void SyncLoop::OnUpdate(const spinel::v1::SyncUpdate& update) {
@@ -82,7 +85,7 @@ absl::Status SyncLoop::RunStream() {
 }
 
 void SyncLoop::Run() {
-  common::Duration backoff = config_.reconnect_min;
+  ReconnectBackoff backoff(config_.reconnect_min, config_.reconnect_max);
   while (true) {
     const common::TimePoint started = clock_.Now();
     absl::Status ended = RunStream();
@@ -90,19 +93,20 @@ void SyncLoop::Run() {
       std::lock_guard<std::mutex> lock(mutex_);
       if (stopping_) return;
     }
-    if (clock_.Now() - started > std::chrono::seconds(10)) backoff = config_.reconnect_min;
+    // A stream that stayed up a while was a success: start the backoff afresh.
+    if (clock_.Now() - started > std::chrono::seconds(10)) backoff.Reset();
+    const common::Duration delay = backoff.Next();
     LOG_WARN("server stream ended; reconnecting",
              {{"error", std::string(ended.message())},
               {"retry_in_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 backoff).count())}});
+                                                 delay).count())}});
     if (absl::IsPermissionDenied(ended) || absl::IsUnauthenticated(ended)) {
       absl::Status reattested = session_.Reattest();
       if (!reattested.ok()) {
         LOG_ERROR("cannot re-attest", {{"error", std::string(reattested.message())}});
       }
     }
-    if (!Sleep(backoff)) return;
-    backoff = NextBackoff(backoff);
+    if (!Sleep(delay)) return;
   }
 }
 

@@ -21,6 +21,24 @@
 
 namespace spinel::agent {
 
+// Capped exponential backoff with jitter, for reconnecting: the n-th delay (n from 0) is
+// min * 2^n capped at max, times a random factor in [0.8, 1.2], and never above max (nor below
+// zero). Reset() starts again from min. Not thread-safe.
+class ReconnectBackoff {
+ public:
+  ReconnectBackoff(common::Duration min, common::Duration max) : min_(min), max_(max) {
+    base_ = min_;
+  }
+  // The delay to wait now; the next one is (about) twice as long, up to max.
+  common::Duration Next();
+  void Reset() { base_ = min_; }
+
+ private:
+  const common::Duration min_;
+  const common::Duration max_;
+  common::Duration base_;  // un-jittered current step
+};
+
 class SyncLoop {
  public:
   SyncLoop(const AgentConfig& config, ServerClient& client, NodeSession& session,
@@ -38,7 +56,6 @@ class SyncLoop {
   // One stream: returns how it ended.
   absl::Status RunStream();
   void OnUpdate(const spinel::v1::SyncUpdate& update);
-  common::Duration NextBackoff(common::Duration current) const;
   // Sleeps up to `d`; false when stopping.
   bool Sleep(common::Duration d);
 
