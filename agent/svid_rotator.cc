@@ -1,5 +1,7 @@
 #include "agent/svid_rotator.h"
 
+#include <set>
+
 #include "agent/node_session.h"
 #include "common/csr.h"
 #include "common/log.h"
@@ -21,6 +23,10 @@ std::vector<CachedEntry> SvidRotator::DueEntries(common::TimePoint now,
   *next_due = now + kIdlePass;
   for (const CachedEntry& entry : snapshot->entries) {
     common::TimePoint when = entry.svid ? entry.svid->renew_at : now;
+    auto signed_for = signed_revision_.find(entry.id);
+    if (signed_for != signed_revision_.end() && signed_for->second != entry.revision) {
+      when = now;  // the entry changed (TTL, DNS names, ...) since its SVID was signed
+    }
     auto retry = retry_after_.find(entry.id);
     if (retry != retry_after_.end()) when = std::max(when, retry->second);
     if (when <= now) {
@@ -35,7 +41,9 @@ std::vector<CachedEntry> SvidRotator::DueEntries(common::TimePoint now,
 void SvidRotator::SignBatch(const std::vector<CachedEntry>& batch, PassResult& result) {
   std::vector<std::pair<std::string, std::string>> csrs;
   std::map<std::string, common::PrivateKey> keys;
+  std::map<std::string, int64_t> revisions;
   for (const CachedEntry& entry : batch) {
+    revisions[entry.id] = entry.revision;
     absl::StatusOr<common::PrivateKey> key = common::PrivateKey::Generate();
     absl::StatusOr<std::string> csr =
         key.ok() ? common::CreateCsrDer(*key, entry.spiffe_id) : key.status();
@@ -69,17 +77,27 @@ void SvidRotator::SignBatch(const std::vector<CachedEntry>& batch, PassResult& r
     records.push_back(X509SvidRecord{
         svid.entry_id, *id, svid.chain,
         std::make_shared<const common::SecretData>(std::move(*der)), now, leaf.NotBefore(),
-        leaf.NotAfter(), RenewalTime(leaf.NotBefore(), leaf.NotAfter())});
+        leaf.NotAfter(), RenewalTime(std::max(leaf.NotBefore(), now), leaf.NotAfter())});
     retry_after_.erase(svid.entry_id);
+    signed_revision_[svid.entry_id] = revisions[svid.entry_id];
     ++result.renewed;
   }
   cache_.StoreX509Svids(std::move(records));
+}
+
+void SvidRotator::ForgetRemovedEntries() {
+  std::shared_ptr<const CacheSnapshot> snapshot = cache_.Snapshot();
+  std::set<std::string> ids;
+  for (const CachedEntry& entry : snapshot->entries) ids.insert(entry.id);
+  std::erase_if(retry_after_, [&](const auto& kv) { return ids.count(kv.first) == 0; });
+  std::erase_if(signed_revision_, [&](const auto& kv) { return ids.count(kv.first) == 0; });
 }
 
 SvidRotator::PassResult SvidRotator::RunOnce() {
   PassResult result;
   const common::TimePoint now = clock_.Now();
   cache_.DropExpired(now);
+  ForgetRemovedEntries();
   std::vector<CachedEntry> due = DueEntries(now, &result.next_due);
   for (size_t start = 0; start < due.size(); start += static_cast<size_t>(batch_size_)) {
     size_t end = std::min(due.size(), start + static_cast<size_t>(batch_size_));

@@ -1,7 +1,9 @@
 // SvidRotator: keeps an X509-SVID for every entry in the IdentityCache. Workload keys are
 // generated here on the node (ECDSA P-256); only CSRs go to the server, in batches. An SVID is
-// renewed once about half its lifetime has passed (+-10% jitter spreads the load), so the new
-// one reaches every open stream long before the old one expires. Expired SVIDs are dropped from
+// renewed once about half its lifetime has passed (+-10% jitter spreads the load; the lifetime
+// counts from when it was requested, not from the server's backdated notBefore), so the new
+// one reaches every open stream long before the old one expires, and at once when its entry
+// changes (a new revision: TTL, DNS names). Expired SVIDs are dropped from
 // the cache (never served) even while the server is unreachable.
 //
 // RunOnce() is one pass (used directly by tests with a fake clock); Start() runs passes on a
@@ -40,6 +42,8 @@ class SvidRotator {
   // Entries that need an SVID now, and the earliest later due time.
   std::vector<CachedEntry> DueEntries(common::TimePoint now, common::TimePoint* next_due) const;
   void SignBatch(const std::vector<CachedEntry>& batch, PassResult& result);
+  // Drops bookkeeping of entries the cache no longer has.
+  void ForgetRemovedEntries();
   void Loop();
 
   IdentityCache& cache_;
@@ -54,6 +58,9 @@ class SvidRotator {
   std::thread thread_;
   // Entries whose last signing failed: not retried before this time.
   std::map<std::string, common::TimePoint> retry_after_;  // only touched by RunOnce's caller
+  // The entry revision each current SVID was signed for: a newer revision (TTL, DNS names
+  // changed) makes the entry due at once.
+  std::map<std::string, int64_t> signed_revision_;  // only touched by RunOnce's caller
 };
 
 }  // namespace spinel::agent
