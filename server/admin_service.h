@@ -15,12 +15,14 @@
 #include "absl/status/statusor.h"
 #include "admin.grpc.pb.h"
 #include "server/components.h"
+#include "server/zone_reload.h"
 
 namespace spinel::server {
 
 // Operations that belong to the composition root rather than to a component.
 struct AdminHooks {
-  std::function<absl::Status()> reload_zones;
+  // ZoneReloader::Reload of the running server; unset: ReloadZones is Unimplemented.
+  std::function<absl::StatusOr<ZoneChanges>()> reload_zones;
 };
 
 class AdminServiceImpl;

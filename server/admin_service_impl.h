@@ -9,6 +9,7 @@
 //   admin_service_authorities.cc  GetBundle, ListBundles, MintX509Svid, MintJwtSvid,
 //                                 GetLocalAuthorities, PrepareLocalAuthority,
 //                                 ActivateLocalAuthority
+//   admin_service_zones.cc        ListZones, GetZone, ReloadZones
 //   admin_service.cc              request parsing helpers and StartAdminServer
 //
 // Request validation: every malformed SPIFFE ID, trust domain, selector or TTL is
@@ -95,6 +96,13 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
   grpc::Status Health(grpc::ServerContext* context, const spinel::v1::Empty* request,
                       spinel::v1::HealthResponse* response) override;
 
+  grpc::Status ListZones(grpc::ServerContext* context, const spinel::v1::Empty* request,
+                         spinel::v1::ListZonesResponse* response) override;
+  grpc::Status GetZone(grpc::ServerContext* context, const spinel::v1::ZoneNameRequest* request,
+                       spinel::v1::ZoneInfo* response) override;
+  grpc::Status ReloadZones(grpc::ServerContext* context, const spinel::v1::Empty* request,
+                           spinel::v1::ReloadZonesResponse* response) override;
+
  private:
   // One entry of CreateEntries: parse (fields named under `field`), then EntryRegistry::Create.
   void CreateOne(const spinel::v1::Entry& proto, const std::string& field,
@@ -103,6 +111,9 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
   // The authorities of `trust_domain` (request field "trust_domain") into `response`.
   absl::Status DescribeAuthorities(const common::TrustDomain& trust_domain,
                                    spinel::v1::LocalAuthorities* response) const;
+  // `zone` of `set` with its CA state and entry count (admin_service_zones.cc).
+  absl::Status DescribeZone(const zones::ZoneSet& set, const zones::Zone& zone,
+                            spinel::v1::ZoneInfo* response) const;
   // `ttl_seconds` (request field "ttl_seconds") as the issuer will apply it to `id`:
   // InvalidArgument when negative or above the zone's cap (refused, not silently cut).
   absl::StatusOr<common::Duration> RequestedTtl(const common::SpiffeId& id, bool jwt,

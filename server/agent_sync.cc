@@ -64,12 +64,16 @@ std::vector<spinel::v1::Bundle> AgentView::Bundles() const {
 }
 
 std::string AgentView::PolicyDocument() const {
-  std::shared_ptr<const zones::ZoneSet> zones = zones_.Get();
-  nlohmann::json doc = {{"zones", nlohmann::json::array()}};
-  for (const zones::Zone& zone : zones->zones()) {
+  std::shared_ptr<const ZoneGeneration> generation = zones_.Generation();
+  nlohmann::json doc = {{"zones", nlohmann::json::array()},
+                        {"zone_files", nlohmann::json::array()}};
+  for (const zones::Zone& zone : generation->set.zones()) {
     doc["zones"].push_back({{"name", zone.name},
                             {"trust_domain", zone.trust_domain.name()},
-                            {"peers", zones->PeersOf(zone.name)}});
+                            {"peers", generation->set.PeersOf(zone.name)}});
+  }
+  for (const zones::ZoneSource& source : generation->sources) {
+    doc["zone_files"].push_back({{"file", source.file}, {"text", source.text}});
   }
   return doc.dump();
 }

@@ -6,7 +6,7 @@
 //     selectors,
 // minus entries that have expired and entries of zones whose `nodes` selectors the agent's
 // node lacks (placement), plus the bundles of the control plane and of every zone, and the
-// zone peering document the agent uses to choose federated bundles.
+// policy document (zone peering, to choose federated bundles, and the zone files).
 //
 // SyncHub wakes every connected agent stream when entries, agents, bundles or zones change;
 // each stream then recomputes its view and sends only the difference (see agent_service.h).
@@ -33,7 +33,7 @@ namespace spinel::server {
 struct AgentViewData {
   std::vector<RegistrationEntry> entries;           // in id order
   std::vector<spinel::v1::Bundle> bundles;          // control plane first, then zones
-  std::string policy;                               // zone peering document (JSON)
+  std::string policy;                               // PolicyDocument() (JSON)
 };
 
 class AgentView {
@@ -49,6 +49,11 @@ class AgentView {
   absl::StatusOr<bool> Authorizes(const AttestedAgent& agent,
                                   const RegistrationEntry& entry) const;
   std::vector<spinel::v1::Bundle> Bundles() const;
+  // The policy document every agent is sent (JSON), from one zone generation:
+  //   {"zones": [{"name": N, "trust_domain": TD, "peers": [symmetric peers]}, ...],
+  //    "zone_files": [{"file": "inference.yaml", "text": "<YAML>"}, ...]}
+  // zones sorted by name, zone_files in file-name order; the agent rebuilds the server's
+  // ZoneSet with zones::BuildZoneSet(zone_files) and evaluates resource policy locally.
   std::string PolicyDocument() const;
 
  private:

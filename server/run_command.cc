@@ -37,10 +37,11 @@ int RunServer(const std::string& config_path) {
       int signal = 0;
       if (sigwait(&signals, &signal) != 0) continue;
       if (signal == SIGHUP) {
-        absl::Status reloaded = running->ReloadZones();
+        // ZoneReloader logs what changed; a refusal changes nothing.
+        absl::StatusOr<ZoneChanges> reloaded = running->ReloadZones();
         if (!reloaded.ok()) {
-          LOG_ERROR("zone reload refused; the old zones stay in force",
-                    {{"error", std::string(reloaded.message())}});
+          LOG_ERROR("zone reload (SIGHUP) refused; the old zones stay in force",
+                    {{"error", std::string(reloaded.status().message())}});
         }
         continue;
       }

@@ -22,7 +22,7 @@
 #include "server/components.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "server/server_svid.h"
-#include "trust-zones/zone_loader.h"
+#include "server/zone_reload.h"
 
 namespace spinel::server {
 
@@ -38,6 +38,7 @@ struct Server::Impl {
   std::unique_ptr<Issuer> issuer;
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
+  std::unique_ptr<ZoneReloader> reloader;  // the one reload path (SIGHUP and the admin API)
   Metrics metrics;
   std::unique_ptr<ServerComponents> components;
   std::unique_ptr<ServerSvid> server_svid;
@@ -59,40 +60,8 @@ struct Server::Impl {
   absl::Status StartAgentApi();
   absl::Status StartAdminApi();
   absl::Status StartHttps();
-  absl::Status ReloadZones();
   void RunSvidRenewal();
 };
-
-namespace {
-
-std::vector<TrustDomainCaConfig> CaConfigs(const ServerConfig& config,
-                                           const zones::ZoneSet& zones) {
-  std::vector<TrustDomainCaConfig> out;
-  out.push_back({config.trust_domain, config.ca_ttl, "", ""});
-  for (const zones::Zone& zone : zones.zones()) {
-    TrustDomainCaConfig ca{zone.trust_domain,
-                           std::chrono::duration_cast<common::Duration>(zone.ca_ttl), "", ""};
-    auto upstream = config.upstream_authorities.find(zone.name);
-    if (upstream != config.upstream_authorities.end()) {
-      ca.upstream_cert_path = upstream->second.cert_path;
-      ca.upstream_key_path = upstream->second.key_path;
-    }
-    out.push_back(ca);
-  }
-  return out;
-}
-
-absl::Status CheckUpstreamZones(const ServerConfig& config, const zones::ZoneSet& zones) {
-  for (const auto& [zone, upstream] : config.upstream_authorities) {
-    if (zones.Find(zone) == nullptr) {
-      return absl::InvalidArgumentError(
-          StrCat("upstream_authorities names zone ", common::Quote(zone), " which does not exist"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-}  // namespace
 
 absl::Status Server::Impl::OpenState() {
   SPINEL_RETURN_IF_ERROR(common::MakeDirs(config.data_dir, 0700));
@@ -101,22 +70,15 @@ absl::Status Server::Impl::OpenState() {
   }
   SPINEL_ASSIGN_OR_RETURN(auto sqlite, SqliteDatastore::Open(config.datastore.substr(7), clock));
   datastore = std::move(sqlite);
-  SPINEL_ASSIGN_OR_RETURN(zones::ZoneSet zone_set, zones::LoadZoneDir(config.zones_dir));
-  SPINEL_RETURN_IF_ERROR(CheckUpstreamZones(config, zone_set));
-  for (const zones::Zone& zone : zone_set.zones()) {
-    if (zone.trust_domain == config.trust_domain) {
-      return absl::InvalidArgumentError(
-          StrCat("zone ", zone.name, " uses the control-plane trust domain ",
-                 config.trust_domain.name(), "; zones need their own trust domains"));
-    }
-  }
-  SPINEL_ASSIGN_OR_RETURN(cas, CaManager::Open(CaConfigs(config, zone_set),
+  SPINEL_ASSIGN_OR_RETURN(ZoneGeneration generation, LoadZoneGeneration(config));
+  SPINEL_ASSIGN_OR_RETURN(cas, CaManager::Open(CaConfigs(config, generation.set),
                                                config.data_dir + "/authorities", clock));
-  zones = std::make_unique<ZoneState>(std::move(zone_set));
+  zones = std::make_unique<ZoneState>(std::move(generation));
   registry = std::make_unique<EntryRegistry>(*datastore, *zones, config.trust_domain);
   issuer = std::make_unique<Issuer>(*cas, *zones, config.trust_domain, clock);
   view = std::make_unique<AgentView>(*datastore, *zones, *cas, config.trust_domain, clock);
   hub = std::make_unique<SyncHub>();
+  reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *hub);
   registry->AddChangeListener([this] { hub->NotifyChanged(); });
   cas->AddBundleListener([this](const common::TrustDomain&) { hub->NotifyChanged(); });
   components = std::make_unique<ServerComponents>(ServerComponents{
@@ -174,7 +136,7 @@ absl::Status Server::Impl::StartHttps() {
 }
 
 absl::Status Server::Impl::StartAdminApi() {
-  AdminHooks hooks{.reload_zones = [this] { return ReloadZones(); }};
+  AdminHooks hooks{.reload_zones = [this] { return reloader->Reload(); }};
   SPINEL_ASSIGN_OR_RETURN(admin_server, StartAdminServer(*components, std::move(hooks),
                                                          config.admin_socket, &admin_service));
   return absl::OkStatus();
@@ -240,21 +202,7 @@ void Server::Shutdown() {
   LOG_INFO("spinel-server stopped");
 }
 
-absl::Status Server::Impl::ReloadZones() {
-  SPINEL_ASSIGN_OR_RETURN(zones::ZoneSet next, zones::LoadZoneDir(config.zones_dir));
-  SPINEL_RETURN_IF_ERROR(CheckUpstreamZones(config, next));
-  for (const TrustDomainCaConfig& ca : CaConfigs(config, next)) {
-    if (cas->Find(ca.trust_domain) == nullptr) {
-      SPINEL_RETURN_IF_ERROR(cas->AddTrustDomain(ca));
-    }
-  }
-  zones->Replace(std::move(next));
-  hub->NotifyChanged();
-  LOG_INFO("zones reloaded", {{"zones", std::to_string(zones->Get()->zones().size())}});
-  return absl::OkStatus();
-}
-
-absl::Status Server::ReloadZones() { return impl_->ReloadZones(); }
+absl::StatusOr<ZoneChanges> Server::ReloadZones() { return impl_->reloader->Reload(); }
 
 int Server::agent_api_port() const { return impl_->agent_port; }
 int Server::https_port() const { return impl_->https_port; }

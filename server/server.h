@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "server/config.h"
+#include "server/zone_reload.h"
 
 namespace spinel::server {
 
@@ -26,8 +27,9 @@ class Server {
   // Blocks until Shutdown() has run.
   void Wait();
   void Shutdown();
-  // Re-reads the zone files; an invalid change is refused whole and the old zones stay.
-  absl::Status ReloadZones();
+  // Re-reads the zone files (ZoneReloader::Reload, zone_reload.h); an invalid change is refused
+  // whole and the old zones stay.
+  absl::StatusOr<ZoneChanges> ReloadZones();
 
   int agent_api_port() const;
   int https_port() const;

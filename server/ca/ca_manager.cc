@@ -23,7 +23,8 @@ absl::StatusOr<std::unique_ptr<CaManager>> CaManager::Open(
 CaManager::~CaManager() { Stop(); }
 
 absl::StatusOr<std::optional<UpstreamCa>> CaManager::LoadUpstream(
-    const TrustDomainCaConfig& config) const {
+    const TrustDomainCaConfig& config,
+    const std::map<common::TrustDomain, UpstreamCa>& taken) const {
   if (config.upstream_cert_path.empty() && config.upstream_key_path.empty()) {
     return std::optional<UpstreamCa>();
   }
@@ -42,7 +43,7 @@ absl::StatusOr<std::optional<UpstreamCa>> CaManager::LoadUpstream(
   SPINEL_ASSIGN_OR_RETURN(common::PublicKey cert_key, upstream.certificate.GetPublicKey());
   SPINEL_ASSIGN_OR_RETURN(common::PublicKey key_pub, upstream.key->Public());
   if (!cert_key.Equals(key_pub)) return fail("the key does not belong to the certificate");
-  for (const auto& [other_td, other] : upstreams_) {
+  for (const auto& [other_td, other] : taken) {
     SPINEL_ASSIGN_OR_RETURN(common::PublicKey other_key, other.certificate.GetPublicKey());
     if (other.certificate.Equals(upstream.certificate) || other_key.Equals(cert_key)) {
       return fail(StrCat("the same root already serves ", other_td.name(),
@@ -54,21 +55,31 @@ absl::StatusOr<std::optional<UpstreamCa>> CaManager::LoadUpstream(
 }
 
 absl::Status CaManager::AddTrustDomain(const TrustDomainCaConfig& config) {
+  return AddTrustDomains({config});
+}
+
+absl::Status CaManager::AddTrustDomains(const std::vector<TrustDomainCaConfig>& configs) {
   std::lock_guard<std::mutex> lock(mutex_);
-  if (authorities_.count(config.trust_domain) > 0) {
-    return absl::AlreadyExistsError(
-        StrCat("trust domain ", config.trust_domain.name(), " already has authorities"));
+  std::map<common::TrustDomain, UpstreamCa> upstreams = upstreams_;
+  std::map<common::TrustDomain, std::unique_ptr<ZoneAuthority>> opened;
+  for (const TrustDomainCaConfig& config : configs) {
+    if (authorities_.count(config.trust_domain) > 0 || opened.count(config.trust_domain) > 0) {
+      return absl::AlreadyExistsError(
+          StrCat("trust domain ", config.trust_domain.name(), " already has authorities"));
+    }
+    SPINEL_ASSIGN_OR_RETURN(std::optional<UpstreamCa> upstream, LoadUpstream(config, upstreams));
+    ZoneAuthorityOptions options{.trust_domain = config.trust_domain,
+                                 .ca_ttl = config.ca_ttl,
+                                 .key_type = common::KeyType::kEcP256,
+                                 .upstream = upstream};
+    SPINEL_ASSIGN_OR_RETURN(
+        auto authority,
+        ZoneAuthority::Open(options, StrCat(keys_dir_, "/", config.trust_domain.name()), clock_));
+    opened.emplace(config.trust_domain, std::move(authority));
+    if (upstream) upstreams.emplace(config.trust_domain, *upstream);
   }
-  SPINEL_ASSIGN_OR_RETURN(std::optional<UpstreamCa> upstream, LoadUpstream(config));
-  ZoneAuthorityOptions options{.trust_domain = config.trust_domain,
-                               .ca_ttl = config.ca_ttl,
-                               .key_type = common::KeyType::kEcP256,
-                               .upstream = upstream};
-  SPINEL_ASSIGN_OR_RETURN(auto authority,
-                          ZoneAuthority::Open(options, StrCat(keys_dir_, "/", config.trust_domain.name()),
-                                              clock_));
-  authorities_.emplace(config.trust_domain, std::move(authority));
-  if (upstream) upstreams_.emplace(config.trust_domain, *upstream);
+  for (auto& [td, authority] : opened) authorities_.emplace(td, std::move(authority));
+  upstreams_ = std::move(upstreams);
   return absl::OkStatus();
 }
 

@@ -44,6 +44,11 @@ class CaManager {
 
   // Adds a trust domain (a zone added by reload). AlreadyExists when it is present.
   absl::Status AddTrustDomain(const TrustDomainCaConfig& config);
+  // Adds several trust domains, all or nothing: every upstream is checked (against the roots in
+  // use and against each other) and every authority opened before any is added; on an error
+  // none is added (authority files already written for the others stay on disk unused, and
+  // are reopened if the trust domain is added later).
+  absl::Status AddTrustDomains(const std::vector<TrustDomainCaConfig>& configs);
 
   // nullptr when the server does not sign for `td`.
   ZoneAuthority* Find(const common::TrustDomain& td) const;
@@ -65,7 +70,10 @@ class CaManager {
  private:
   CaManager(std::string keys_dir, const common::Clock& clock)
       : keys_dir_(std::move(keys_dir)), clock_(clock) {}
-  absl::StatusOr<std::optional<UpstreamCa>> LoadUpstream(const TrustDomainCaConfig& config) const;
+  // The upstream root of `config`, refused when one of `taken` already serves another domain.
+  absl::StatusOr<std::optional<UpstreamCa>> LoadUpstream(
+      const TrustDomainCaConfig& config,
+      const std::map<common::TrustDomain, UpstreamCa>& taken) const;
   void Notify(const common::TrustDomain& td);
 
   const std::string keys_dir_;

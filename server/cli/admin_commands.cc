@@ -46,6 +46,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   RegisterBundleCommands(app, exit_code);
   RegisterMintCommands(app, exit_code);
   RegisterAuthorityCommands(app, exit_code);
+  RegisterZoneCommands(app, exit_code);
 }
 
 }  // namespace spinel::server::cli

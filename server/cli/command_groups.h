@@ -13,5 +13,6 @@ void RegisterAgentCommands(CLI::App& app, int* exit_code);      // agent_command
 void RegisterBundleCommands(CLI::App& app, int* exit_code);     // bundle_commands.cc
 void RegisterMintCommands(CLI::App& app, int* exit_code);       // mint_commands.cc (x509, jwt)
 void RegisterAuthorityCommands(CLI::App& app, int* exit_code);  // authority_commands.cc
+void RegisterZoneCommands(CLI::App& app, int* exit_code);       // zone_commands.cc
 
 }  // namespace spinel::server::cli

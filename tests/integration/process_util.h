@@ -166,10 +166,11 @@ class ChildProcess {
 // The control trust domain of ServerProcess.
 inline constexpr char kTestControlTd[] = "control.spinel.test";
 
-// A spinel-server on port 0 with its data directory in `dir`.
+// A spinel-server on port 0 with its data directory in `dir`, serving the zones of `zones_dir`
+// (default: the shipped zones).
 class ServerProcess {
  public:
-  explicit ServerProcess(const TempDir& dir)
+  explicit ServerProcess(const TempDir& dir, const std::string& zones_dir = "")
       : binary_(BuildDir() + "/server/spinel-server"),
         config_path_(dir.File("server.yaml")),
         data_dir_(dir.File("data")),
@@ -177,7 +178,8 @@ class ServerProcess {
     std::ofstream config(config_path_);
     config << "trust_domain: " << kTestControlTd << "\n"
            << "data_dir: " << data_dir_ << "\n"
-           << "zones_dir: " << SourceDir() << "/trust-zones/zones\n"
+           << "zones_dir: "
+           << (zones_dir.empty() ? SourceDir() + "/trust-zones/zones" : zones_dir) << "\n"
            << "listen:\n"
            << "  agent_api: 127.0.0.1:0\n"
            << "  https: 127.0.0.1:0\n";
@@ -196,6 +198,11 @@ class ServerProcess {
   }
   // SIGKILL (no clean shutdown) or SIGTERM; waits for the process to end.
   int Kill(int signal = SIGKILL) { return process_.Kill(signal); }
+  // Sends `signal` (e.g. SIGHUP) without waiting.
+  void Signal(int signal) {
+    REQUIRE(process_.Running());
+    REQUIRE(::kill(process_.pid(), signal) == 0);
+  }
 
   // Runs `spinel-server <args>` against this server's admin socket (via SPINEL_ADMIN_SOCKET).
   CommandResult Cli(const std::string& args) const {

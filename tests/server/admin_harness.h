@@ -1,6 +1,7 @@
 // AdminHarness: the admin service over a full set of real components (ServerFixture), served
 // by StartAdminServer on a Unix socket in the fixture's temp directory, with a client stub on
-// a real gRPC channel. For the admin service tests.
+// a real gRPC channel, and the server's zone reload (a ZoneReloader over the fixture's zones
+// directory) as its reload hook. For the admin service tests.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -11,6 +12,7 @@
 
 #include "admin.grpc.pb.h"
 #include "server/admin_service.h"
+#include "server/zone_reload.h"
 #include "tests/server/server_fixture.h"
 
 namespace spinel::server::testing {
@@ -23,10 +25,15 @@ inline constexpr char kToolsId[] = "spiffe://tools.ai.example.org/runner";
 class AdminHarness {
  public:
   // `datastore_override` replaces the fixture's datastore in the components.
-  explicit AdminHarness(Datastore* datastore_override = nullptr)
-      : components(fixture.components(datastore_override)),
-        socket_path(fixture.dir + "/admin.sock") {
-    auto server = StartAdminServer(components, AdminHooks{}, socket_path, &service_);
+  explicit AdminHarness(Datastore* datastore_override = nullptr,
+                        const ServerFixtureOptions& options = {})
+      : fixture(options),
+        components(fixture.components(datastore_override)),
+        socket_path(fixture.dir + "/admin.sock"),
+        reloader(fixture.config, components.datastore, *fixture.zones, *fixture.cas,
+                 *fixture.hub) {
+    AdminHooks hooks{.reload_zones = [this] { return reloader.Reload(); }};
+    auto server = StartAdminServer(components, std::move(hooks), socket_path, &service_);
     REQUIRE_MESSAGE(server.ok(), server.status().ToString());
     server_ = std::move(*server);
     stub = spinel::v1::AdminService::NewStub(
@@ -80,6 +87,7 @@ class AdminHarness {
   ServerFixture fixture;  // first: everything below refers to it
   ServerComponents components;
   std::string socket_path;
+  ZoneReloader reloader;
   std::unique_ptr<spinel::v1::AdminService::Stub> stub;
 
  private:

@@ -2,7 +2,8 @@
 // the composition root does, and hands them out as ServerComponents:
 //   - SqliteDatastore on ":memory:";
 //   - the shipped zones ($SPINEL_SOURCE_DIR/trust-zones/zones, set by ctest; else found
-//     relative to this file), or a zone directory of the test's choice;
+//     relative to this file), or a zone directory of the test's choice, loaded as the server
+//     does (ReadZoneGeneration: the set and its sources);
 //   - CaManager with the control trust domain and every zone, keys in a temp directory;
 //   - EntryRegistry, Issuer, AgentView, SyncHub and Metrics.
 // The clock is a FakeClock that starts at the current wall-clock second, so certificates the
@@ -36,6 +37,7 @@
 #include "server/metrics.h"
 #include "server/node_attestation.h"
 #include "server/registry.h"
+#include "server/zone_reload.h"
 #include "server/zone_state.h"
 #include "tests/fakes/fake_clock.h"
 #include "trust-zones/zone_loader.h"
@@ -102,13 +104,10 @@ class ServerFixture {
     auto opened = SqliteDatastore::Open(":memory:", clock);
     REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
     datastore = std::move(*opened);
-    absl::StatusOr<zones::ZoneSet> zone_set = zones::LoadZoneDir(options.zones_dir);
-    REQUIRE_MESSAGE(zone_set.ok(), zone_set.status().ToString());
-    std::vector<TrustDomainCaConfig> cas_config = {{config.trust_domain, config.ca_ttl, "", ""}};
-    for (const zones::Zone& zone : zone_set->zones()) {
-      cas_config.push_back({zone.trust_domain, zone.ca_ttl, "", ""});
-    }
-    zones = std::make_unique<ZoneState>(std::move(*zone_set));
+    absl::StatusOr<ZoneGeneration> generation = ReadZoneGeneration(options.zones_dir);
+    REQUIRE_MESSAGE(generation.ok(), generation.status().ToString());
+    std::vector<TrustDomainCaConfig> cas_config = CaConfigs(config, generation->set);
+    zones = std::make_unique<ZoneState>(*std::move(generation));
     auto cas_opened = CaManager::Open(cas_config, dir + "/keys", clock);
     REQUIRE_MESSAGE(cas_opened.ok(), cas_opened.status().ToString());
     cas = std::move(*cas_opened);
