@@ -14,6 +14,9 @@
 # Components: "server" and "agent". `cpack -G DEB` (scripts/package.sh) builds one package per
 # component, spinel-server and spinel-agent, installing under /usr with configs in /etc/spinel.
 include(GNUInstallDirs)
+# Installing (and CPack) does not first build everything (tests included): scripts/package.sh
+# builds the two binaries it packages, and `cmake --install` is run after a build.
+set(CMAKE_SKIP_INSTALL_ALL_DEPENDENCY ON)
 
 install(TARGETS spinel-server RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
 install(TARGETS spinel-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT agent)
@@ -53,12 +56,12 @@ set(CPACK_PACKAGE_NAME spinel)
 set(CPACK_PACKAGE_VENDOR "Spinel")
 set(CPACK_PACKAGE_CONTACT "Spinel maintainers <spinel-maintainers@localhost>")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "SPIFFE workload identity and trust zones for AI systems")
-set(CPACK_COMPONENT_SERVER_DESCRIPTION
+string(CONCAT CPACK_COMPONENT_SERVER_DESCRIPTION
     "Spinel server: SPIFFE workload identity issuer and trust-zone manager\n"
     "Mints short-lived X.509 and JWT SVIDs per trust zone (training, inference, retrieval,\n"
     "tool execution), attests node agents, evaluates zone policy with step-up approvals and\n"
     "keeps a hash-chained audit log. Includes the operator CLI and the default zone files.")
-set(CPACK_COMPONENT_AGENT_DESCRIPTION
+string(CONCAT CPACK_COMPONENT_AGENT_DESCRIPTION
     "Spinel agent: SPIFFE Workload API for the AI workloads of a node\n"
     "Attests the node to spinel-server, attests local workloads (uid, gid, executable path\n"
     "and digest, container), serves the standard SPIFFE Workload API on a Unix socket and\n"
@@ -76,5 +79,7 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 # Install into a staging DESTDIR with CMAKE_INSTALL_PREFIX=/usr, so install_configs.cmake
 # sees the real prefix (and writes /etc/spinel paths).
 set(CPACK_SET_DESTDIR ON)
+set(CPACK_INSTALL_PREFIX /usr)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
+set(CPACK_STRIP_FILES ON)  # the packaged binaries without debug info
 include(CPack)
