@@ -336,8 +336,11 @@ Try, in this shell:
   $SERVER agent list
   $SERVER approval list
   $SERVER audit list
+  $EXAMPLES/spinel-example-trainer --zones $ZONES --watch --rotations 2
+  # give the agent CLI an identity of its own (by its executable path), then fetch it:
+  $SERVER entry create --spiffe-id spiffe://inference.ai.example.org/operator \\
+      --parent-id $AGENT_ID --selector unix:path:$(readlink -f "$AGENT")
   $AGENT api fetch x509
-  $EXAMPLES/spinel-example-model-server --retriever 127.0.0.1:1 --zones $ZONES   # identity, then a refused connect
 Stop them with:
   kill $AGENT_PID $SERVER_PID; rm -rf $WORK
 EOF
