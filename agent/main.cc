@@ -5,8 +5,9 @@
 // server/cli/admin_client.h which uses the same numbers):
 //   0  success, and --help
 //   1  the agent refused or failed the request, could not be reached, or failed to start
-//   2  bad usage: unknown command or flag, missing or bad flag value, unreadable or invalid
-//      config file; printed as "error: <problem>" on stderr before anything is done
+//   2  bad usage: unknown command or flag, missing or bad flag value (printed as
+//      "error: <problem>" on stderr before anything is done), or an unreadable or invalid
+//      config file for `run` (the message names the file, line and key)
 #include <CLI/CLI.hpp>
 
 #include "agent/cli/api_commands.h"

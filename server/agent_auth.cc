@@ -22,11 +22,21 @@ std::string PropertyText(const grpc::AuthContext& auth, const char* name) {
 }  // namespace
 
 std::vector<common::Certificate> PeerCertificates(const grpc::AuthContext& auth) {
-  std::string pem = PropertyText(auth, "x509_pem_cert_chain");
-  if (pem.empty()) pem = PropertyText(auth, "x509_pem_cert");
-  if (pem.empty()) return {};
-  absl::StatusOr<std::vector<common::Certificate>> certs = common::Certificate::ParsePemChain(pem);
-  return certs.ok() ? *certs : std::vector<common::Certificate>{};
+  // The leaf is "x509_pem_cert". On the server side "x509_pem_cert_chain" is what OpenSSL's
+  // SSL_get_peer_cert_chain gives a server: the certificates the client sent after its leaf
+  // (intermediates, and the root when its TLS stack adds it), without the leaf itself.
+  absl::StatusOr<std::vector<common::Certificate>> leaf =
+      common::Certificate::ParsePemChain(PropertyText(auth, "x509_pem_cert"));
+  if (!leaf.ok() || leaf->empty()) return {};
+  std::vector<common::Certificate> chain = {leaf->front()};
+  absl::StatusOr<std::vector<common::Certificate>> rest =
+      common::Certificate::ParsePemChain(PropertyText(auth, "x509_pem_cert_chain"));
+  if (rest.ok()) {
+    for (const common::Certificate& cert : *rest) {
+      if (!cert.Equals(chain.front())) chain.push_back(cert);
+    }
+  }
+  return chain;
 }
 
 absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,

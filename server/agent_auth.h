@@ -17,8 +17,8 @@ class AuthContext;
 
 namespace spinel::server {
 
-// The PEM client certificate chain gRPC recorded for the connection (leaf first); empty when
-// the peer sent none.
+// The client certificate chain gRPC recorded for the connection: the leaf, then whatever else
+// the client sent (intermediates, possibly its root); empty when the peer sent no certificate.
 std::vector<common::Certificate> PeerCertificates(const grpc::AuthContext& auth);
 
 absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,

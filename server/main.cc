@@ -4,8 +4,9 @@
 // Exit codes (the same for every subcommand; see server/cli/admin_client.h):
 //   0  success, and --help
 //   1  the server refused or failed the request, could not be reached, or failed to start
-//   2  bad usage: unknown command or flag, missing or bad flag value, unreadable or invalid
-//      config file; printed as "error: <problem>" on stderr before anything is done
+//   2  bad usage: unknown command or flag, missing or bad flag value (printed as
+//      "error: <problem>" on stderr before anything is done), or an unreadable or invalid
+//      config file for `run` (the message names the file, line and key)
 #include <CLI/CLI.hpp>
 
 #include "server/cli/admin_client.h"
@@ -17,9 +18,8 @@ namespace {
 // CLI11's own exit codes (105, 106, 109, ...) are folded into kExitUsage; --help stays 0.
 int ExitForParseError(CLI::App& app, const CLI::ParseError& error) {
   const int cli11_code = app.exit(error);  // prints help, or the message and a hint
-  return cli11_code == static_cast<int>(CLI::ExitCodes::Success)
-             ? spinel::server::cli::kExitOk
-             : spinel::server::cli::kExitUsage;
+  return cli11_code == static_cast<int>(CLI::ExitCodes::Success) ? spinel::server::cli::kExitOk
+                                                                 : spinel::server::cli::kExitUsage;
 }
 
 }  // namespace
