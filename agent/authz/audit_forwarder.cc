@@ -18,9 +18,9 @@ AuditForwarder::~AuditForwarder() { Stop(); }
 
 void AuditForwarder::Record(spinel::v1::AuditEvent event) {
   if (event.time_ms() == 0) {
-    event.set_time_ms(std::chrono::duration_cast<std::chrono::milliseconds>(
-                          clock_.Now().time_since_epoch())
-                          .count());
+    event.set_time_ms(
+        std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Now().time_since_epoch())
+            .count());
   }
   {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -77,8 +77,7 @@ void AuditForwarder::Stop() {
   if (thread_.joinable()) thread_.join();
   std::lock_guard<std::mutex> lock(mutex_);
   if (!queue_.empty()) {
-    LOG_WARN("audit events not delivered at shutdown",
-             {{"events", std::to_string(queue_.size())}});
+    LOG_WARN("audit events not delivered at shutdown", {{"events", std::to_string(queue_.size())}});
     queue_.clear();
   }
 }

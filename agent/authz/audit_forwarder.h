@@ -43,11 +43,11 @@ struct AuditForwarderOptions {
 class AuditForwarder {
  public:
   struct Stats {
-    size_t queued = 0;            // events waiting to be sent
-    uint64_t sent = 0;            // events the server acknowledged
-    uint64_t dropped = 0;         // events dropped since the start (buffer full)
+    size_t queued = 0;                // events waiting to be sent
+    uint64_t sent = 0;                // events the server acknowledged
+    uint64_t dropped = 0;             // events dropped since the start (buffer full)
     uint64_t dropped_unreported = 0;  // of those, not yet reported to the server
-    uint64_t failed_sends = 0;    // send attempts that failed
+    uint64_t failed_sends = 0;        // send attempts that failed
   };
 
   AuditForwarder(AuditReporter& reporter, const common::Clock& clock,
@@ -79,9 +79,9 @@ class AuditForwarder {
   std::condition_variable wake_;
   // Queued events with a local sequence number, oldest first; guarded by mutex_.
   std::deque<std::pair<uint64_t, spinel::v1::AuditEvent>> queue_;
-  uint64_t next_seq_ = 1;  // guarded by mutex_
-  Stats stats_;            // guarded by mutex_ (queued is computed)
-  bool stopping_ = false;  // guarded by mutex_
+  uint64_t next_seq_ = 1;   // guarded by mutex_
+  Stats stats_;             // guarded by mutex_ (queued is computed)
+  bool stopping_ = false;   // guarded by mutex_
   std::mutex flush_mutex_;  // one send at a time
   std::thread thread_;
 };

@@ -47,12 +47,9 @@ spinel::v1::AccessRequest AccessRequestOf(const spinel::v1::AuthorizeRequest& re
 std::string Details(const spinel::v1::AuthorizeRequest& request, const std::string& rule,
                     const std::string& approval_id, const std::string& context_digest,
                     const std::string& proof, const absl::Status& refusal) {
-  nlohmann::json details = {{"resource", request.resource()},
-                            {"action", request.action()},
-                            {"rule", rule},
-                            {"approval_id", approval_id},
-                            {"context_digest", context_digest},
-                            {"proof", proof}};
+  nlohmann::json details = {
+      {"resource", request.resource()}, {"action", request.action()},       {"rule", rule},
+      {"approval_id", approval_id},     {"context_digest", context_digest}, {"proof", proof}};
   if (!refusal.ok()) details["error_code"] = absl::StatusCodeToString(refusal.code());
   return details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
@@ -65,7 +62,8 @@ absl::Status CheckAuthorizeRequest(const spinel::v1::AuthorizeRequest& request) 
   }
   if (request.resource().empty()) return absl::InvalidArgumentError("resource is empty");
   if (request.resource().size() > kMaxResourceBytes) {
-    return absl::InvalidArgumentError(StrCat("resource is longer than ", kMaxResourceBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        StrCat("resource is longer than ", kMaxResourceBytes, " bytes"));
   }
   if (request.action().empty()) return absl::InvalidArgumentError("action is empty");
   if (request.action().size() > kMaxContextBytes) {
@@ -104,12 +102,12 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Authorize(
   if (result.ok()) {
     event.set_outcome(AuthorizeResponse::Verdict_Name(result->verdict()));
     event.set_reason(result->reason());
-    event.set_details(Details(request, result->rule(), result->approval_id(),
-                              trace.context_digest, trace.proof, absl::OkStatus()));
+    event.set_details(Details(request, result->rule(), result->approval_id(), trace.context_digest,
+                              trace.proof, absl::OkStatus()));
   } else {
     event.set_outcome("error");
-    event.set_reason(StrCat(absl::StatusCodeToString(result.status().code()), ": ",
-                            result.status().message()));
+    event.set_reason(
+        StrCat(absl::StatusCodeToString(result.status().code()), ": ", result.status().message()));
     event.set_details(Details(request, "", "", trace.context_digest, trace.proof, result.status()));
   }
   audit_.Record(std::move(event));
@@ -131,7 +129,7 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::Authorize
   const zones::Decision decision = zones::Evaluate(
       *snapshot->zones, subject.id, {request.resource(), request.action(), &context});
   const zones::Zone* subject_zone = snapshot->zones->ZoneOf(subject.id);
-  trace.zone = decision.zone != nullptr ? decision.zone->name
+  trace.zone = decision.zone != nullptr  ? decision.zone->name
                : subject_zone != nullptr ? subject_zone->name
                                          : std::string();
   AuthorizeResponse response;
@@ -174,8 +172,8 @@ void Authorizer::StepUp(const spinel::v1::AuthorizeRequest& request, AuthorizeRe
     response.set_reason(StrCat("approval ", id, " refused: ", used.status().message()));
   } else {
     response.set_verdict(AuthorizeResponse::DENY);
-    response.set_reason(StrCat("approval ", id, " could not be checked, denying: ",
-                               used.status().message()));
+    response.set_reason(
+        StrCat("approval ", id, " could not be checked, denying: ", used.status().message()));
   }
 }
 

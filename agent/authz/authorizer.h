@@ -51,7 +51,7 @@ class Authorizer {
  private:
   struct Trace;  // what the audit event records about one call
   absl::StatusOr<spinel::v1::AuthorizeResponse> Decide(const spinel::v1::AuthorizeRequest& request,
-                                                        Trace& trace);
+                                                       Trace& trace);
   void StepUp(const spinel::v1::AuthorizeRequest& request, spinel::v1::AuthorizeResponse& response);
 
   IdentityCache& cache_;

@@ -73,9 +73,8 @@ absl::StatusOr<ProvedSubject> ProveX509(const spinel::v1::X509SvidChain& chain_p
     absl::StatusOr<common::Certificate> cert =
         common::Certificate::FromDer(chain_proto.certificates(i));
     if (!cert.ok()) {
-      return Unauthenticated("X509-SVID",
-                             absl::InvalidArgumentError(StrCat("certificate ", i, ": ",
-                                                               cert.status().message())));
+      return Unauthenticated("X509-SVID", absl::InvalidArgumentError(StrCat(
+                                              "certificate ", i, ": ", cert.status().message())));
     }
     chain.push_back(*std::move(cert));
   }

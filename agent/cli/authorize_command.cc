@@ -1,14 +1,13 @@
 #include "agent/cli/authorize_command.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <cstdio>
 #include <ctime>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-
-#include <nlohmann/json.hpp>
 
 #include "absl/status/status.h"
 #include "agent/cli/workload_client.h"
@@ -57,7 +56,8 @@ std::string Rfc3339(int64_t unix_seconds) {
 }
 
 // Fills the request's context from k=v flags; "" or an error message.
-std::string AddContext(const std::vector<std::string>& pairs, spinel::v1::AuthorizeRequest& request) {
+std::string AddContext(const std::vector<std::string>& pairs,
+                       spinel::v1::AuthorizeRequest& request) {
   for (const std::string& pair : pairs) {
     const size_t eq = pair.find('=');
     if (eq == std::string::npos || eq == 0) {
@@ -109,9 +109,10 @@ void PrintTable(const AuthorizeResponse& response) {
   row("Expires:", Rfc3339(response.approval_expires_at()));
   if (response.verdict() == AuthorizeResponse::APPROVAL_REQUIRED &&
       !response.approval_id().empty()) {
-    std::printf("\nAn operator approves it with:\n  spinel-server approval approve %s --reason "
-                "\"<why>\"\nthen retry this command with --approval-id %s (valid once).\n",
-                response.approval_id().c_str(), response.approval_id().c_str());
+    std::printf(
+        "\nAn operator approves it with:\n  spinel-server approval approve %s --reason "
+        "\"<why>\"\nthen retry this command with --approval-id %s (valid once).\n",
+        response.approval_id().c_str(), response.approval_id().c_str());
   }
 }
 

@@ -105,8 +105,8 @@ TEST_CASE("audit forwarder: the background thread delivers, retries after an out
   FakeClock clock;
   AuditInbox inbox;
   inbox.set_down(true);
-  AuditForwarder forwarder(inbox, clock, {.capacity = 10, .max_batch = 10,
-                                          .retry_min = 10ms, .retry_max = 20ms});
+  AuditForwarder forwarder(inbox, clock,
+                           {.capacity = 10, .max_batch = 10, .retry_min = 10ms, .retry_max = 20ms});
   forwarder.Start();
   forwarder.Record(Event(1));
   forwarder.Record(Event(2));

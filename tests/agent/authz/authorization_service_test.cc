@@ -58,17 +58,17 @@ struct SocketHarness {
 TEST_CASE("authorization service: decisions over the agent socket, no security header needed") {
   SocketHarness h;
   V response;
-  grpc::Status status = h.Call(
-      AuthzWorld::Request(h.world.Jwt(AuthzWorld::kInference, "/model-server"), "zone:retrieval",
-                          "call"),
-      &response);
+  grpc::Status status =
+      h.Call(AuthzWorld::Request(h.world.Jwt(AuthzWorld::kInference, "/model-server"),
+                                 "zone:retrieval", "call"),
+             &response);
   REQUIRE_MESSAGE(status.ok(), status.error_message());
   CHECK(response.verdict() == V::ALLOW);
   CHECK(response.rule() == "inference/call-retrieval");
   CHECK(response.zone() == "inference");
 
-  status = h.Call(AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner"),
-                                      "tool:deploy.api", "invoke", {{"environment", "production"}}),
+  status = h.Call(AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner"), "tool:deploy.api",
+                                      "invoke", {{"environment", "production"}}),
                   &response);
   REQUIRE(status.ok());
   CHECK(response.verdict() == V::APPROVAL_REQUIRED);

@@ -54,41 +54,121 @@ struct DecisionCase {
 TEST_CASE("authorizer: decisions on the shipped zones (JWT-SVID subjects)") {
   Harness h;
   const DecisionCase cases[] = {
-      {AuthzWorld::kTraining, "/trainer", "dataset:training/imagenet/v2", "read", {}, V::ALLOW,
+      {AuthzWorld::kTraining,
+       "/trainer",
+       "dataset:training/imagenet/v2",
+       "read",
+       {},
+       V::ALLOW,
        "training/read-training-data"},
-      {AuthzWorld::kTraining, "/trainer", "dataset:checkpoints/run-7/step-100", "write", {},
-       V::ALLOW, "training/checkpoints"},
-      {AuthzWorld::kTraining, "/trainer", "tool:jira.create_ticket", "invoke",
-       {{"environment", "production"}}, V::DENY, "training/no-tools"},
-      {AuthzWorld::kTraining, "/trainer", "dataset:models/production/llama", "read", {}, V::DENY,
+      {AuthzWorld::kTraining,
+       "/trainer",
+       "dataset:checkpoints/run-7/step-100",
+       "write",
+       {},
+       V::ALLOW,
+       "training/checkpoints"},
+      {AuthzWorld::kTraining,
+       "/trainer",
+       "tool:jira.create_ticket",
+       "invoke",
+       {{"environment", "production"}},
+       V::DENY,
+       "training/no-tools"},
+      {AuthzWorld::kTraining,
+       "/trainer",
+       "dataset:models/production/llama",
+       "read",
+       {},
+       V::DENY,
        ""},
-      {AuthzWorld::kInference, "/model-server", "dataset:models/production/llama/weights", "read",
-       {}, V::ALLOW, "inference/read-model-weights"},
-      {AuthzWorld::kInference, "/model-server", "dataset:models/production/llama/weights",
-       "write", {}, V::DENY, "inference/weights-are-read-only"},
-      {AuthzWorld::kInference, "/model-server", "zone:retrieval", "call", {}, V::ALLOW,
+      {AuthzWorld::kInference,
+       "/model-server",
+       "dataset:models/production/llama/weights",
+       "read",
+       {},
+       V::ALLOW,
+       "inference/read-model-weights"},
+      {AuthzWorld::kInference,
+       "/model-server",
+       "dataset:models/production/llama/weights",
+       "write",
+       {},
+       V::DENY,
+       "inference/weights-are-read-only"},
+      {AuthzWorld::kInference,
+       "/model-server",
+       "zone:retrieval",
+       "call",
+       {},
+       V::ALLOW,
        "inference/call-retrieval"},
       {AuthzWorld::kInference, "/model-server", "zone:training", "call", {}, V::DENY, ""},
-      {AuthzWorld::kInference, "/model-server", "tool:search.web", "invoke",
-       {{"environment", "development"}}, V::ALLOW, "inference/invoke-tools"},
-      {AuthzWorld::kTools, "/runner", "tool:deploy.api", "invoke", {{"environment", "production"}},
-       V::APPROVAL_REQUIRED, "tool-execution/production-deploys"},
-      {AuthzWorld::kTools, "/runner", "tool:jira.create_ticket", "invoke",
-       {{"environment", "production"}}, V::APPROVAL_REQUIRED, "tool-execution/production-tickets"},
-      {AuthzWorld::kTools, "/runner", "tool:deploy.api", "invoke", {{"environment", "staging"}},
-       V::ALLOW, "tool-execution/invoke-tools"},
+      {AuthzWorld::kInference,
+       "/model-server",
+       "tool:search.web",
+       "invoke",
+       {{"environment", "development"}},
+       V::ALLOW,
+       "inference/invoke-tools"},
+      {AuthzWorld::kTools,
+       "/runner",
+       "tool:deploy.api",
+       "invoke",
+       {{"environment", "production"}},
+       V::APPROVAL_REQUIRED,
+       "tool-execution/production-deploys"},
+      {AuthzWorld::kTools,
+       "/runner",
+       "tool:jira.create_ticket",
+       "invoke",
+       {{"environment", "production"}},
+       V::APPROVAL_REQUIRED,
+       "tool-execution/production-tickets"},
+      {AuthzWorld::kTools,
+       "/runner",
+       "tool:deploy.api",
+       "invoke",
+       {{"environment", "staging"}},
+       V::ALLOW,
+       "tool-execution/invoke-tools"},
       {AuthzWorld::kTools, "/runner", "tool:deploy.api", "invoke", {}, V::DENY, ""},
-      {AuthzWorld::kTools, "/runner", "dataset:models/production/llama", "read", {}, V::DENY,
+      {AuthzWorld::kTools,
+       "/runner",
+       "dataset:models/production/llama",
+       "read",
+       {},
+       V::DENY,
        "tool-execution/no-model-data"},
       {AuthzWorld::kTools, "/runner", "tool:deploy.api", "explode", {}, V::DENY, ""},
-      {AuthzWorld::kRetrieval, "/retriever", "dataset:restricted/hr/salaries", "read",
-       {{"on_behalf_of", "hr-analysts"}}, V::ALLOW, "retrieval/restricted-documents"},
-      {AuthzWorld::kRetrieval, "/retriever", "dataset:restricted/hr/salaries", "read",
-       {{"on_behalf_of", "marketing"}}, V::DENY, ""},
-      {AuthzWorld::kRetrieval, "/retriever", "dataset:restricted/hr/salaries", "write",
-       {{"on_behalf_of", "hr-analysts"}}, V::DENY, "retrieval/restricted-read-only"},
-      {AuthzWorld::kRetrieval, "/retriever", "secret:retrieval/confluence-token", "read", {},
-       V::ALLOW, "retrieval/store-credentials"},
+      {AuthzWorld::kRetrieval,
+       "/retriever",
+       "dataset:restricted/hr/salaries",
+       "read",
+       {{"on_behalf_of", "hr-analysts"}},
+       V::ALLOW,
+       "retrieval/restricted-documents"},
+      {AuthzWorld::kRetrieval,
+       "/retriever",
+       "dataset:restricted/hr/salaries",
+       "read",
+       {{"on_behalf_of", "marketing"}},
+       V::DENY,
+       ""},
+      {AuthzWorld::kRetrieval,
+       "/retriever",
+       "dataset:restricted/hr/salaries",
+       "write",
+       {{"on_behalf_of", "hr-analysts"}},
+       V::DENY,
+       "retrieval/restricted-read-only"},
+      {AuthzWorld::kRetrieval,
+       "/retriever",
+       "secret:retrieval/confluence-token",
+       "read",
+       {},
+       V::ALLOW,
+       "retrieval/store-credentials"},
   };
   for (const DecisionCase& c : cases) {
     CAPTURE(c.resource);
@@ -148,11 +228,11 @@ TEST_CASE("authorizer: refusals carry the contract's codes and change nothing") 
       {"empty action", AuthzWorld::Request(token, "tool:x", ""),
        absl::StatusCode::kInvalidArgument},
       {"too many context entries", big_context, absl::StatusCode::kInvalidArgument},
-      {"wrong audience", AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner", {"x"}),
-                                             "tool:x", "invoke"),
+      {"wrong audience",
+       AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner", {"x"}), "tool:x", "invoke"),
        absl::StatusCode::kUnauthenticated},
-      {"unknown trust domain", AuthzWorld::Request(h.world.Jwt(AuthzWorld::kOther, "/x"),
-                                                   "tool:x", "invoke"),
+      {"unknown trust domain",
+       AuthzWorld::Request(h.world.Jwt(AuthzWorld::kOther, "/x"), "tool:x", "invoke"),
        absl::StatusCode::kUnauthenticated},
   };
   for (const Case& c : cases) {
@@ -176,9 +256,8 @@ TEST_CASE("authorizer: refusals carry the contract's codes and change nothing") 
 
 TEST_CASE("authorizer: UNAVAILABLE until a policy with zone files has arrived") {
   Harness h(/*push_policy=*/false);
-  const auto request =
-      AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner"), "tool:x", "invoke",
-                          {{"environment", "staging"}});
+  const auto request = AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner"), "tool:x",
+                                           "invoke", {{"environment", "staging"}});
   CHECK(h.authorizer.Authorize(request).status().code() == absl::StatusCode::kUnavailable);
   // An older server's document (peers only, no zone_files) still leaves no zones.
   h.world.Push(spinel::testing::ShippedPolicyDocument(/*with_zone_files=*/false));
@@ -246,16 +325,16 @@ TEST_CASE("authorizer: the step-up flow: requested, pending, approved once, then
   CHECK(details["context_digest"].get<std::string>().size() == 64);
   CHECK(events[3].subject() == "spiffe://tools.ai.example.org/runner");
   CHECK(events[3].zone() == "tool-execution");
-  CHECK(events[3].time_ms() ==
-        std::chrono::duration_cast<std::chrono::milliseconds>(
-            h.world.clock.Now().time_since_epoch()).count());
+  CHECK(events[3].time_ms() == std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   h.world.clock.Now().time_since_epoch())
+                                   .count());
 }
 
 TEST_CASE("authorizer: an approval expires with the injected clock") {
   Harness h;
-  auto request = AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner", {"spinel-authorize"}, 1h),
-                                     "tool:jira.create_ticket", "invoke",
-                                     {{"environment", "production"}});
+  auto request =
+      AuthzWorld::Request(h.world.Jwt(AuthzWorld::kTools, "/runner", {"spinel-authorize"}, 1h),
+                          "tool:jira.create_ticket", "invoke", {{"environment", "production"}});
   auto required = h.authorizer.Authorize(request);
   REQUIRE(required.ok());
   h.approvals.Approve(required->approval_id());
@@ -270,7 +349,8 @@ TEST_CASE("authorizer: an approval expires with the injected clock") {
 TEST_CASE("authorizer: an approval id does not change an ALLOW or DENY and is not consumed") {
   Harness h;
   const std::string token = h.world.Jwt(AuthzWorld::kTools, "/runner");
-  auto allow = AuthzWorld::Request(token, "tool:deploy.api", "invoke", {{"environment", "staging"}});
+  auto allow =
+      AuthzWorld::Request(token, "tool:deploy.api", "invoke", {{"environment", "staging"}});
   allow.set_approval_id("apr-00000000000000000000000000000000");
   auto deny = AuthzWorld::Request(token, "dataset:models/x", "read");
   deny.set_approval_id("apr-00000000000000000000000000000000");
@@ -315,8 +395,8 @@ TEST_CASE("authorizer: with the real ServerClient and no server, step-up is DENY
   AuthzWorld world;
   auto control = common::TrustDomain::Parse("control.spinel.test");
   REQUIRE(control.ok());
-  spinel::testing::TestCa control_ca = spinel::testing::TestCa::Root("control.spinel.test",
-                                                                     world.clock.Now());
+  spinel::testing::TestCa control_ca =
+      spinel::testing::TestCa::Root("control.spinel.test", world.clock.Now());
   auto trust = std::make_shared<ControlTrust>(*control, std::vector{control_ca.root()});
   ServerClient client("127.0.0.1:" + std::to_string(ClosedPort()), trust,
                       common::SystemClock::Get());

@@ -35,8 +35,8 @@ class ApprovalLedger final : public agent::ApprovalBackend {
     if (!binding.ok()) return binding.status();
     auto id = zones::NewApprovalId();
     REQUIRE(id.ok());
-    zones::NewApproval fresh{*id, *binding, "spiffe://control.test/agent", "", "",
-                             std::chrono::minutes(10)};
+    zones::NewApproval fresh{*id, *binding, "spiffe://control.test/agent",
+                             "",  "",       std::chrono::minutes(10)};
     auto created = zones::ApprovalRequest::Create(std::move(fresh), clock_);
     if (!created.ok()) return created.status();
     std::lock_guard<std::mutex> lock(mutex_);
@@ -115,7 +115,8 @@ class AuditInbox final : public agent::AuditReporter {
   std::vector<spinel::v1::AuditEvent> events() const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<spinel::v1::AuditEvent> out;
-    for (const auto& batch : batches_) out.insert(out.end(), batch.events().begin(), batch.events().end());
+    for (const auto& batch : batches_)
+      out.insert(out.end(), batch.events().begin(), batch.events().end());
     return out;
   }
   void set_down(bool down) { down_ = down; }

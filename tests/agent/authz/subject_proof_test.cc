@@ -70,8 +70,8 @@ TEST_CASE("subject proof: JWT-SVIDs that must not prove anything are UNAUTHENTIC
   REQUIRE(other_signer.ok());
   // Signed with the training key under the training kid, but the subject is in inference.
   auto training_as_inference = common::JwtSvidSigner::Create(
-      *common::TrustDomain::Parse(AuthzWorld::kInference), world.zone(AuthzWorld::kTraining).jwt_key,
-      world.zone(AuthzWorld::kTraining).kid);
+      *common::TrustDomain::Parse(AuthzWorld::kInference),
+      world.zone(AuthzWorld::kTraining).jwt_key, world.zone(AuthzWorld::kTraining).kid);
   REQUIRE(training_as_inference.ok());
   std::string token = world.Jwt(AuthzWorld::kInference, "/model-server");
   std::string tampered = token;
@@ -99,7 +99,8 @@ TEST_CASE("subject proof: JWT-SVIDs that must not prove anything are UNAUTHENTIC
 
 TEST_CASE("subject proof: a JWT-SVID stops proving once the clock passes its expiry") {
   AuthzWorld world;
-  const std::string token = world.Jwt(AuthzWorld::kRetrieval, "/retriever", {"spinel-authorize"}, 2min);
+  const std::string token =
+      world.Jwt(AuthzWorld::kRetrieval, "/retriever", {"spinel-authorize"}, 2min);
   CHECK(Prove(world, WithJwt(token)).ok());
   world.clock.Advance(3min);  // past exp + 30 s leeway
   auto refused = Prove(world, WithJwt(token));
@@ -118,8 +119,8 @@ TEST_CASE("subject proof: a valid X509-SVID chain proves its subject") {
 TEST_CASE("subject proof: X509-SVID chains that must not prove anything are UNAUTHENTICATED") {
   AuthzWorld world;
   // A leaf for an inference ID signed by the unknown zone's CA.
-  spinel::testing::TestCa impostor = spinel::testing::TestCa::Root(
-      AuthzWorld::kInference, world.clock.Now() - 1h, 48h);
+  spinel::testing::TestCa impostor =
+      spinel::testing::TestCa::Root(AuthzWorld::kInference, world.clock.Now() - 1h, 48h);
   spinel::testing::TestLeaf forged =
       impostor.Mint("spiffe://inference.ai.example.org/model-server", world.clock.Now());
   v1::X509SvidChain forged_chain;
@@ -144,7 +145,8 @@ TEST_CASE("subject proof: X509-SVID chains that must not prove anything are UNAU
     auto refused = Prove(world, WithChain(c.chain));
     REQUIRE(!refused.ok());
     CHECK(refused.status().code() == absl::StatusCode::kUnauthenticated);
-    CHECK_MESSAGE(Contains(refused.status(), "X509-SVID not accepted"), refused.status().ToString());
+    CHECK_MESSAGE(Contains(refused.status(), "X509-SVID not accepted"),
+                  refused.status().ToString());
   }
 }
 
