@@ -220,8 +220,8 @@ CLI::App* AddCommand(CLI::App* group, const char* name, const char* help,
 }  // namespace
 
 void RegisterZoneCommands(CLI::App& app, int* exit_code) {
-  CLI::App* group =
-      app.add_subcommand("zone", "Trust zones: list, show, reload, validate")->require_subcommand(1);
+  CLI::App* group = app.add_subcommand("zone", "Trust zones: list, show, reload, validate")
+                         ->require_subcommand(1);
   auto list = std::make_shared<ZoneFlags>();
   AddListingFlags(AddCommand(group, "list", "List the zones in force", list, RunList, exit_code),
                   &list->common);

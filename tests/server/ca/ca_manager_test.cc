@@ -104,3 +104,32 @@ TEST_CASE("forced rotation notifies bundle listeners") {
         absl::StatusCode::kNotFound);
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("AddTrustDomains adds all of a batch or none of it") {
+  FakeClock clock;
+  std::string dir = TempDir();
+  WriteRoot(dir, "root-a", "training.example.org", clock);
+  auto manager = *CaManager::Open({Config("control.example.org")}, dir + "/keys", clock);
+  // The second domain reuses the first one's root: refused, and the first is not added either.
+  absl::Status shared = manager->AddTrustDomains({Config("training.example.org", dir, "root-a"),
+                                                  Config("inference.example.org", dir, "root-a")});
+  CHECK(shared.code() == absl::StatusCode::kInvalidArgument);
+  CHECK(std::string(shared.message()).find("one root must never serve two zones") !=
+        std::string::npos);
+  CHECK(manager->Find(*TrustDomain::Parse("training.example.org")) == nullptr);
+  CHECK(manager->TrustDomains().size() == 1);
+  // A domain listed twice in one batch, or one already present, is refused the same way.
+  CHECK(manager->AddTrustDomains({Config("a.example.org"), Config("a.example.org")}).code() ==
+        absl::StatusCode::kAlreadyExists);
+  CHECK(manager->AddTrustDomains({Config("b.example.org"), Config("control.example.org")})
+            .code() == absl::StatusCode::kAlreadyExists);
+  CHECK(manager->TrustDomains().size() == 1);
+  // A valid batch: both are added, and the root keeps serving only the first.
+  REQUIRE(manager->AddTrustDomains({Config("training.example.org", dir, "root-a"),
+                                    Config("inference.example.org")})
+              .ok());
+  CHECK(manager->TrustDomains().size() == 3);
+  CHECK(manager->AddTrustDomain(Config("retrieval.example.org", dir, "root-a")).code() ==
+        absl::StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(dir);
+}
