@@ -106,10 +106,11 @@ class AgentProcess {
       argv.push_back("--join-token");
       argv.push_back(join_token);
     }
+    const size_t log_before = Log().size();  // the log is appended to across restarts
     process_.Start(argv, log_path_);
     bool healthy = WaitFor([&] {
       REQUIRE_MESSAGE(process_.Running(), "spinel-agent exited:\n" << Log());
-      return Log().find("spinel-agent started") != std::string::npos;
+      return Log().find("spinel-agent started", log_before) != std::string::npos;
     });
     REQUIRE_MESSAGE(healthy, "spinel-agent did not become healthy:\n" << Log());
   }
