@@ -90,7 +90,7 @@ absl::StatusOr<common::Duration> AdminServiceImpl::RequestedTtl(const common::Sp
   return requested;
 }
 
-grpc::Status AdminServiceImpl::MintX509Svid(grpc::ServerContext* /*context*/,
+grpc::Status AdminServiceImpl::MintX509Svid(grpc::ServerContext* context,
                                             const spinel::v1::MintX509SvidRequest* request,
                                             spinel::v1::MintX509SvidResponse* response) {
   absl::Status status = [&]() -> absl::Status {
@@ -113,6 +113,8 @@ grpc::Status AdminServiceImpl::MintX509Svid(grpc::ServerContext* /*context*/,
     SPINEL_ASSIGN_OR_RETURN(auto snapshot, SnapshotOf(components_.cas, id.trust_domain()));
     SPINEL_ASSIGN_OR_RETURN(common::Certificate leaf,
                             common::Certificate::FromDer(issued.chain_der.front()));
+    SPINEL_RETURN_IF_ERROR(
+        audit_.Record(OperatorX509IssuedEvent(audit_, OperatorActor(*context), id, issued)));
     for (std::string& der : issued.chain_der) response->add_certificate_chain(std::move(der));
     response->set_bundle(snapshot->ToBundle().X509AuthoritiesDer());
     response->set_expires_at(common::ToUnixSeconds(issued.expires_at));
@@ -125,7 +127,7 @@ grpc::Status AdminServiceImpl::MintX509Svid(grpc::ServerContext* /*context*/,
   return ToGrpcStatus(status);
 }
 
-grpc::Status AdminServiceImpl::MintJwtSvid(grpc::ServerContext* /*context*/,
+grpc::Status AdminServiceImpl::MintJwtSvid(grpc::ServerContext* context,
                                            const spinel::v1::AdminMintJwtSvidRequest* request,
                                            spinel::v1::AdminMintJwtSvidResponse* response) {
   absl::Status status = [&]() -> absl::Status {
@@ -142,6 +144,8 @@ grpc::Status AdminServiceImpl::MintJwtSvid(grpc::ServerContext* /*context*/,
     std::vector<std::string> audience(request->audience().begin(), request->audience().end());
     SPINEL_ASSIGN_OR_RETURN(IssuedJwtSvid issued,
                             components_.issuer.MintJwtSvid(id, audience, ttl));
+    SPINEL_RETURN_IF_ERROR(audit_.Record(JwtIssuedEvent(audit_, OperatorActor(*context), id,
+                                                        audience, issued.expires_at, "")));
     response->set_token(issued.token);
     response->set_expires_at(common::ToUnixSeconds(issued.expires_at));
     LOG_INFO(

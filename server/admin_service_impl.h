@@ -10,6 +10,8 @@
 //                                 GetLocalAuthorities, PrepareLocalAuthority,
 //                                 ActivateLocalAuthority
 //   admin_service_zones.cc        ListZones, GetZone, ReloadZones
+//   admin_service_approvals.cc    ListApprovals, GetApproval, ApproveApproval, DenyApproval
+//   admin_service_audit.cc        ListAuditEvents, VerifyAudit
 //   admin_service.cc              request parsing helpers and StartAdminServer
 //
 // Request validation: every malformed SPIFFE ID, trust domain, selector or TTL is
@@ -25,6 +27,7 @@
 #include "admin.grpc.pb.h"
 #include "common/spiffe_id.h"
 #include "server/admin_service.h"
+#include "server/audit_log.h"
 #include "server/components.h"
 #include "server/datastore/types.h"
 
@@ -36,10 +39,19 @@ inline constexpr char kSpinelServerVersion[] = "0.1.0";
 // At most this many entries per CreateEntries call.
 inline constexpr int kMaxEntriesPerBatch = 1000;
 
+// gRPC metadata carrying the operator's local user name (sent by the CLI); informational, for
+// decided_by and audit actors: the socket's file mode is the access control.
+inline constexpr char kOperatorMetadataKey[] = "spinel-operator";
+// "operator:<name>" from the caller's kOperatorMetadataKey ([A-Za-z0-9._@-], at most 64
+// characters), else "operator:unknown" (admin_service_approvals.cc).
+std::string OperatorActor(const grpc::ServerContext& context);
+
 class AdminServiceImpl final : public spinel::v1::AdminService::Service {
  public:
   AdminServiceImpl(ServerComponents& components, AdminHooks hooks)
-      : components_(components), hooks_(std::move(hooks)) {}
+      : components_(components),
+        hooks_(std::move(hooks)),
+        audit_(components.datastore, components.zones, components.clock) {}
 
   grpc::Status CreateEntries(grpc::ServerContext* context,
                              const spinel::v1::CreateEntriesRequest* request,
@@ -103,7 +115,30 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
   grpc::Status ReloadZones(grpc::ServerContext* context, const spinel::v1::Empty* request,
                            spinel::v1::ReloadZonesResponse* response) override;
 
+  grpc::Status ListApprovals(grpc::ServerContext* context,
+                             const spinel::v1::ListApprovalsRequest* request,
+                             spinel::v1::ListApprovalsResponse* response) override;
+  grpc::Status GetApproval(grpc::ServerContext* context,
+                           const spinel::v1::ApprovalIdRequest* request,
+                           spinel::v1::Approval* response) override;
+  grpc::Status ApproveApproval(grpc::ServerContext* context,
+                               const spinel::v1::ApprovalDecisionRequest* request,
+                               spinel::v1::Approval* response) override;
+  grpc::Status DenyApproval(grpc::ServerContext* context,
+                            const spinel::v1::ApprovalDecisionRequest* request,
+                            spinel::v1::Approval* response) override;
+
+  grpc::Status ListAuditEvents(grpc::ServerContext* context,
+                               const spinel::v1::ListAuditEventsRequest* request,
+                               spinel::v1::ListAuditEventsResponse* response) override;
+  grpc::Status VerifyAudit(grpc::ServerContext* context, const spinel::v1::Empty* request,
+                           spinel::v1::VerifyAuditResponse* response) override;
+
  private:
+  // Approve (or deny) an approval as the calling operator, with an audit event.
+  grpc::Status Decide(grpc::ServerContext* context,
+                      const spinel::v1::ApprovalDecisionRequest& request, bool approve,
+                      spinel::v1::Approval* response);
   // One entry of CreateEntries: parse (fields named under `field`), then EntryRegistry::Create.
   void CreateOne(const spinel::v1::Entry& proto, const std::string& field,
                  spinel::v1::EntryResult* result);
@@ -121,6 +156,7 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
 
   ServerComponents& components_;
   const AdminHooks hooks_;
+  AuditLog audit_;
 };
 
 // --- Request parsing (admin_service.cc); every error is InvalidArgument "<field>: <problem>".

@@ -24,7 +24,8 @@ AgentServiceImpl::AgentServiceImpl(ServerComponents& components,
     : components_(components),
       x509pop_(std::move(x509pop)),
       limiter_(components.config.max_concurrent_signings,
-               components.config.signings_per_agent_per_second, components.clock) {}
+               components.config.signings_per_agent_per_second, components.clock),
+      audit_(components.datastore, components.zones, components.clock) {}
 
 absl::StatusOr<NodeAttestation> AgentServiceImpl::RunAttestation(
     const spinel::v1::AttestParams& params,
@@ -155,10 +156,11 @@ absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(const Attest
 }
 
 void AgentServiceImpl::SignOne(const AttestedAgent& agent, const spinel::v1::CsrForEntry& request,
-                               spinel::v1::SignedSvid* result) {
+                               spinel::v1::SignedSvid* result, std::vector<AuditEvent>* audit) {
   result->set_entry_id(request.entry_id());
+  RegistrationEntry entry;
   absl::StatusOr<IssuedX509Svid> issued = [&]() -> absl::StatusOr<IssuedX509Svid> {
-    SPINEL_ASSIGN_OR_RETURN(RegistrationEntry entry, AuthorizedEntry(agent, request.entry_id()));
+    SPINEL_ASSIGN_OR_RETURN(entry, AuthorizedEntry(agent, request.entry_id()));
     SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(request.csr()));
     for (const std::string& uri : csr.uri_sans()) {
       if (uri != entry.spiffe_id.ToString()) {
@@ -177,6 +179,7 @@ void AgentServiceImpl::SignOne(const AttestedAgent& agent, const spinel::v1::Csr
   }
   for (const std::string& der : issued->chain_der) result->add_certificate_chain(der);
   result->set_expires_at(common::ToUnixSeconds(issued->expires_at));
+  audit->push_back(X509IssuedEvent(audit_, agent, entry, *issued));
 }
 
 grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
@@ -191,8 +194,14 @@ grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
   absl::Status admitted = limiter_.Admit(agent->spiffe_id.ToString(), request->csrs_size());
   if (!admitted.ok()) return ToGrpcStatus(admitted);
   SigningLimiter::Slot slot(limiter_);
+  std::vector<AuditEvent> audit;
   for (const spinel::v1::CsrForEntry& csr : request->csrs()) {
-    SignOne(*agent, csr, response->add_svids());
+    SignOne(*agent, csr, response->add_svids(), &audit);
+  }
+  // Audited before anything is handed out; unaudited SVIDs are not sent.
+  if (absl::Status recorded = audit_.RecordAll(audit); !recorded.ok()) {
+    response->Clear();
+    return ToGrpcStatus(recorded);
   }
   return grpc::Status::OK;
 }
@@ -208,6 +217,10 @@ grpc::Status AgentServiceImpl::MintJwtSvid(grpc::ServerContext* context,
   absl::StatusOr<IssuedJwtSvid> issued = components_.issuer.MintJwtSvid(
       entry->spiffe_id, audience, std::chrono::seconds(entry->jwt_svid_ttl));
   if (!issued.ok()) return ToGrpcStatus(issued.status());
+  absl::Status recorded = audit_.Record(JwtIssuedEvent(audit_, agent->spiffe_id.ToString(),
+                                                       entry->spiffe_id, audience,
+                                                       issued->expires_at, entry->id));
+  if (!recorded.ok()) return ToGrpcStatus(recorded);
   response->set_spiffe_id(entry->spiffe_id.ToString());
   response->set_token(issued->token);
   response->set_expires_at(common::ToUnixSeconds(issued->expires_at));

@@ -4,7 +4,10 @@
 // caller's agent SVID (agent_auth.h) and is limited to what that agent is authorized for
 // (AgentView): an entry id the agent does not hold is PermissionDenied, as is a CSR whose URI
 // SAN is not the entry's SPIFFE ID. Workload private keys never reach the server: only CSRs.
-// Thread-safe; gRPC calls the methods concurrently.
+// Every SVID issued here is recorded in the audit log (audit_log.h) before the response is sent:
+// one transaction per SignX509Svids batch; if it cannot be recorded the call fails and no SVID
+// is handed out. Step-up approvals and agents' audit reports are in
+// agent_service_approvals.cc. Thread-safe; gRPC calls the methods concurrently.
 #pragma once
 
 #include <memory>
@@ -12,6 +15,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent.grpc.pb.h"
+#include "server/audit_log.h"
 #include "server/components.h"
 #include "server/node_attestation.h"
 #include "server/signing_limiter.h"
@@ -40,6 +44,17 @@ class AgentServiceImpl final
                            const spinel::v1::MintJwtSvidRequest* request,
                            spinel::v1::MintJwtSvidResponse* response) override;
 
+  // agent_service_approvals.cc
+  grpc::Status CreateApproval(grpc::ServerContext* context,
+                              const spinel::v1::CreateApprovalRequest* request,
+                              spinel::v1::Approval* response) override;
+  grpc::Status UseApproval(grpc::ServerContext* context,
+                           const spinel::v1::UseApprovalRequest* request,
+                           spinel::v1::Approval* response) override;
+  grpc::Status ReportAuditEvents(grpc::ServerContext* context,
+                                 const spinel::v1::ReportAuditEventsRequest* request,
+                                 spinel::v1::ReportAuditEventsResponse* response) override;
+
  private:
   absl::StatusOr<NodeAttestation> RunAttestation(
       const spinel::v1::AttestParams& params,
@@ -47,14 +62,16 @@ class AgentServiceImpl final
   // Signs the agent SVID for `attestation`, stores the agent record, fills `svid`.
   absl::Status IssueAgentSvid(const NodeAttestation& attestation, std::string_view csr_der,
                               bool new_agent, spinel::v1::AgentSvid* svid);
+  // Signs one CSR into `result`; on success appends its audit event to `audit`.
   void SignOne(const AttestedAgent& agent, const spinel::v1::CsrForEntry& request,
-               spinel::v1::SignedSvid* result);
+               spinel::v1::SignedSvid* result, std::vector<AuditEvent>* audit);
   absl::StatusOr<RegistrationEntry> AuthorizedEntry(const AttestedAgent& agent,
                                                     const std::string& entry_id);
 
   ServerComponents& components_;
   std::unique_ptr<X509PopAttestor> x509pop_;
   SigningLimiter limiter_;
+  AuditLog audit_;
 };
 
 }  // namespace spinel::server

@@ -66,6 +66,11 @@ void ReadDurations(YamlMap& root, ServerConfig& config) {
   config.server_svid_ttl = Seconds(root.Duration("server_svid_ttl"), config.server_svid_ttl);
   config.default_join_token_ttl =
       Seconds(root.Duration("join_token_ttl"), config.default_join_token_ttl);
+  config.approval_ttl = Seconds(root.Duration("approval_ttl"), config.approval_ttl);
+  if (config.approval_ttl < std::chrono::seconds(1) ||
+      config.approval_ttl > std::chrono::hours(24)) {
+    root.Error("approval_ttl", "must be between 1s and 24h");
+  }
   if (config.agent_svid_ttl * 2 > config.ca_ttl) {
     root.Error("agent_svid_ttl", "must be at most half of ca_ttl");
   }

@@ -36,6 +36,8 @@ struct ServerConfig {
   std::chrono::seconds agent_svid_ttl{3600};
   std::chrono::seconds server_svid_ttl{3600};
   std::chrono::seconds default_join_token_ttl{600};
+  // How long a step-up approval request stays usable (pending or approved); 1s..24h.
+  std::chrono::seconds approval_ttl{600};
   std::string x509pop_ca_bundle;                   // PEM of CAs trusted for node certs; "" = off
 
   std::map<std::string, UpstreamAuthority> upstream_authorities;  // by zone name

@@ -1,9 +1,12 @@
 #include "server/cli/admin_client.h"
 
+#include <pwd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "absl/status/status.h"
@@ -72,6 +75,23 @@ int ReportUsageError(std::string_view message) {
 std::unique_ptr<spinel::v1::AdminService::Stub> Connect(const std::string& socket_path) {
   return spinel::v1::AdminService::NewStub(
       grpc::CreateChannel("unix:" + socket_path, grpc::InsecureChannelCredentials()));
+}
+
+std::string LocalUserName() {
+  std::string name;
+  if (const passwd* entry = ::getpwuid(::geteuid()); entry != nullptr && entry->pw_name) {
+    name = entry->pw_name;
+  } else if (const char* user = std::getenv("USER"); user != nullptr) {
+    name = user;
+  }
+  // Only a plain name: anything else could not travel as a gRPC header value.
+  if (name.empty() || name.size() > 64) return "";
+  for (char c : name) {
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@';
+    if (!plain) return "";
+  }
+  return name;
 }
 
 absl::StatusOr<common::SpiffeId> ParseIdFlag(std::string_view flag, const std::string& value) {

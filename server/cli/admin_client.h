@@ -65,7 +65,15 @@ int ReportUsageError(std::string_view message);
 // --- Calling the admin API --------------------------------------------------------------
 std::unique_ptr<spinel::v1::AdminService::Stub> Connect(const std::string& socket_path);
 
-// One unary call with kCallTimeout.
+// gRPC metadata naming the operator (the local user) on every call; the server records it as
+// "operator:<name>" (decided_by of approvals, audit actors). Informational: the admin socket's
+// file mode is the access control.
+inline constexpr char kOperatorMetadata[] = "spinel-operator";
+// The password database's name for the effective uid, else $USER; "" when neither is a plain
+// name ([A-Za-z0-9._@-], at most 64 characters).
+std::string LocalUserName();
+
+// One unary call with kCallTimeout, carrying the operator metadata.
 template <typename Request, typename Response>
 grpc::Status Call(const CommonFlags& flags,
                   grpc::Status (spinel::v1::AdminService::Stub::*method)(grpc::ClientContext*,
@@ -74,6 +82,9 @@ grpc::Status Call(const CommonFlags& flags,
   std::unique_ptr<spinel::v1::AdminService::Stub> stub = Connect(flags.socket);
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + kCallTimeout);
+  if (std::string user = LocalUserName(); !user.empty()) {
+    context.AddMetadata(kOperatorMetadata, user);
+  }
   return (stub.get()->*method)(&context, request, response);
 }
 

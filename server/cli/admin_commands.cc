@@ -46,6 +46,8 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   RegisterBundleCommands(app, exit_code);
   RegisterMintCommands(app, exit_code);
   RegisterAuthorityCommands(app, exit_code);
+  RegisterApprovalCommands(app, exit_code);
+  RegisterAuditCommands(app, exit_code);
   RegisterZoneCommands(app, exit_code);
 }
 

@@ -13,6 +13,8 @@ void RegisterAgentCommands(CLI::App& app, int* exit_code);      // agent_command
 void RegisterBundleCommands(CLI::App& app, int* exit_code);     // bundle_commands.cc
 void RegisterMintCommands(CLI::App& app, int* exit_code);       // mint_commands.cc (x509, jwt)
 void RegisterAuthorityCommands(CLI::App& app, int* exit_code);  // authority_commands.cc
+void RegisterApprovalCommands(CLI::App& app, int* exit_code);   // approval_commands.cc
+void RegisterAuditCommands(CLI::App& app, int* exit_code);      // audit_commands.cc
 void RegisterZoneCommands(CLI::App& app, int* exit_code);       // zone_commands.cc
 
 }  // namespace spinel::server::cli

@@ -41,8 +41,8 @@ absl::Status ApprovalNotFound(std::string_view id) {
 }
 
 absl::StatusOr<ApprovalState> ParseState(const std::string& text, std::string_view id) {
-  for (ApprovalState s : {ApprovalState::kPending, ApprovalState::kApproved,
-                          ApprovalState::kDenied, ApprovalState::kUsed}) {
+  for (ApprovalState s : {ApprovalState::kPending, ApprovalState::kApproved, ApprovalState::kDenied,
+                          ApprovalState::kUsed}) {
     if (zones::ApprovalStateName(s) == text) return s;
   }
   return absl::DataLossError(
@@ -122,9 +122,10 @@ absl::Status SqliteDatastore::WriteApproval(const ApprovalRecord& approval, bool
       insert ? StrCat("INSERT INTO approvals (", kApprovalColumns,
                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "
                       "?15, ?16)")
-             : std::string("UPDATE approvals SET state = ?12, decided_by = ?13, "
-                           "decision_reason = ?14, decided_at_ms = ?15, used_at_ms = ?16 "
-                           "WHERE id = ?1");
+             : std::string(
+                   "UPDATE approvals SET state = ?12, decided_by = ?13, "
+                   "decision_reason = ?14, decided_at_ms = ?15, used_at_ms = ?16 "
+                   "WHERE id = ?1");
   SPINEL_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(sql));
   stmt.BindText(1, r.id);
   if (insert) {
@@ -140,9 +141,8 @@ absl::Status SqliteDatastore::WriteApproval(const ApprovalRecord& approval, bool
 }
 
 absl::StatusOr<ApprovalRecord> SqliteDatastore::GetApprovalLocked(std::string_view id) {
-  SPINEL_ASSIGN_OR_RETURN(
-      Statement stmt,
-      db_.Prepare(StrCat("SELECT ", kApprovalColumns, " FROM approvals WHERE id = ?1")));
+  SPINEL_ASSIGN_OR_RETURN(Statement stmt, db_.Prepare(StrCat("SELECT ", kApprovalColumns,
+                                                             " FROM approvals WHERE id = ?1")));
   stmt.BindText(1, id);
   SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return ApprovalNotFound(id);

@@ -27,8 +27,9 @@ ApprovalRecord NewApproval(const common::Clock& clock, std::string id,
                            std::string zone = "tool-execution") {
   auto binding = zones::ApprovalBinding::Make(kSubject, std::move(resource), "invoke", context);
   REQUIRE_MESSAGE(binding.ok(), binding.status().ToString());
-  zones::NewApproval request{std::move(id), *binding, kRequester, std::move(zone),
-                             "tool-execution/deploy", std::chrono::minutes(10)};
+  zones::NewApproval request{
+      std::move(id),           *binding, kRequester, std::move(zone), "tool-execution/deploy",
+      std::chrono::minutes(10)};
   auto created = zones::ApprovalRequest::Create(std::move(request), clock);
   REQUIRE_MESSAGE(created.ok(), created.status().ToString());
   return ApprovalRecord{*created, std::move(context)};
@@ -70,8 +71,8 @@ TEST_CASE_TEMPLATE("approvals: create, get, and an identical live request is reu
   CHECK(ds.GetApproval("apr-2").status().message() == "approval \"apr-2\" not found");
 
   // A different context is a different request.
-  auto other = ds.CreateApproval(NewApproval(backend.clock, "apr-3", "tool:deploy.prod",
-                                             {{"environment", "staging"}}));
+  auto other = ds.CreateApproval(
+      NewApproval(backend.clock, "apr-3", "tool:deploy.prod", {{"environment", "staging"}}));
   REQUIRE(other.ok());
   CHECK(other->created);
 
@@ -146,8 +147,8 @@ TEST_CASE_TEMPLATE("approvals: list filters by operator-visible state and zone",
   CHECK(Contains(bad.status().message(), "\"granted\""));
 }
 
-TEST_CASE_TEMPLATE("approvals: transitions follow the state machine and refusals change nothing",
-                   B, SPINEL_DATASTORE_BACKENDS) {
+TEST_CASE_TEMPLATE("approvals: transitions follow the state machine and refusals change nothing", B,
+                   SPINEL_DATASTORE_BACKENDS) {
   B backend;
   Datastore& ds = *backend.store;
   REQUIRE(ds.CreateApproval(NewApproval(backend.clock, "apr-1")).ok());
@@ -254,8 +255,8 @@ TEST_CASE_TEMPLATE("audit: a batch is appended in one transaction, chained, or n
   B backend;
   Datastore& ds = *backend.store;
   REQUIRE(ds.AppendAuditEvent(Audit("server.started")).ok());
-  auto stored = ds.AppendAuditEvents({Audit("authorize", "ALLOW", "inference"),
-                                      Audit("authorize", "DENY", "training")});
+  auto stored = ds.AppendAuditEvents(
+      {Audit("authorize", "ALLOW", "inference"), Audit("authorize", "DENY", "training")});
   REQUIRE_MESSAGE(stored.ok(), stored.status().ToString());
   REQUIRE(stored->size() == 2);
   CHECK((*stored)[0].sequence == 2);

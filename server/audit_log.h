@@ -1,0 +1,87 @@
+// AuditLog: how the server writes its own events to the hash-chained audit log (the datastore
+// assigns sequence numbers and links the chain). It builds events with the time from the
+// clock, the zone name resolved from the zones in force, and details as compact JSON, and
+// appends them; Record and RecordAll return the datastore's error so callers can refuse to
+// hand out what they could not audit.
+//
+// Event kinds the server records (agents may not report these, see IsServerEventKind):
+//   x509_svid.issued   an X509-SVID signed for an agent (details: entry_id, serial,
+//                      expires_at, selectors) or minted by an operator (details: serial,
+//                      expires_at, minted_by_operator)
+//   jwt_svid.issued    a JWT-SVID minted (details: entry_id or minted_by_operator, audience,
+//                      expires_at; never the token)
+//   approval.requested / approval.approved / approval.denied / approval.used /
+//   approval.refused   step-up approval steps (details: approval id, resource, action)
+//   audit.dropped      an agent reported events it had to drop (details: dropped)
+// Actors: an agent's SPIFFE ID, "operator:<user>" for the admin API, or "server".
+//
+// Thread-safe: holds only references; the datastore serializes appends.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/spiffe_id.h"
+#include "server/datastore/datastore.h"
+#include "server/issuer.h"
+#include "server/zone_state.h"
+
+namespace spinel::server {
+
+inline constexpr char kServerActor[] = "server";
+
+// True for the kinds above: the server's own record, which an agent may not report.
+bool IsServerEventKind(std::string_view kind);
+
+// Lower-case hex of the serial number of a DER certificate, the same text as
+// common::Certificate::SerialHex, read without building an OpenSSL object (cheap enough for
+// every issuance). InvalidArgument when `der` is not a certificate.
+absl::StatusOr<std::string> SerialHexOfDer(std::string_view der);
+
+class AuditLog {
+ public:
+  AuditLog(Datastore& datastore, const ZoneState& zones, const common::Clock& clock)
+      : datastore_(datastore), zones_(zones), clock_(clock) {}
+
+  // An event at the clock's now. Fields left empty stay empty.
+  AuditEvent Event(std::string kind, std::string actor, std::string zone, std::string subject,
+                   std::string outcome, std::string reason, const nlohmann::json& details) const;
+  // An event about workload `subject`, its zone the name of the zone of its trust domain (the
+  // trust domain name when no zone has it).
+  AuditEvent SubjectEvent(std::string kind, std::string actor, const common::SpiffeId& subject,
+                          std::string outcome, std::string reason,
+                          const nlohmann::json& details) const;
+
+  // Appends one event.
+  absl::Status Record(const AuditEvent& event);
+  // Appends `events` in one transaction (all or none).
+  absl::Status RecordAll(const std::vector<AuditEvent>& events);
+
+  // The zone name of `id`'s trust domain, or the trust domain name.
+  std::string ZoneNameOf(const common::SpiffeId& id) const;
+
+ private:
+  Datastore& datastore_;
+  const ZoneState& zones_;
+  const common::Clock& clock_;
+};
+
+// x509_svid.issued: `issued` signed for `agent` for its entry `entry` (details: entry_id,
+// parent_id, serial, expires_at, and the entry selectors that earned it).
+AuditEvent X509IssuedEvent(const AuditLog& log, const AttestedAgent& agent,
+                           const RegistrationEntry& entry, const IssuedX509Svid& issued);
+// x509_svid.issued: minted by an operator through the admin API (`actor` "operator:<user>").
+AuditEvent OperatorX509IssuedEvent(const AuditLog& log, std::string actor,
+                                   const common::SpiffeId& subject, const IssuedX509Svid& issued);
+// jwt_svid.issued for `subject`; `entry_id` "" when minted by an operator.
+AuditEvent JwtIssuedEvent(const AuditLog& log, std::string actor, const common::SpiffeId& subject,
+                          const std::vector<std::string>& audience, common::TimePoint expires_at,
+                          const std::string& entry_id);
+
+}  // namespace spinel::server
