@@ -105,9 +105,9 @@ SvidRotator::PassResult SvidRotator::RunOnce() {
                                        due.begin() + static_cast<long>(end)),
               result);
   }
-  common::TimePoint ignored;
-  if (!DueEntries(clock_.Now(), &ignored).empty()) result.next_due = now + kRetryDelay;
-  for (const auto& [id, when] : retry_after_) result.next_due = std::min(result.next_due, when);
+  // Recomputed over what was just signed: a short-lived new SVID may be due before the next
+  // idle pass. Entries still due (no SVID could be made) are retried after a delay.
+  if (!DueEntries(clock_.Now(), &result.next_due).empty()) result.next_due = now + kRetryDelay;
   return result;
 }
 
