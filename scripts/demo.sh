@@ -203,9 +203,11 @@ attestation:
 EOF
 start_bg "$WORK/agent.log" "$AGENT" run --config "$WORK/agent.yaml"
 AGENT_PID=$LAST_PID
-# Healthy: attested (the server lists it) and serving the Workload API socket. (`spinel-agent
-# healthcheck` is not used: it waits for an identity that the calling CLI does not have.)
-agent_healthy() { [ -S "$SOCKET" ] && cli agent list | grep -qF -- "$AGENT_ID"; }
+# Healthy: attested (the server lists it) and answering on the Workload API socket.
+agent_healthy() {
+  cli agent list | grep -qF -- "$AGENT_ID" &&
+    "$AGENT" healthcheck --socket "$SOCKET" >/dev/null 2>&1
+}
 wait_for 60 agent_healthy || die "spinel-agent did not become healthy"
 line "spinel-agent" "healthy (pid $AGENT_PID), attested with a single-use join token"
 line "agent SPIFFE ID" "$AGENT_ID"

@@ -187,19 +187,25 @@ int Watch(const CommonFlags& flags) {
   return PrintRpcError(reader->Finish());
 }
 
+// Healthy when the agent answers a Workload API call through its whole request path (peer
+// credentials, workload attestation, cache): ValidateJWTSVID with a token that cannot be valid
+// must come back as InvalidArgument (the caller has an identity) or PermissionDenied (it has
+// none). A held stream cannot serve here: the agent keeps X.509 streams of callers without an
+// identity open and silent until they get one.
 int Healthcheck(const CommonFlags& flags) {
   auto stub = ConnectWorkloadApi(ResolveSocket(flags.socket));
   auto context = WorkloadContext(std::chrono::seconds(3));
-  auto reader = stub->FetchX509Bundles(context.get(), ::X509BundlesRequest());
-  ::X509BundlesResponse response;
-  bool answered = reader->Read(&response);
-  context->TryCancel();
-  grpc::Status status = reader->Finish();
-  // Any answer, including "no identity for you", means the agent is up and serving.
-  if (answered || status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+  ::ValidateJWTSVIDRequest request;
+  request.set_audience("spinel-healthcheck");
+  request.set_svid("healthcheck");
+  ::ValidateJWTSVIDResponse response;
+  grpc::Status status = stub->ValidateJWTSVID(context.get(), request, &response);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+      status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
     std::printf("Agent is healthy\n");
     return 0;
   }
+  if (status.ok()) status = grpc::Status(grpc::StatusCode::INTERNAL, "an invalid token was accepted");
   return PrintRpcError(status);
 }
 

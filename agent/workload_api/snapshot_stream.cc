@@ -51,7 +51,7 @@ SnapshotStream::Action SnapshotStream::PokeLocked(const CacheSnapshot& snapshot)
   BuiltResponse built = Build(snapshot, selectors_, env_.clock.Now());
   if (!built.has_identity) {
     WipeMessage();
-    if (sent_any_ || env_.deny_without_identity) {
+    if (sent_any_ || DenyWithoutIdentity(snapshot)) {
       return RequestFinishLocked(
           grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "no identity issued"));
     }
@@ -66,6 +66,12 @@ SnapshotStream::Action SnapshotStream::PokeLocked(const CacheSnapshot& snapshot)
   sent_any_ = true;
   in_flight_ = true;
   return Action::kWrite;
+}
+
+bool SnapshotStream::DenyWithoutIdentity(const CacheSnapshot& snapshot) const {
+  // Before the first sync, or while a matching entry waits for its SVID, the caller is held:
+  // the answer is not known yet.
+  return env_.deny_without_identity && snapshot.synced && snapshot.Matching(selectors_).empty();
 }
 
 void SnapshotStream::RequestFinish(const grpc::Status& status) {

@@ -18,10 +18,12 @@
 // No identity (the caller matches no entry, or no entry with a usable SVID): gRPC cannot send
 // PERMISSION_DENIED and keep the stream open (nothing can be sent after Finish), and an
 // X509SVIDResponse without SVIDs is invalid (spec F7; go-spiffe rejects it). So:
-//  - when the stream OPENS without an identity, it stays open and silent, and its first message
-//    is sent as soon as an identity exists: a caller holding the stream gets it without
-//    reconnecting (issue 4). With StreamEnv::deny_without_identity the stream is instead
-//    finished at once with PERMISSION_DENIED "no identity issued" (SPIRE's behaviour);
+//  - when the stream OPENS without an identity and the agent has synced and the caller matches
+//    no entry, the stream is finished at once with PERMISSION_DENIED "no identity issued" (the
+//    spec's and SPIRE's behaviour; clients retry with backoff) when StreamEnv::
+//    deny_without_identity is set (the agent's default). Otherwise — not synced yet, a matching
+//    entry still waiting for its SVID, or deny_without_identity unset — the stream stays open
+//    and silent and its first message is sent as soon as an identity exists;
 //  - when a caller that was sent an identity LOSES all of them (entry removed, SVID expired
 //    without a successor), the stream is finished with PERMISSION_DENIED "no identity issued"
 //    (spec F10: the client stops using them and reconnects; its next stream is held as above).
@@ -106,6 +108,8 @@ class SnapshotStream {
  private:
   enum class Action { kNone, kWrite, kFinish };
   Action PokeLocked(const CacheSnapshot& snapshot);
+  // True when a caller without identity is refused now rather than held (see above).
+  bool DenyWithoutIdentity(const CacheSnapshot& snapshot) const;
   Action RequestFinishLocked(const grpc::Status& status);
   void Run(Action action);
 

@@ -13,8 +13,8 @@
 // RPCs:
 //  - FetchX509SVID / FetchX509Bundles / FetchJWTBundles: streams (snapshot_stream.h,
 //    workload_streams.h). A message is pushed when, and only when, the caller's response
-//    content changes. A stream opened without an identity is held open silently until the
-//    caller gets one (or, with deny_streams_without_identity, PERMISSION_DENIED at once); a
+//    content changes. A stream opened by a caller matching no entry ends with PERMISSION_DENIED
+//    (or, without deny_streams_without_identity, is held open until it gets an identity); a
 //    stream whose caller loses every identity ends with PERMISSION_DENIED "no identity issued".
 //  - FetchJWTSVID: INVALID_ARGUMENT "audience must be specified" without audience (also for an
 //    empty audience value, more than kMaxAudiences values or one over kMaxAudienceBytes);
@@ -59,9 +59,11 @@ using CallerAttestor =
     std::function<absl::StatusOr<common::SelectorSet>(const PeerCredentials& peer)>;
 
 struct WorkloadServiceOptions {
-  // false (default): a stream opened by a caller without identity stays open and silent until
-  // an identity exists. true: such a stream ends at once with PERMISSION_DENIED (as SPIRE).
-  bool deny_streams_without_identity = false;
+  // true (default): a stream opened by a caller that matches no entry (once the agent has
+  // synced) ends at once with PERMISSION_DENIED, as the spec and SPIRE do. false: it stays open
+  // and silent until an identity exists. Either way a caller whose entry waits for its first
+  // SVID is held until the SVID arrives (snapshot_stream.h).
+  bool deny_streams_without_identity = true;
   size_t worker_threads = 4;
   size_t jwt_cache_entries = JwtSvidCache::kDefaultMaxEntries;
   // How often (real time) open streams are checked for SVIDs that expired since last sent.

@@ -120,16 +120,36 @@ TEST_CASE("Workload API: a caller whose selectors match no entry is not served")
   CHECK(world.Validate("svc", "a.b.c", &validated).error_code() ==
         grpc::StatusCode::PERMISSION_DENIED);
 
-  // Default: the stream is held open, silently.
+  // Default (the spec's behaviour): streams end at once with PermissionDenied.
   auto stream = WorkloadApiWorld::X509Stream(*stub);
-  CHECK_FALSE(stream->WaitForCount(1, 300ms));
-  CHECK_FALSE(stream->WaitDone(1ms).has_value());
+  auto done = stream->WaitDone();
+  REQUIRE(done.has_value());
+  CHECK(done->error_code() == grpc::StatusCode::PERMISSION_DENIED);
+  CHECK(done->error_message() == "no identity issued");
 }
 
-TEST_CASE("Workload API: deny_streams_without_identity ends such streams with PermissionDenied") {
+TEST_CASE("Workload API: without deny_streams_without_identity such streams are held open") {
   WorkloadServiceOptions options;
-  options.deny_streams_without_identity = true;
+  options.deny_streams_without_identity = false;
   WorkloadApiWorld world(options);
+  world.PutEntry("other", kModelId, {UidSelector(world.uid + 1)});
+  world.Sync();
+  auto stream = WorkloadApiWorld::X509Stream(*world.Stub());
+  CHECK_FALSE(stream->WaitForCount(1, 300ms));
+  CHECK_FALSE(stream->WaitDone(1ms).has_value());
+
+  // The identity that appears later reaches the open stream.
+  world.PutEntry("e1", kModelId, {UidSelector(world.uid)});
+  world.Sync();
+  world.Issue("e1");
+  REQUIRE(stream->WaitForCount(1));
+  CheckSvid(stream->message(0).svids(0), kModelId, world.clock.Now());
+}
+
+TEST_CASE("Workload API: a synced agent refuses a caller that matches no entry at once") {
+  WorkloadApiWorld world;
+  world.PutEntry("other", kModelId, {UidSelector(world.uid + 1)});
+  world.Sync();
   auto stub = world.Stub();
   auto stream = WorkloadApiWorld::X509Stream(*stub);
   auto done = stream->WaitDone();
@@ -141,15 +161,14 @@ TEST_CASE("Workload API: deny_streams_without_identity ends such streams with Pe
   CHECK(bundles->WaitDone()->error_code() == grpc::StatusCode::PERMISSION_DENIED);
 }
 
-TEST_CASE("Workload API: an identity that appears later reaches the open stream") {
+TEST_CASE("Workload API: a stream whose entry waits for its SVID is held until it arrives") {
   WorkloadApiWorld world;
+  world.PutEntry("e1", kModelId, {UidSelector(world.uid)});
+  world.Sync();  // the entry alone (no SVID yet) gives nothing to send, and is no refusal
   auto stub = world.Stub();
   auto stream = WorkloadApiWorld::X509Stream(*stub);
   CHECK_FALSE(stream->WaitForCount(1, 200ms));
-
-  world.PutEntry("e1", kModelId, {UidSelector(world.uid)});
-  world.Sync();  // the entry alone (no SVID yet) gives nothing to send
-  CHECK_FALSE(stream->WaitForCount(1, 200ms));
+  CHECK_FALSE(stream->WaitDone(1ms).has_value());
   world.Issue("e1");
   REQUIRE(stream->WaitForCount(1));
   CheckSvid(stream->message(0).svids(0), kModelId, world.clock.Now());

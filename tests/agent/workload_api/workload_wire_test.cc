@@ -136,7 +136,7 @@ TEST_CASE("Workload API: a process of another uid is attested by its own uid and
   nlohmann::json out =
       RunClient(world, stubs, "unregistered", "setpriv --reuid=65534 --regid=65534 --clear-groups");
   CHECK(out["jwt"] == "PERMISSION_DENIED");
-  CHECK(out["x509"] == "DEADLINE_EXCEEDED");  // held open: no identity, no message
+  CHECK(out["x509"] == "PERMISSION_DENIED");  // no entry matches: refused, as the spec says
   CHECK(world.last_attested_pid.load() != ::getpid());
 
   // Registering nobody's uid gives it the identity, through the same socket.
