@@ -10,14 +10,18 @@ SyncStream::SyncStream(ServerComponents& components, AttestedAgent agent)
     : components_(components), agent_(std::move(agent)) {}
 
 void SyncStream::Begin() {
-  absl::StatusOr<AgentViewData> view = components_.view.Compute(agent_);
+  // Subscribe before computing the first view: a change committed after the view was read
+  // then always triggers a Refresh, which waits for the lock and sends it as a delta. A
+  // Refresh that runs before the first view is ignored (that view already includes it).
+  components_.hub.Subscribe(this);
   std::lock_guard<std::recursive_mutex> lock(mutex_);
+  absl::StatusOr<AgentViewData> view = components_.view.Compute(agent_);
   if (!view.ok()) {
     FinishLocked(common::ToGrpcStatus(view.status()));
     return;
   }
   EnqueueLocked(*Diff(*view, /*full=*/true));
-  components_.hub.Subscribe(this);
+  begun_ = true;
 }
 
 std::optional<spinel::v1::SyncUpdate> SyncStream::Diff(const AgentViewData& view, bool full) {
@@ -61,7 +65,7 @@ std::optional<spinel::v1::SyncUpdate> SyncStream::Diff(const AgentViewData& view
 void SyncStream::Refresh() {
   absl::StatusOr<AttestedAgent> record = components_.datastore.GetAttestedAgent(agent_.spiffe_id);
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  if (finished_) return;
+  if (finished_ || !begun_) return;
   if (absl::IsNotFound(record.status()) || (record.ok() && record->banned)) {
     FinishLocked(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                               "agent was evicted or banned"));

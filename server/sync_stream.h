@@ -49,6 +49,7 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
   std::deque<spinel::v1::SyncUpdate> queue_;      // guarded by mutex_
   bool writing_ = false;                          // guarded by mutex_
   bool finished_ = false;                         // guarded by mutex_
+  bool begun_ = false;                            // first snapshot queued; guarded by mutex_
 };
 
 }  // namespace spinel::server
