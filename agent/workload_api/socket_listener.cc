@@ -229,8 +229,8 @@ void SocketListener::RefuseOne() {
   ::close(reserve_fd_);
   int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
   if (fd >= 0) {
+    ++refused_;   // counted before the close, so a client that sees EOF sees the count
     ::close(fd);  // the client sees the connection closed and retries later
-    ++refused_;
   }
   reserve_fd_ = ::open("/dev/null", O_RDONLY | O_CLOEXEC);  // -1 until descriptors free up
 }

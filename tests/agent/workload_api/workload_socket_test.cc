@@ -131,7 +131,16 @@ TEST_CASE("WorkloadApi SocketListener: out of descriptors refuses cleanly and re
   REQUIRE(::getrlimit(RLIMIT_NOFILE, &saved) == 0);
   int client = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   REQUIRE(client >= 0);
-  std::vector<int> fillers;
+  std::vector<int> fillers;  // fill every free descriptor below client, so none is left
+  for (;;) {
+    const int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    REQUIRE(fd >= 0);
+    if (fd > client) {
+      ::close(fd);
+      break;
+    }
+    fillers.push_back(fd);
+  }
   rlimit low = saved;
   low.rlim_cur = static_cast<rlim_t>(client + 1);  // every further descriptor fails
   REQUIRE(::setrlimit(RLIMIT_NOFILE, &low) == 0);
@@ -149,6 +158,7 @@ TEST_CASE("WorkloadApi SocketListener: out of descriptors refuses cleanly and re
   CHECK((*listener)->refused() >= 1);
   CHECK(handed.load() == 0);
   ::close(client);
+  for (int fd : fillers) ::close(fd);
   int again = ConnectUnix(path);  // the listener is still alive
   for (int i = 0; i < 200 && handed.load() == 0; ++i) std::this_thread::sleep_for(10ms);
   CHECK(handed.load() == 1);
