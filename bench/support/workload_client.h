@@ -1,0 +1,43 @@
+// Workload API client calls for the benchmarks, over a real Unix socket:
+//   - FreshChannel(): a channel with its own subchannel pool, so it opens its own connection
+//     (gRPC otherwise shares one connection among channels to the same target);
+//   - every call carries the `workload.spiffe.io: true` security header and a deadline;
+//   - FirstX509Message(): opens FetchX509SVID and returns the first message (then cancels);
+//   - WaitForX509Svid(): polls until the agent serves `spiffe_id` to this process.
+// Thread-safe (gRPC stubs are).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "workload.grpc.pb.h"
+
+namespace spinel::bench {
+
+// `target` is "unix:///path/to/socket".
+std::shared_ptr<grpc::Channel> FreshChannel(const std::string& target);
+
+// A context with the security header and a deadline `timeout` from now.
+std::unique_ptr<grpc::ClientContext> WorkloadContext(
+    std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+absl::Status FromGrpc(const grpc::Status& status);
+
+absl::StatusOr<X509SVIDResponse> FirstX509Message(SpiffeWorkloadAPI::Stub& stub);
+// One FetchJWTSVID for `audience`; the first SVID's token.
+absl::StatusOr<std::string> FetchJwt(SpiffeWorkloadAPI::Stub& stub, const std::string& audience);
+// ValidateJWTSVID; the SPIFFE ID it answered.
+absl::StatusOr<std::string> ValidateJwt(SpiffeWorkloadAPI::Stub& stub, const std::string& token,
+                                        const std::string& audience);
+
+// Polls (fresh connection each time) until the first FetchX509SVID message holds an SVID for
+// `spiffe_id`; DeadlineExceeded after `timeout`.
+absl::Status WaitForX509Svid(const std::string& target, const std::string& spiffe_id,
+                             std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+}  // namespace spinel::bench
