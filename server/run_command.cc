@@ -24,6 +24,9 @@ int RunServer(const std::string& config_path) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A full disk or a file size limit (RLIMIT_FSIZE) must fail the write with EFBIG, which the
+  // datastore reports as UNAVAILABLE, instead of killing the server with SIGXFSZ.
+  std::signal(SIGXFSZ, SIG_IGN);
 
   absl::StatusOr<std::unique_ptr<Server>> server =
       Server::Start(*std::move(config), common::SystemClock::Get());

@@ -135,6 +135,8 @@ class AgentProcess {
 
   const std::string& binary() const { return binary_; }
   const std::string& socket_path() const { return socket_path_; }
+  // The running agent's pid (-1 when not running), e.g. for prlimit(2) on it.
+  pid_t pid() const { return process_.pid(); }
   const std::string& data_dir() const { return data_dir_; }
   std::string Log() const { return ReadWholeFile(log_path_); }
 

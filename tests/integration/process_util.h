@@ -212,6 +212,8 @@ class ServerProcess {
 
   const std::string& binary() const { return binary_; }
   const std::string& data_dir() const { return data_dir_; }
+  // The running server's pid (-1 when not running), e.g. for prlimit(2) on it.
+  pid_t pid() const { return process_.pid(); }
   std::string socket_path() const { return data_dir_ + "/admin.sock"; }
   std::string Log() const { return ReadWholeFile(log_path_); }
 
