@@ -71,7 +71,8 @@ TEST_CASE("DerReader rejects truncation, indefinite lengths and wrong types") {
   DerReader trailing(with_trailing);
   CHECK(trailing.Next("x").ok());
   CHECK_FALSE(trailing.ExpectEnd("x").ok());
-  auto with_unused = DerReader(std::string("\x03\x02\x01\xfe", 4)).Next("bits");
+  const std::string unused_bits("\x03\x02\x01\xfe", 4);  // outlives the element read from it
+  auto with_unused = DerReader(unused_bits).Next("bits");
   REQUIRE(with_unused.ok());
   CHECK_FALSE(BitStringBytes(*with_unused, "bits").ok());
 }
