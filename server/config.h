@@ -27,7 +27,7 @@ struct ServerConfig {
   std::string agent_api_address;         // "host:port" (TLS gRPC); port 0 picks a free port
   std::string admin_socket;              // Unix socket path of the admin API
   std::string https_address;             // health, metrics, bundle endpoint; "" disables
-  std::string datastore;                 // "sqlite:<path>"
+  std::string datastore;                 // "sqlite:<path>" or a postgres:// URI
   std::string zones_dir;                 // directory of zone YAML files
   common::LogLevel log_level = common::LogLevel::kInfo;
   common::LogFormat log_format = common::LogFormat::kText;

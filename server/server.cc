@@ -20,6 +20,8 @@
 #include "server/server_metrics.h"
 #include "server/agent_service.h"
 #include "server/components.h"
+#include "server/datastore/postgres_datastore.h"
+#include "server/datastore/postgres_listener.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "server/server_svid.h"
 #include "server/zone_reload.h"
@@ -38,6 +40,8 @@ struct Server::Impl {
   std::unique_ptr<Issuer> issuer;
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
+  // PostgreSQL only: other replicas' changes, pushed through the database to `hub`.
+  std::unique_ptr<PgChangeListener> change_listener;
   std::unique_ptr<ZoneReloader> reloader;  // the one reload path (SIGHUP and the admin API)
   Metrics metrics;
   std::unique_ptr<ServerComponents> components;
@@ -65,11 +69,14 @@ struct Server::Impl {
 
 absl::Status Server::Impl::OpenState() {
   SPINEL_RETURN_IF_ERROR(common::MakeDirs(config.data_dir, 0700));
-  if (config.datastore.rfind("sqlite:", 0) != 0) {
-    return absl::UnimplementedError("only sqlite: datastores are supported by this build");
+  if (config.datastore.rfind("sqlite:", 0) == 0) {
+    SPINEL_ASSIGN_OR_RETURN(auto sqlite, SqliteDatastore::Open(config.datastore.substr(7), clock));
+    datastore = std::move(sqlite);
+  } else {
+    // config.cc accepts only sqlite: and postgres(ql):// URIs.
+    SPINEL_ASSIGN_OR_RETURN(auto postgres, PostgresDatastore::Open(config.datastore, clock));
+    datastore = std::move(postgres);
   }
-  SPINEL_ASSIGN_OR_RETURN(auto sqlite, SqliteDatastore::Open(config.datastore.substr(7), clock));
-  datastore = std::move(sqlite);
   SPINEL_ASSIGN_OR_RETURN(ZoneGeneration generation, LoadZoneGeneration(config));
   SPINEL_ASSIGN_OR_RETURN(cas, CaManager::Open(CaConfigs(config, generation.set),
                                                config.data_dir + "/authorities", clock));
@@ -80,6 +87,10 @@ absl::Status Server::Impl::OpenState() {
   hub = std::make_unique<SyncHub>();
   reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *hub);
   registry->AddChangeListener([this] { hub->NotifyChanged(); });
+  if (auto* postgres = dynamic_cast<PostgresDatastore*>(datastore.get())) {
+    change_listener = std::make_unique<PgChangeListener>(
+        postgres->conninfo(), postgres->location(), [this] { hub->NotifyChanged(); });
+  }
   cas->AddBundleListener([this](const common::TrustDomain&) { hub->NotifyChanged(); });
   components = std::make_unique<ServerComponents>(ServerComponents{
       config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
@@ -198,6 +209,7 @@ void Server::Shutdown() {
   if (impl_->agent_server) {
     impl_->agent_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
+  if (impl_->change_listener) impl_->change_listener->Stop();
   impl_->hub->Stop();
   LOG_INFO("spinel-server stopped");
 }

@@ -2,12 +2,11 @@
 // zones::ApprovalRequest, applies the state machine's method and writes the result back inside
 // one BEGIN IMMEDIATE transaction, under the connection mutex: transitions of one approval are
 // serialized within the process and, through SQLite's write lock, across processes.
-#include <chrono>
-#include <nlohmann/json.hpp>
 #include <utility>
 
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "server/datastore/approval_codec.h"
 #include "server/datastore/records.h"
 #include "server/datastore/sqlite_datastore.h"
 
@@ -19,75 +18,25 @@ using common::StrCat;
 using zones::ApprovalRequest;
 using zones::ApprovalState;
 
-constexpr size_t kMaxApprovalIdLength = 128;
-
 constexpr char kApprovalColumns[] =
     "id, subject, resource, action, context_digest, context, requesting_agent, zone, rule_id, "
     "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms";
 
-int64_t Millis(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-common::TimePoint FromMillis(int64_t ms) {
-  return common::TimePoint(std::chrono::milliseconds(ms));
-}
-
-// Keeps stored and returned times identical: what a caller gets back equals what a Get reads.
-common::TimePoint TruncateToMillis(common::TimePoint t) { return FromMillis(Millis(t)); }
-
-absl::Status ApprovalNotFound(std::string_view id) {
-  return absl::NotFoundError(StrCat("approval ", Quote(id), " not found"));
-}
-
-absl::StatusOr<ApprovalState> ParseState(const std::string& text, std::string_view id) {
-  for (ApprovalState s : {ApprovalState::kPending, ApprovalState::kApproved, ApprovalState::kDenied,
-                          ApprovalState::kUsed}) {
-    if (zones::ApprovalStateName(s) == text) return s;
-  }
-  return absl::DataLossError(
-      StrCat("approval ", Quote(id), " has an unknown stored state ", Quote(text)));
-}
-
-absl::StatusOr<std::string> EncodeContext(const zones::RequestContext& context) {
-  nlohmann::json object = nlohmann::json::object();
-  for (const auto& [key, value] : context) object[key] = value;
-  try {
-    return object.dump();
-  } catch (const nlohmann::json::exception&) {
-    return absl::InvalidArgumentError("approval: the request context is not valid UTF-8");
-  }
-}
-
-absl::StatusOr<zones::RequestContext> DecodeContext(const std::string& text, std::string_view id) {
-  nlohmann::json object = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!object.is_object()) {
-    return absl::DataLossError(
-        StrCat("approval ", Quote(id), " has a stored context that is not a JSON object"));
-  }
-  zones::RequestContext context;
-  for (const auto& [key, value] : object.items()) {
-    if (!value.is_string()) {
-      return absl::DataLossError(
-          StrCat("approval ", Quote(id), " has a non-string context value for ", Quote(key)));
-    }
-    context.emplace(key, value.get<std::string>());
-  }
-  return context;
-}
+int64_t Millis(common::TimePoint t) { return ApprovalMillis(t); }
+common::TimePoint FromMillis(int64_t ms) { return ApprovalFromMillis(ms); }
 
 absl::StatusOr<ApprovalRecord> ReadApproval(const Statement& stmt) {
   ApprovalRecord out;
   ApprovalRequest& r = out.request;
   r.id = stmt.ColumnText(0);
   r.binding = {stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnText(3), stmt.ColumnText(4)};
-  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeContext(stmt.ColumnText(5), r.id));
+  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(stmt.ColumnText(5), r.id));
   r.requesting_agent = stmt.ColumnText(6);
   r.zone = stmt.ColumnText(7);
   r.rule_id = stmt.ColumnText(8);
   r.created_at = FromMillis(stmt.ColumnInt(9));
   r.expires_at = FromMillis(stmt.ColumnInt(10));
-  SPINEL_ASSIGN_OR_RETURN(r.state, ParseState(stmt.ColumnText(11), r.id));
+  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(stmt.ColumnText(11), r.id));
   r.decided_by = stmt.ColumnText(12);
   r.decision_reason = stmt.ColumnText(13);
   r.decided_at = FromMillis(stmt.ColumnInt(14));
@@ -95,29 +44,11 @@ absl::StatusOr<ApprovalRecord> ReadApproval(const Statement& stmt) {
   return out;
 }
 
-// Checks what the state machine's Create does not: the id and the stored context.
-absl::Status ValidateNewApproval(const ApprovalRecord& approval) {
-  const ApprovalRequest& r = approval.request;
-  if (r.id.empty() || r.id.size() > kMaxApprovalIdLength) {
-    return absl::InvalidArgumentError("approval: id must be 1 to 128 characters");
-  }
-  if (r.state != ApprovalState::kPending) {
-    return absl::InvalidArgumentError(
-        StrCat("approval ", Quote(r.id), ": a new approval must be pending"));
-  }
-  SPINEL_ASSIGN_OR_RETURN(std::string digest, zones::ContextDigest(approval.context));
-  if (digest != r.binding.context_digest) {
-    return absl::InvalidArgumentError(StrCat(
-        "approval ", Quote(r.id), ": the request context does not match the context digest"));
-  }
-  return EncodeContext(approval.context).status();
-}
-
 }  // namespace
 
 absl::Status SqliteDatastore::WriteApproval(const ApprovalRecord& approval, bool insert) {
   const ApprovalRequest& r = approval.request;
-  SPINEL_ASSIGN_OR_RETURN(std::string context, EncodeContext(approval.context));
+  SPINEL_ASSIGN_OR_RETURN(std::string context, EncodeApprovalContext(approval.context));
   const std::string sql =
       insert ? StrCat("INSERT INTO approvals (", kApprovalColumns,
                       ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, "

@@ -15,8 +15,10 @@
 #include "common/selector.h"
 #include "common/spiffe_id.h"
 #include "server/datastore/datastore.h"
+#include "server/datastore/postgres_datastore.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "tests/fakes/fake_clock.h"
+#include "tests/server/datastore/postgres_cluster.h"
 
 namespace spinel::server::testing {
 
@@ -124,10 +126,33 @@ struct SqliteFileBackend {
   std::unique_ptr<Datastore> store = OpenSqlite(dir.File("spinel.db"), clock);
 };
 
+// Opens a PostgreSQL datastore or fails the test.
+inline std::unique_ptr<PostgresDatastore> OpenPostgres(const std::string& conninfo,
+                                                       const common::Clock& clock) {
+  auto ds = PostgresDatastore::Open(conninfo, clock);
+  REQUIRE_MESSAGE(ds.ok(), std::string(ds.status().message()));
+  return *std::move(ds);
+}
+
+// A fresh schema of the binary's shared PostgreSQL test cluster (postgres_cluster.h), dropped
+// afterwards.
+struct PostgresBackend {
+  spinel::testing::FakeClock clock;
+  std::string schema = spinel::testing::PostgresCluster::Shared().NewSchema();
+  std::unique_ptr<Datastore> store =
+      OpenPostgres(spinel::testing::PostgresCluster::Shared().Uri(schema), clock);
+  ~PostgresBackend() {
+    store.reset();
+    spinel::testing::PostgresCluster::Shared().DropSchema(schema);
+  }
+};
+
 }  // namespace spinel::server::testing
 
 TYPE_TO_STRING(spinel::server::testing::SqliteMemoryBackend);
 TYPE_TO_STRING(spinel::server::testing::SqliteFileBackend);
+TYPE_TO_STRING(spinel::server::testing::PostgresBackend);
 
-#define SPINEL_DATASTORE_BACKENDS \
-  spinel::server::testing::SqliteMemoryBackend, spinel::server::testing::SqliteFileBackend
+#define SPINEL_DATASTORE_BACKENDS                                                           \
+  spinel::server::testing::SqliteMemoryBackend, spinel::server::testing::SqliteFileBackend, \
+      spinel::server::testing::PostgresBackend

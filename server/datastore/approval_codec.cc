@@ -1,0 +1,81 @@
+#include "server/datastore/approval_codec.h"
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace spinel::server {
+
+using common::Quote;
+using common::StrCat;
+using zones::ApprovalState;
+
+int64_t ApprovalMillis(common::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+common::TimePoint ApprovalFromMillis(int64_t ms) {
+  return common::TimePoint(std::chrono::milliseconds(ms));
+}
+
+absl::Status ApprovalNotFound(std::string_view id) {
+  return absl::NotFoundError(StrCat("approval ", Quote(id), " not found"));
+}
+
+absl::StatusOr<ApprovalState> ParseApprovalState(const std::string& text, std::string_view id) {
+  for (ApprovalState s : {ApprovalState::kPending, ApprovalState::kApproved, ApprovalState::kDenied,
+                          ApprovalState::kUsed}) {
+    if (zones::ApprovalStateName(s) == text) return s;
+  }
+  return absl::DataLossError(
+      StrCat("approval ", Quote(id), " has an unknown stored state ", Quote(text)));
+}
+
+absl::StatusOr<std::string> EncodeApprovalContext(const zones::RequestContext& context) {
+  nlohmann::json object = nlohmann::json::object();
+  for (const auto& [key, value] : context) object[key] = value;
+  try {
+    return object.dump();
+  } catch (const nlohmann::json::exception&) {
+    return absl::InvalidArgumentError("approval: the request context is not valid UTF-8");
+  }
+}
+
+absl::StatusOr<zones::RequestContext> DecodeApprovalContext(const std::string& text,
+                                                            std::string_view id) {
+  nlohmann::json object = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object()) {
+    return absl::DataLossError(
+        StrCat("approval ", Quote(id), " has a stored context that is not a JSON object"));
+  }
+  zones::RequestContext context;
+  for (const auto& [key, value] : object.items()) {
+    if (!value.is_string()) {
+      return absl::DataLossError(
+          StrCat("approval ", Quote(id), " has a non-string context value for ", Quote(key)));
+    }
+    context.emplace(key, value.get<std::string>());
+  }
+  return context;
+}
+
+absl::Status ValidateNewApproval(const ApprovalRecord& approval) {
+  const zones::ApprovalRequest& r = approval.request;
+  if (r.id.empty() || r.id.size() > kMaxApprovalIdLength) {
+    return absl::InvalidArgumentError("approval: id must be 1 to 128 characters");
+  }
+  if (r.state != ApprovalState::kPending) {
+    return absl::InvalidArgumentError(
+        StrCat("approval ", Quote(r.id), ": a new approval must be pending"));
+  }
+  SPINEL_ASSIGN_OR_RETURN(std::string digest, zones::ContextDigest(approval.context));
+  if (digest != r.binding.context_digest) {
+    return absl::InvalidArgumentError(StrCat(
+        "approval ", Quote(r.id), ": the request context does not match the context digest"));
+  }
+  return EncodeApprovalContext(approval.context).status();
+}
+
+}  // namespace spinel::server

@@ -1,0 +1,187 @@
+// PostgresDatastore: step-up approvals (datastore.h). Every transition reads the stored
+// zones::ApprovalRequest, applies the state machine's method and writes the result back inside
+// one write transaction holding the datastore's write lock, so transitions of one approval are
+// serialized across every replica.
+#include <utility>
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+#include "server/datastore/approval_codec.h"
+#include "server/datastore/postgres_datastore.h"
+
+namespace spinel::server {
+namespace {
+
+using common::Quote;
+using common::StrCat;
+using zones::ApprovalRequest;
+
+constexpr char kApprovalColumns[] =
+    "id, subject, resource, action, context_digest, context, requesting_agent, zone, rule_id, "
+    "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms";
+
+absl::StatusOr<ApprovalRecord> ReadApproval(const PgRow& row) {
+  ApprovalRecord out;
+  ApprovalRequest& r = out.request;
+  r.id = row.Text(0);
+  r.binding = {row.Text(1), row.Text(2), row.Text(3), row.Text(4)};
+  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(row.Text(5), r.id));
+  r.requesting_agent = row.Text(6);
+  r.zone = row.Text(7);
+  r.rule_id = row.Text(8);
+  r.created_at = ApprovalFromMillis(row.Int(9));
+  r.expires_at = ApprovalFromMillis(row.Int(10));
+  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(row.Text(11), r.id));
+  r.decided_by = row.Text(12);
+  r.decision_reason = row.Text(13);
+  r.decided_at = ApprovalFromMillis(row.Int(14));
+  r.used_at = ApprovalFromMillis(row.Int(15));
+  return out;
+}
+
+}  // namespace
+
+absl::Status PostgresDatastore::WriteApproval(PgConnection& conn, const ApprovalRecord& approval,
+                                              bool insert) {
+  const ApprovalRequest& r = approval.request;
+  if (!insert) {
+    PgParams params;
+    params.Text(r.id).Text(zones::ApprovalStateName(r.state)).Text(r.decided_by);
+    params.Text(r.decision_reason).Int(ApprovalMillis(r.decided_at));
+    params.Int(ApprovalMillis(r.used_at));
+    return conn.Query("UPDATE approvals SET state = $2, decided_by = $3, decision_reason = $4, "
+                      "decided_at_ms = $5, used_at_ms = $6 WHERE id = $1",
+                      params)
+        .status();
+  }
+  SPINEL_ASSIGN_OR_RETURN(std::string context, EncodeApprovalContext(approval.context));
+  PgParams params;
+  params.Text(r.id).Text(r.binding.subject).Text(r.binding.resource).Text(r.binding.action);
+  params.Text(r.binding.context_digest).Text(context).Text(r.requesting_agent).Text(r.zone);
+  params.Text(r.rule_id).Int(ApprovalMillis(r.created_at)).Int(ApprovalMillis(r.expires_at));
+  params.Text(zones::ApprovalStateName(r.state)).Text(r.decided_by).Text(r.decision_reason);
+  params.Int(ApprovalMillis(r.decided_at)).Int(ApprovalMillis(r.used_at));
+  absl::Status status =
+      conn.Query(StrCat("INSERT INTO approvals (", kApprovalColumns,
+                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
+                        "$15, $16)"),
+                 params)
+          .status();
+  if (status.code() == absl::StatusCode::kAlreadyExists) {
+    return absl::AlreadyExistsError(StrCat("approval ", Quote(r.id), " already exists"));
+  }
+  return status;
+}
+
+absl::StatusOr<ApprovalRecord> PostgresDatastore::GetApprovalOn(PgConnection& conn,
+                                                                std::string_view id) {
+  SPINEL_ASSIGN_OR_RETURN(
+      PgRows rows, conn.Query(StrCat("SELECT ", kApprovalColumns, " FROM approvals WHERE id = $1"),
+                              PgParams().Text(id)));
+  if (rows.empty()) return ApprovalNotFound(id);
+  return ReadApproval(rows[0]);
+}
+
+absl::StatusOr<std::optional<ApprovalRecord>> PostgresDatastore::FindLiveApprovalOn(
+    PgConnection& conn, const zones::ApprovalBinding& binding) {
+  SPINEL_ASSIGN_OR_RETURN(
+      PgRows rows,
+      conn.Query(StrCat("SELECT ", kApprovalColumns,
+                        " FROM approvals WHERE subject = $1 AND resource = $2 AND action = $3 "
+                        "AND context_digest = $4 AND state = 'pending' AND expires_at_ms > $5 "
+                        "ORDER BY created_at_ms DESC, id LIMIT 1"),
+                 PgParams()
+                     .Text(binding.subject)
+                     .Text(binding.resource)
+                     .Text(binding.action)
+                     .Text(binding.context_digest)
+                     .Int(ApprovalMillis(clock_.Now()))));
+  if (rows.empty()) return std::optional<ApprovalRecord>();
+  SPINEL_ASSIGN_OR_RETURN(ApprovalRecord found, ReadApproval(rows[0]));
+  return std::optional<ApprovalRecord>(std::move(found));
+}
+
+absl::StatusOr<CreatedApproval> PostgresDatastore::CreateApproval(const ApprovalRecord& approval) {
+  SPINEL_RETURN_IF_ERROR(ValidateNewApproval(approval));
+  ApprovalRecord stored = approval;
+  stored.request.created_at = TruncateToMillis(stored.request.created_at);
+  stored.request.expires_at = TruncateToMillis(stored.request.expires_at);
+  SPINEL_ASSIGN_OR_RETURN(WriteTxn w, BeginWrite());
+  SPINEL_ASSIGN_OR_RETURN(std::optional<ApprovalRecord> live,
+                          FindLiveApprovalOn(*w, stored.request.binding));
+  if (live.has_value()) return CreatedApproval{*std::move(live), false};
+  SPINEL_RETURN_IF_ERROR(WriteApproval(*w, stored, /*insert=*/true));
+  SPINEL_RETURN_IF_ERROR(w.Commit());
+  return CreatedApproval{std::move(stored), true};
+}
+
+absl::StatusOr<ApprovalRecord> PostgresDatastore::GetApproval(std::string_view id) {
+  SPINEL_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
+  return GetApprovalOn(*conn, id);
+}
+
+absl::StatusOr<std::vector<ApprovalRecord>> PostgresDatastore::ListApprovals(
+    const ApprovalFilter& filter) {
+  PgConditions where;
+  if (filter.zone) where.AddText("zone = ", *filter.zone);
+  if (filter.state) {
+    const int64_t now = ApprovalMillis(clock_.Now());
+    const std::string& state = *filter.state;
+    if (state == "expired") {
+      where.AddInt("state IN ('pending', 'approved') AND expires_at_ms <= ", now);
+    } else if (state == "pending" || state == "approved") {
+      where.AddText("state = ", state);
+      where.AddInt("expires_at_ms > ", now);
+    } else if (state == "denied" || state == "used") {
+      where.AddText("state = ", state);
+    } else {
+      return absl::InvalidArgumentError(
+          StrCat("approval state ", Quote(state),
+                 " is not one of pending, approved, denied, used, expired"));
+    }
+  }
+  SPINEL_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
+  SPINEL_ASSIGN_OR_RETURN(PgRows rows,
+                          conn->Query(StrCat("SELECT ", kApprovalColumns, " FROM approvals",
+                                             where.Sql(), " ORDER BY created_at_ms DESC, id"),
+                                      where.Params()));
+  std::vector<ApprovalRecord> out;
+  for (int i = 0; i < rows.size(); ++i) {
+    SPINEL_ASSIGN_OR_RETURN(ApprovalRecord approval, ReadApproval(rows[i]));
+    out.push_back(std::move(approval));
+  }
+  return out;
+}
+
+absl::StatusOr<ApprovalRecord> PostgresDatastore::TransitionApproval(
+    std::string_view id, const std::function<absl::Status(ApprovalRequest&)>& transition) {
+  SPINEL_ASSIGN_OR_RETURN(WriteTxn w, BeginWrite());
+  SPINEL_ASSIGN_OR_RETURN(ApprovalRecord approval, GetApprovalOn(*w, id));
+  SPINEL_RETURN_IF_ERROR(transition(approval.request));
+  approval.request.decided_at = TruncateToMillis(approval.request.decided_at);
+  approval.request.used_at = TruncateToMillis(approval.request.used_at);
+  SPINEL_RETURN_IF_ERROR(WriteApproval(*w, approval, /*insert=*/false));
+  SPINEL_RETURN_IF_ERROR(w.Commit());
+  return approval;
+}
+
+absl::StatusOr<ApprovalRecord> PostgresDatastore::ApproveApproval(std::string_view id,
+                                                                  std::string_view approver,
+                                                                  std::string_view reason) {
+  return TransitionApproval(
+      id, [&](ApprovalRequest& r) { return r.Approve(approver, reason, clock_); });
+}
+
+absl::StatusOr<ApprovalRecord> PostgresDatastore::DenyApproval(std::string_view id,
+                                                               std::string_view approver,
+                                                               std::string_view reason) {
+  return TransitionApproval(id,
+                            [&](ApprovalRequest& r) { return r.Deny(approver, reason, clock_); });
+}
+
+absl::StatusOr<ApprovalRecord> PostgresDatastore::UseApproval(
+    std::string_view id, const zones::ApprovalBinding& presented) {
+  return TransitionApproval(id, [&](ApprovalRequest& r) { return r.Use(presented, clock_); });
+}
+
+}  // namespace spinel::server

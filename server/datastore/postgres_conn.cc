@@ -1,0 +1,259 @@
+#include "server/datastore/postgres_conn.h"
+
+#include <cstdlib>
+#include <utility>
+
+#include "common/strings.h"
+
+namespace spinel::server {
+namespace {
+
+using common::StrAppend;
+using common::StrCat;
+
+constexpr size_t kSqlInMessage = 60;  // how much of the statement an error message shows
+
+absl::StatusCode CodeForSqlState(std::string_view state) {
+  if (state == "23505") return absl::StatusCode::kAlreadyExists;
+  if (state == "40001" || state == "40P01") return absl::StatusCode::kAborted;
+  if (state == "25006") return absl::StatusCode::kUnavailable;  // read-only transaction
+  if (state == "XX001" || state == "XX002") return absl::StatusCode::kDataLoss;
+  const std::string_view cls = state.substr(0, 2);
+  if (cls == "23") return absl::StatusCode::kFailedPrecondition;
+  if (cls == "08" || cls == "53" || cls == "57" || cls == "58") {
+    return absl::StatusCode::kUnavailable;
+  }
+  return absl::StatusCode::kInternal;
+}
+
+// libpq messages end with a newline; messages here are one line.
+std::string OneLine(const char* message) {
+  std::string out = message != nullptr ? message : "";
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  for (char& c : out) {
+    if (c == '\n') c = ' ';
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PgLocation(const std::string& conninfo) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &error);
+  if (options == nullptr) {
+    std::string message = OneLine(error);
+    PQfreemem(error);
+    return absl::InvalidArgumentError(
+        StrCat("invalid PostgreSQL connection string: ", message));
+  }
+  std::string user, host, port, dbname;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const std::string_view key = o->keyword;
+    if (key == "user") user = o->val;
+    if (key == "host") host = o->val;
+    if (key == "port") port = o->val;
+    if (key == "dbname") dbname = o->val;
+  }
+  PQconninfoFree(options);
+  std::string out = "postgres://";
+  if (!user.empty()) StrAppend(&out, user, "@");
+  StrAppend(&out, host.empty() ? "localhost" : host);
+  if (!port.empty()) StrAppend(&out, ":", port);
+  StrAppend(&out, "/", dbname);
+  return out;
+}
+
+// --- PgParams, PgRow, PgRows --------------------------------------------------------------
+
+PgParams& PgParams::Text(std::string_view value) {
+  values_.emplace_back(std::string(value));
+  return *this;
+}
+
+PgParams& PgParams::Int(int64_t value) {
+  values_.emplace_back(std::to_string(value));
+  return *this;
+}
+
+PgParams& PgParams::Bool(bool value) {
+  values_.emplace_back(value ? "true" : "false");
+  return *this;
+}
+
+PgParams& PgParams::Null() {
+  values_.emplace_back(std::nullopt);
+  return *this;
+}
+
+PgParams& PgParams::OptionalInt(const std::optional<int64_t>& value) {
+  return value.has_value() ? Int(*value) : Null();
+}
+
+std::string PgRow::Text(int column) const {
+  if (IsNull(column)) return "";
+  return std::string(PQgetvalue(result_, row_, column),
+                     static_cast<size_t>(PQgetlength(result_, row_, column)));
+}
+
+int64_t PgRow::Int(int column) const {
+  if (IsNull(column)) return 0;
+  return std::strtoll(PQgetvalue(result_, row_, column), nullptr, 10);
+}
+
+bool PgRow::Bool(int column) const { return Text(column) == "t"; }
+
+bool PgRow::IsNull(int column) const { return PQgetisnull(result_, row_, column) == 1; }
+
+std::optional<int64_t> PgRow::OptionalInt(int column) const {
+  if (IsNull(column)) return std::nullopt;
+  return Int(column);
+}
+
+int64_t PgRows::affected() const {
+  return std::strtoll(PQcmdTuples(result_.get()), nullptr, 10);
+}
+
+// --- PgConnection -------------------------------------------------------------------------
+
+absl::StatusOr<PgConnection> PgConnection::Connect(const std::string& conninfo,
+                                                   const std::string& location) {
+  // expand_dbname: `dbname` is the whole connection string; keywords after it override it,
+  // keywords before it are defaults it may override (a bounded connect timeout).
+  const char* keywords[] = {"connect_timeout", "dbname", "client_encoding", nullptr};
+  const char* values[] = {"10", conninfo.c_str(), "UTF8", nullptr};
+  PgConnPtr conn(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (conn == nullptr) {
+    return absl::ResourceExhaustedError("libpq could not allocate a connection");
+  }
+  if (PQstatus(conn.get()) != CONNECTION_OK) {
+    return absl::UnavailableError(StrCat("PostgreSQL database ", location,
+                                         ": cannot connect: ", OneLine(PQerrorMessage(conn.get()))));
+  }
+  // Server notices ("relation already exists, skipping") are not errors; libpq would print
+  // them on stderr.
+  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  return PgConnection(std::move(conn), location);
+}
+
+absl::Status PgConnection::Error(const PGresult* result, std::string_view sql) const {
+  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  std::string detail = result != nullptr ? OneLine(PQresultErrorMessage(result)) : "";
+  if (detail.empty()) detail = OneLine(PQerrorMessage(conn_.get()));
+  std::string message = StrCat("PostgreSQL database ", location_, ": ", detail);
+  absl::StatusCode code = absl::StatusCode::kUnavailable;  // no SQLSTATE: the connection
+  if (state != nullptr) {
+    StrAppend(&message, " (SQLSTATE ", state, ")");
+    code = CodeForSqlState(state);
+  }
+  if (!healthy()) code = absl::StatusCode::kUnavailable;
+  if (!sql.empty()) {
+    StrAppend(&message, " in \"", sql.substr(0, kSqlInMessage),
+              sql.size() > kSqlInMessage ? "...\"" : "\"");
+  }
+  return absl::Status(code, message);
+}
+
+absl::StatusOr<PgRows> PgConnection::Query(std::string_view sql, const PgParams& params) {
+  std::vector<const char*> values;
+  values.reserve(params.values_.size());
+  for (const auto& v : params.values_) values.push_back(v ? v->c_str() : nullptr);
+  const std::string text(sql);
+  PgResultPtr result(PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr,
+                                  values.data(), nullptr, nullptr, /*resultFormat=*/0));
+  const ExecStatusType status =
+      result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Error(result.get(), sql);
+  return PgRows(std::move(result));
+}
+
+absl::Status PgConnection::Exec(const std::string& sql) {
+  PgResultPtr result(PQexec(conn_.get(), sql.c_str()));
+  const ExecStatusType status =
+      result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Error(result.get(), sql);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> PgConnection::QueryInt(std::string_view sql) {
+  absl::StatusOr<PgRows> rows = Query(sql);
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::InternalError(StrCat("no result from ", sql));
+  return (*rows)[0].Int(0);
+}
+
+// --- PgTransaction ------------------------------------------------------------------------
+
+absl::StatusOr<PgTransaction> PgTransaction::Begin(PgConnection& conn) {
+  absl::Status status = conn.Exec("BEGIN");
+  if (!status.ok()) return status;
+  return PgTransaction(&conn);
+}
+
+absl::Status PgTransaction::Commit() {
+  absl::Status status = conn_->Exec("COMMIT");
+  if (status.ok()) conn_ = nullptr;
+  return status;
+}
+
+PgTransaction::~PgTransaction() {
+  // A failed statement leaves the transaction aborted: ROLLBACK ends it. A broken connection
+  // is dropped by the pool; nothing uncommitted is ever durable.
+  if (conn_ != nullptr && conn_->healthy() && conn_->InTransaction()) {
+    conn_->Exec("ROLLBACK").IgnoreError();
+  }
+}
+
+// --- PgPool -------------------------------------------------------------------------------
+
+PgPool::Lease::~Lease() {
+  if (pool_ != nullptr && conn_ != nullptr) pool_->Release(std::move(conn_));
+}
+
+absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
+  while (true) {
+    std::unique_ptr<PgConnection> conn;
+    {
+      absl::MutexLock lock(&mu_);
+      if (idle_.empty()) break;
+      conn = std::move(idle_.back());
+      idle_.pop_back();
+    }
+    // A server that closed an idle connection (restart, pg_terminate_backend) left EOF on its
+    // socket: reading it marks the connection bad, and it is dropped here rather than failing
+    // the caller's statement.
+    if (PQconsumeInput(conn->raw()) == 1 && conn->healthy()) return Lease(this, std::move(conn));
+  }
+  absl::StatusOr<PgConnection> conn = PgConnection::Connect(conninfo_, location_);
+  if (!conn.ok()) return conn.status();
+  return Lease(this, std::make_unique<PgConnection>(*std::move(conn)));
+}
+
+void PgPool::Release(std::unique_ptr<PgConnection> conn) {
+  if (!conn->healthy() || conn->InTransaction()) return;  // closed on the way out
+  absl::MutexLock lock(&mu_);
+  if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
+}
+
+// --- PgConditions -------------------------------------------------------------------------
+
+void PgConditions::AddText(std::string_view condition, std::string_view value) {
+  params_.Text(value);
+  conditions_.push_back(StrCat(condition, "$", params_.size()));
+}
+
+void PgConditions::AddInt(std::string_view condition, int64_t value) {
+  params_.Int(value);
+  conditions_.push_back(StrCat(condition, "$", params_.size()));
+}
+
+std::string PgConditions::Sql() const {
+  std::string sql;
+  for (size_t i = 0; i < conditions_.size(); ++i) {
+    StrAppend(&sql, i == 0 ? " WHERE " : " AND ", conditions_[i]);
+  }
+  return sql;
+}
+
+}  // namespace spinel::server

@@ -1,0 +1,177 @@
+#include "server/datastore/postgres_migrations.h"
+
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace spinel::server {
+namespace {
+
+using common::StrCat;
+
+// Version 1: entries, agents, join tokens, bundles, audit log, change log, approvals (SQLite
+// versions 1 and 2). Keys and ordered columns use the "C" collation so that listings and page
+// tokens order bytewise, as SQLite does. The identity index covers a digest of the selectors
+// (a long selector list would exceed a btree row). The audit log refuses UPDATE and DELETE by
+// trigger. Change revisions come from a sequence; writes are serialized (kPgWriteLockKey), so
+// revisions commit in order.
+constexpr char kSchemaV1[] = R"sql(
+CREATE TABLE registration_entries (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  spiffe_id TEXT COLLATE "C" NOT NULL,
+  parent_id TEXT COLLATE "C" NOT NULL,
+  selectors TEXT NOT NULL,
+  zone TEXT COLLATE "C" NOT NULL,
+  x509_svid_ttl BIGINT NOT NULL,
+  jwt_svid_ttl BIGINT NOT NULL,
+  dns_names TEXT NOT NULL,
+  hint TEXT NOT NULL,
+  admin BOOLEAN NOT NULL,
+  expires_at BIGINT,
+  revision_number BIGINT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX registration_entries_identity
+  ON registration_entries (spiffe_id, parent_id, md5(selectors));
+CREATE INDEX registration_entries_parent ON registration_entries (parent_id);
+CREATE INDEX registration_entries_zone ON registration_entries (zone);
+
+CREATE TABLE attested_agents (
+  spiffe_id TEXT COLLATE "C" PRIMARY KEY,
+  attestation_type TEXT NOT NULL,
+  serial_number TEXT NOT NULL,
+  svid_expires_at BIGINT NOT NULL,
+  selectors TEXT NOT NULL,
+  banned BOOLEAN NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE join_tokens (
+  token_hash TEXT COLLATE "C" PRIMARY KEY,
+  agent_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  used_at BIGINT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX join_tokens_expiry ON join_tokens (expires_at);
+
+CREATE TABLE bundles (
+  trust_domain TEXT COLLATE "C" PRIMARY KEY,
+  bundle_json TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+
+CREATE TABLE audit_events (
+  sequence BIGINT PRIMARY KEY,
+  time_ms BIGINT NOT NULL,
+  actor TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  details TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_events_zone ON audit_events (zone, sequence);
+CREATE INDEX audit_events_time ON audit_events (time_ms);
+CREATE FUNCTION spinel_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS
+  $$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$;
+CREATE TRIGGER audit_events_append_only BEFORE UPDATE OR DELETE ON audit_events
+  FOR EACH ROW EXECUTE FUNCTION spinel_audit_append_only();
+
+CREATE SEQUENCE change_log_revision;
+CREATE TABLE change_log (
+  revision BIGINT PRIMARY KEY,
+  kind TEXT COLLATE "C" NOT NULL,
+  object_id TEXT COLLATE "C" NOT NULL,
+  deleted BOOLEAN NOT NULL,
+  UNIQUE (kind, object_id)
+);
+
+CREATE TABLE approvals (
+  id TEXT COLLATE "C" PRIMARY KEY,
+  subject TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  action TEXT NOT NULL,
+  context_digest TEXT NOT NULL,
+  context TEXT NOT NULL,
+  requesting_agent TEXT NOT NULL,
+  zone TEXT NOT NULL,
+  rule_id TEXT NOT NULL,
+  created_at_ms BIGINT NOT NULL,
+  expires_at_ms BIGINT NOT NULL,
+  state TEXT NOT NULL,
+  decided_by TEXT NOT NULL,
+  decision_reason TEXT NOT NULL,
+  decided_at_ms BIGINT NOT NULL,
+  used_at_ms BIGINT NOT NULL
+);
+CREATE INDEX approvals_binding ON approvals (subject, resource, action, context_digest);
+CREATE INDEX approvals_created ON approvals (created_at_ms);
+)sql";
+
+constexpr PgMigration kMigrations[] = {
+    {1, "entries, agents, join tokens, bundles, audit log, change log, approvals", kSchemaV1},
+};
+
+absl::Status CheckNumbering(std::span<const PgMigration> migrations) {
+  for (size_t i = 0; i < migrations.size(); ++i) {
+    if (migrations[i].version != static_cast<int>(i) + 1) {
+      return absl::InvalidArgumentError(
+          StrCat("PostgreSQL migration list is not numbered 1..N: position ", i + 1,
+                 " has version ", migrations[i].version));
+    }
+  }
+  return absl::OkStatus();
+}
+
+int LatestOf(std::span<const PgMigration> migrations) {
+  return migrations.empty() ? 0 : migrations.back().version;
+}
+
+}  // namespace
+
+std::span<const PgMigration> PgSchemaMigrations() { return kMigrations; }
+
+int LatestPgSchemaVersion() { return LatestOf(kMigrations); }
+
+absl::Status ApplyPgMigrations(PgConnection& conn, std::span<const PgMigration> migrations) {
+  SPINEL_RETURN_IF_ERROR(CheckNumbering(migrations));
+  const int latest = LatestOf(migrations);
+  SPINEL_ASSIGN_OR_RETURN(PgTransaction txn, PgTransaction::Begin(conn));
+  SPINEL_RETURN_IF_ERROR(
+      conn.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Int(kPgWriteLockKey)).status());
+  SPINEL_RETURN_IF_ERROR(conn.Exec(
+      "CREATE TABLE IF NOT EXISTS spinel_schema (one INTEGER PRIMARY KEY CHECK (one = 1), "
+      "version INTEGER NOT NULL)"));
+  SPINEL_ASSIGN_OR_RETURN(
+      int64_t current, conn.QueryInt("SELECT COALESCE(MAX(version), 0) FROM spinel_schema"));
+  if (current > latest) {
+    return absl::FailedPreconditionError(
+        StrCat("PostgreSQL database ", conn.location(), " has schema version ", current,
+               ", newer than version ", latest,
+               " known to this build: it was written by a newer spinel-server; run that "
+               "version (or restore a backup made by this one)"));
+  }
+  if (current == latest) return txn.Commit();
+  for (const PgMigration& m : migrations) {
+    if (m.version <= current) continue;
+    absl::Status status = conn.Exec(m.sql);
+    if (!status.ok()) {
+      return absl::Status(status.code(),
+                          StrCat("applying schema migration ", m.version, " (", m.description,
+                                 "): ", std::string(status.message())));
+    }
+  }
+  SPINEL_RETURN_IF_ERROR(conn.Query("INSERT INTO spinel_schema (one, version) VALUES (1, $1) "
+                                    "ON CONFLICT (one) DO UPDATE SET version = $1",
+                                    PgParams().Int(latest))
+                             .status());
+  return txn.Commit();
+}
+
+}  // namespace spinel::server
