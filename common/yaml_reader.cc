@@ -22,11 +22,28 @@ void YamlErrors::Add(const YAML::Node& at, std::string_view key_path, std::strin
   AddAtMark(at.IsDefined() ? at.Mark() : YAML::Mark::null_mark(), key_path, problem);
 }
 
+// yaml-cpp's message can carry a byte of the input (e.g. "unknown escape character: <byte>"):
+// non-printable bytes are shown as \xNN so errors stay printable ASCII.
+static std::string PrintableMessage(std::string_view message) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : message) {
+    if (c >= 0x20 && c < 0x7f) {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xf];
+    }
+  }
+  return out;
+}
+
 YAML::Node LoadYamlString(std::string_view text, YamlErrors* errors) {
   try {
     return YAML::Load(std::string(text));
   } catch (const YAML::Exception& e) {
-    errors->AddAtMark(e.mark, "", StrCat("YAML syntax error: ", e.msg));
+    errors->AddAtMark(e.mark, "", StrCat("YAML syntax error: ", PrintableMessage(e.msg)));
     return YAML::Node();
   }
 }

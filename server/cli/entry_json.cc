@@ -4,6 +4,7 @@
 #include <string>
 
 #include "common/duration.h"
+#include "common/json_util.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -129,7 +130,13 @@ absl::StatusOr<spinel::v1::CreateEntriesRequest> ParseEntriesJson(std::string_vi
   try {
     document = json::parse(text);
   } catch (const json::exception& e) {
-    return absl::InvalidArgumentError(StrCat("not valid JSON: ", e.what()));
+    return absl::InvalidArgumentError(StrCat("not valid JSON: ", common::Quote(e.what(), 512)));
+  }
+  // Strict on top of the syntax check above (which gives the line and column): a member given
+  // twice would otherwise silently drop the first, and absurd nesting is refused.
+  if (absl::Status strict = common::ParseJson(text, "document", text.size()).status();
+      !strict.ok()) {
+    return strict;
   }
   if (!document.is_object()) return Error("document", "must be an object {\"entries\": [...]}");
   for (const auto& [key, value] : document.items()) {
