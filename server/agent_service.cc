@@ -17,6 +17,27 @@ using common::ToGrpcStatus;
 
 constexpr int kMaxCsrsPerBatch = 1000;
 
+std::string MethodOf(const spinel::v1::AttestParams& params) {
+  if (params.has_join_token()) return "join_token";
+  return params.has_x509pop() ? "x509pop" : "";
+}
+
+// Refusals are audited best effort: the caller is refused whether or not the event is stored.
+void RecordRefusal(AuditLog& log, const AuditEvent& event) {
+  if (absl::Status recorded = log.Record(event); !recorded.ok()) {
+    LOG_WARN("could not audit a refusal",
+             {{"kind", event.kind}, {"error", std::string(recorded.message())}});
+  }
+}
+
+// The URI SAN of the certificate the peer presented, unverified ("" when none).
+std::string PresentedId(const grpc::AuthContext& auth) {
+  std::vector<common::Certificate> chain = PeerCertificates(auth);
+  if (chain.empty()) return "";
+  std::vector<std::string> uris = chain.front().UriSans();
+  return uris.empty() ? "" : uris.front();
+}
+
 }  // namespace
 
 AgentServiceImpl::AgentServiceImpl(ServerComponents& components,
@@ -94,13 +115,19 @@ grpc::Status AgentServiceImpl::Attest(
   if (!attestation.ok()) {
     LOG_WARN("node attestation refused", {{"peer", context->peer()},
                                           {"reason", std::string(attestation.status().message())}});
+    RecordRefusal(audit_, AttestationRefusedEvent(audit_, MethodOf(first.params()), "",
+                                                  context->peer(), attestation.status()));
     return ToGrpcStatus(attestation.status());
   }
   absl::StatusOr<AttestedAgent> existing =
       components_.datastore.GetAttestedAgent(attestation->agent_id);
   if (existing.ok() && existing->banned) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        StrCat("agent ", attestation->agent_id.ToString(), " is banned"));
+    absl::Status banned = absl::PermissionDeniedError(
+        StrCat("agent ", attestation->agent_id.ToString(), " is banned"));
+    RecordRefusal(audit_, AttestationRefusedEvent(audit_, attestation->method,
+                                                  attestation->agent_id.ToString(),
+                                                  context->peer(), banned));
+    return ToGrpcStatus(banned);
   }
   spinel::v1::AttestResponse response;
   absl::Status issued = IssueAgentSvid(*attestation, first.params().csr(), !existing.ok(),
@@ -159,9 +186,11 @@ void AgentServiceImpl::SignOne(const AttestedAgent& agent, const spinel::v1::Csr
                                spinel::v1::SignedSvid* result, std::vector<AuditEvent>* audit) {
   result->set_entry_id(request.entry_id());
   RegistrationEntry entry;
+  std::vector<std::string> csr_uris;
   absl::StatusOr<IssuedX509Svid> issued = [&]() -> absl::StatusOr<IssuedX509Svid> {
     SPINEL_ASSIGN_OR_RETURN(entry, AuthorizedEntry(agent, request.entry_id()));
     SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(request.csr()));
+    csr_uris = csr.uri_sans();
     for (const std::string& uri : csr.uri_sans()) {
       if (uri != entry.spiffe_id.ToString()) {
         return absl::PermissionDeniedError(StrCat("CSR names ", common::Quote(uri), " but entry ",
@@ -175,6 +204,10 @@ void AgentServiceImpl::SignOne(const AttestedAgent& agent, const spinel::v1::Csr
   if (!issued.ok()) {
     result->set_error(std::string(issued.status().message()));
     result->set_error_code(static_cast<int>(issued.status().code()));
+    audit->push_back(X509RefusedEvent(audit_, agent.spiffe_id.ToString(),
+                                      entry.spiffe_id.ToString(),
+                                      issued.status(),
+                                      {{"entry_id", request.entry_id()}, {"csr_uris", csr_uris}}));
     return;
   }
   for (const std::string& der : issued->chain_der) result->add_certificate_chain(der);
@@ -186,6 +219,11 @@ grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
                                              const spinel::v1::SignX509SvidsRequest* request,
                                              spinel::v1::SignX509SvidsResponse* response) {
   absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  if (absl::IsPermissionDenied(agent.status())) {  // a certificate was presented and refused
+    const std::string presented = PresentedId(*context->auth_context());
+    RecordRefusal(audit_, X509RefusedEvent(audit_, kUnauthenticatedActor, presented,
+                                           agent.status(), {{"presented_id", presented}}));
+  }
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   if (request->csrs_size() > kMaxCsrsPerBatch) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

@@ -10,8 +10,8 @@
 namespace spinel::server {
 
 bool IsServerEventKind(std::string_view kind) {
-  constexpr std::array<std::string_view, 4> kPrefixes = {"x509_svid.", "jwt_svid.", "approval.",
-                                                         "audit."};
+  constexpr std::array<std::string_view, 5> kPrefixes = {"x509_svid.", "jwt_svid.", "approval.",
+                                                         "audit.", "agent."};
   for (std::string_view prefix : kPrefixes) {
     if (kind.substr(0, prefix.size()) == prefix) return true;
   }
@@ -127,6 +127,24 @@ AuditEvent JwtIssuedEvent(const AuditLog& log, std::string actor, const common::
     details["entry_id"] = entry_id;
   }
   return log.SubjectEvent("jwt_svid.issued", std::move(actor), subject, "ok", "", details);
+}
+
+AuditEvent AttestationRefusedEvent(const AuditLog& log, const std::string& method,
+                                   const std::string& agent_id, const std::string& peer,
+                                   const absl::Status& why) {
+  return log.Event("agent.attestation_refused", kServerActor, "", agent_id, "refused",
+                   std::string(why.message()), {{"method", method}, {"peer", peer}});
+}
+
+AuditEvent X509RefusedEvent(const AuditLog& log, std::string actor, const std::string& subject,
+                            const absl::Status& why, const nlohmann::json& details) {
+  absl::StatusOr<common::SpiffeId> id = common::SpiffeId::Parse(subject);
+  if (id.ok()) {
+    return log.SubjectEvent("x509_svid.refused", std::move(actor), *id, "refused",
+                            std::string(why.message()), details);
+  }
+  return log.Event("x509_svid.refused", std::move(actor), "", subject, "refused",
+                   std::string(why.message()), details);
 }
 
 }  // namespace spinel::server

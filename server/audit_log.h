@@ -13,6 +13,14 @@
 //   approval.requested / approval.approved / approval.denied / approval.used /
 //   approval.refused   step-up approval steps (details: approval id, resource, action)
 //   audit.dropped      an agent reported events it had to drop (details: dropped)
+//   agent.attestation_refused  node attestation refused: bad, used or expired join token,
+//                      failed x509pop, banned agent (outcome "refused", reason the refusal;
+//                      subject the agent ID when known; details: method, peer; never the token)
+//   x509_svid.refused  the agent API refused to sign: a CSR for an entry the agent may not
+//                      have or naming another SPIFFE ID (actor the agent; details: entry_id,
+//                      csr_uris), or a caller whose agent SVID was refused, e.g. evicted or
+//                      banned (actor "unauthenticated"; details: presented_id, the unverified
+//                      URI SAN of the certificate it presented)
 // Actors: an agent's SPIFFE ID, "operator:<user>" for the admin API, or "server".
 //
 // Thread-safe: holds only references; the datastore serializes appends.
@@ -38,6 +46,8 @@ inline constexpr char kServerActor[] = "server";
 
 // True for the kinds above: the server's own record, which an agent may not report.
 bool IsServerEventKind(std::string_view kind);
+
+inline constexpr char kUnauthenticatedActor[] = "unauthenticated";
 
 // Lower-case hex of the serial number of a DER certificate, the same text as
 // common::Certificate::SerialHex, read without building an OpenSSL object (cheap enough for
@@ -83,5 +93,14 @@ AuditEvent OperatorX509IssuedEvent(const AuditLog& log, std::string actor,
 AuditEvent JwtIssuedEvent(const AuditLog& log, std::string actor, const common::SpiffeId& subject,
                           const std::vector<std::string>& audience, common::TimePoint expires_at,
                           const std::string& entry_id);
+
+// agent.attestation_refused: attestation by `method` from `peer` refused with `why`;
+// `agent_id` "" when the refusal came before the agent was known.
+AuditEvent AttestationRefusedEvent(const AuditLog& log, const std::string& method,
+                                   const std::string& agent_id, const std::string& peer,
+                                   const absl::Status& why);
+// x509_svid.refused by `actor` for `subject` ("" when unknown) with `why`, and `details`.
+AuditEvent X509RefusedEvent(const AuditLog& log, std::string actor, const std::string& subject,
+                            const absl::Status& why, const nlohmann::json& details);
 
 }  // namespace spinel::server
