@@ -6,9 +6,12 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/cli/workload_client.h"
+#include "agent/workload_api/workload_service.h"
 #include "common/certificate.h"
 #include "common/file_util.h"
 #include "common/keys.h"
+#include "common/spiffe_id.h"
+#include "common/strings.h"
 
 namespace spinel::agent::cli {
 namespace {
@@ -118,8 +121,26 @@ int FetchX509(const CommonFlags& flags, const std::string& write_dir) {
   return write_dir.empty() ? 0 : WriteSvidFiles(response, write_dir);
 }
 
+// Bad usage (docs/cli.md): "error: <flag>: <problem>" on stderr, exit 2, nothing sent.
+int UsageError(const std::string& message) {
+  std::fprintf(stderr, "error: %s (nothing was sent)\n", message.c_str());
+  return 2;
+}
+
 int FetchJwt(const CommonFlags& flags, const std::vector<std::string>& audience,
              const std::string& spiffe_id) {
+  if (!spiffe_id.empty()) {
+    absl::StatusOr<common::SpiffeId> id = common::SpiffeId::Parse(spiffe_id);
+    if (!id.ok()) {
+      return UsageError(common::StrCat("--spiffe-id: ", common::Quote(spiffe_id), ": ",
+                                       std::string(id.status().message())));
+    }
+  }
+  for (const std::string& aud : audience) {
+    if (aud.empty() || aud.size() > kMaxAudienceBytes) {
+      return UsageError(common::StrCat("--audience: must be 1 to ", kMaxAudienceBytes, " bytes"));
+    }
+  }
   auto stub = ConnectWorkloadApi(ResolveSocket(flags.socket));
   auto context = WorkloadContext(kFetchDeadline);
   ::JWTSVIDRequest request;

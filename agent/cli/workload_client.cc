@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 
 namespace spinel::agent::cli {
 namespace {
@@ -28,7 +29,8 @@ const char* CodeName(grpc::StatusCode code) {
 }  // namespace
 
 std::string ResolveSocket(const std::string& flag) {
-  if (!flag.empty()) return flag;
+  // "unix://" + a relative path would name a host, not a file: make --socket absolute.
+  if (!flag.empty()) return std::filesystem::absolute(flag).lexically_normal().string();
   const char* env = std::getenv("SPIFFE_ENDPOINT_SOCKET");
   if (env != nullptr) {
     std::string value = env;
