@@ -1,0 +1,190 @@
+#include "bench/support/load_agent.h"
+
+#include "agent/server_client.h"
+#include "bench/support/load_processes.h"
+#include "common/csr.h"
+#include "common/grpc_status.h"
+#include "common/keys.h"
+#include "common/status_macros.h"
+#include "common/strings.h"
+
+namespace spinel::bench {
+
+using common::StrCat;
+
+// The Sync stream of one SimAgent on gRPC's callback API. Owned by the SimAgent; OnDone is
+// the last callback, after which it may be destroyed.
+class SimAgent::SyncReactor final : public grpc::ClientReadReactor<spinel::v1::SyncUpdate> {
+ public:
+  SyncReactor(SimAgent& agent, spinel::v1::AgentService::Stub& stub) : agent_(agent) {
+    stub.async()->Sync(&context_, &request_, this);
+    StartRead(&update_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    agent_.Apply(update_);
+    StartRead(&update_);
+  }
+  void OnDone(const grpc::Status& status) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    done_ = true;
+    agent_.SyncEnded(common::FromGrpcStatus(status));
+    done_cv_.notify_all();
+  }
+  void Cancel() { context_.TryCancel(); }
+  void WaitDone() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_cv_.wait(lock, [&] { return done_; });
+  }
+
+ private:
+  SimAgent& agent_;
+  grpc::ClientContext context_;
+  spinel::v1::SyncRequest request_;
+  spinel::v1::SyncUpdate update_;
+  std::mutex mutex_;
+  std::condition_variable done_cv_;
+  bool done_ = false;
+};
+
+absl::StatusOr<std::unique_ptr<SimAgent>> SimAgent::Attest(const std::string& address,
+                                                           const std::string& control_pem,
+                                                           const std::string& join_token) {
+  SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> authorities,
+                          common::Certificate::ParsePemChain(control_pem));
+  SPINEL_ASSIGN_OR_RETURN(common::TrustDomain control, common::TrustDomain::Parse(kLoadControlTd));
+  auto trust = std::make_shared<agent::ControlTrust>(control, std::move(authorities));
+  const common::Clock& clock = common::SystemClock::Get();
+  SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::Generate());
+  agent::ServerClient client(address, trust, clock);
+  SPINEL_ASSIGN_OR_RETURN(agent::AgentSvid svid, client.AttestJoinToken(join_token, key));
+  SPINEL_ASSIGN_OR_RETURN(common::SecretData key_pem, key.ToPkcs8Pem());
+  agent::AgentIdentity identity{common::ConcatPem(svid.chain), std::move(key_pem)};
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // this agent's own connection
+  args.SetMaxReceiveMessageSize(-1);
+  auto channel = grpc::CreateCustomChannel(
+      address, agent::MakeAgentChannelCredentials(trust, clock, &identity), args);
+  std::shared_ptr<spinel::v1::AgentService::Stub> stub = spinel::v1::AgentService::NewStub(channel);
+  return std::unique_ptr<SimAgent>(new SimAgent(svid.id.ToString(), std::move(stub)));
+}
+
+SimAgent::SimAgent(std::string id, std::shared_ptr<spinel::v1::AgentService::Stub> stub)
+    : id_(std::move(id)), stub_(std::move(stub)) {}
+
+SimAgent::~SimAgent() { StopSync(); }
+
+absl::StatusOr<int> SimAgent::SignCsrs(const spinel::v1::SignX509SvidsRequest& request) {
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  spinel::v1::SignX509SvidsResponse response;
+  SPINEL_RETURN_IF_ERROR(
+      common::FromGrpcStatus(stub_->SignX509Svids(&context, request, &response)));
+  int signed_count = 0;
+  for (const spinel::v1::SignedSvid& svid : response.svids()) {
+    if (!svid.error().empty()) {
+      return absl::Status(static_cast<absl::StatusCode>(svid.error_code()),
+                          StrCat("entry ", svid.entry_id(), ": ", svid.error()));
+    }
+    if (svid.certificate_chain_size() > 0) ++signed_count;
+  }
+  return signed_count;
+}
+
+void SimAgent::StartSync() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (reactor_ != nullptr) return;
+  sync_status_ = absl::OkStatus();
+  reactor_ = std::make_unique<SyncReactor>(*this, *stub_);
+}
+
+void SimAgent::StopSync() {
+  std::unique_ptr<SyncReactor> reactor;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reactor = std::move(reactor_);
+  }
+  if (reactor == nullptr) return;
+  reactor->Cancel();
+  reactor->WaitDone();
+}
+
+void SimAgent::ExpectEntries(size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  expected_ = n;
+  full_at_.reset();
+  if (snapshot_ && current_.size() >= expected_) full_at_ = std::chrono::steady_clock::now();
+}
+
+void SimAgent::Apply(const spinel::v1::SyncUpdate& update) {
+  const SteadyTime now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (update.full_snapshot()) {
+    current_.clear();
+    snapshot_ = true;
+  }
+  for (const spinel::v1::Entry& entry : update.entries()) {
+    current_[entry.id()] = true;
+    first_seen_.emplace(entry.id(), now);
+  }
+  for (const std::string& removed : update.removed_entry_ids()) current_.erase(removed);
+  if (!full_at_ && expected_ > 0 && snapshot_ && current_.size() >= expected_) full_at_ = now;
+  changed_.notify_all();
+}
+
+void SimAgent::SyncEnded(const absl::Status& status) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  sync_status_ = status;
+  changed_.notify_all();
+}
+
+size_t SimAgent::EntryCount() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return current_.size();
+}
+
+bool SimAgent::snapshot_received() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return snapshot_;
+}
+
+std::optional<SteadyTime> SimAgent::FullAt() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return full_at_;
+}
+
+std::optional<SteadyTime> SimAgent::FirstSeen(const std::string& entry_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto found = first_seen_.find(entry_id);
+  if (found == first_seen_.end()) return std::nullopt;
+  return found->second;
+}
+
+std::optional<SteadyTime> SimAgent::WaitForEntry(const std::string& entry_id,
+                                                 std::chrono::milliseconds timeout) const {
+  std::unique_lock<std::mutex> lock(mutex_);
+  changed_.wait_for(lock, timeout, [&] { return first_seen_.count(entry_id) > 0; });
+  auto found = first_seen_.find(entry_id);
+  if (found == first_seen_.end()) return std::nullopt;
+  return found->second;
+}
+
+absl::Status SimAgent::sync_status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return sync_status_;
+}
+
+absl::StatusOr<std::vector<std::string>> MakeCsrs(const std::string& spiffe_id, int count) {
+  SPINEL_ASSIGN_OR_RETURN(common::SpiffeId id, common::SpiffeId::Parse(spiffe_id));
+  std::vector<std::string> csrs;
+  csrs.reserve(count);
+  for (int i = 0; i < count; ++i) {
+    SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::Generate());
+    SPINEL_ASSIGN_OR_RETURN(std::string der, common::CreateCsrDer(key, id));
+    csrs.push_back(std::move(der));
+  }
+  return csrs;
+}
+
+}  // namespace spinel::bench
