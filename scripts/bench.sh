@@ -57,6 +57,7 @@ else
   cmake "$build" >/dev/null
 fi
 build_type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+build_type=${build_type:-RelWithDebInfo}  # the project default when the cache names none
 echo "bench.sh: building ${names[*]} in $build ($build_type)" >&2
 if ! cmake --build "$build" -j"$(nproc)" --target spinel-server spinel-agent "${names[@]}" \
     >"$build/bench-build.log" 2>&1; then
