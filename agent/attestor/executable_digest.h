@@ -26,13 +26,12 @@
 #include <cstdint>
 #include <list>
 #include <map>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 
 namespace spinel::agent {
@@ -85,10 +84,12 @@ class DigestCache {
 
   const Options options_;
   const common::Clock& clock_;
-  mutable absl::Mutex mu_;
-  Lru lru_ ABSL_GUARDED_BY(mu_);
-  std::map<Key, Lru::iterator> index_ ABSL_GUARDED_BY(mu_);
-  Stats stats_ ABSL_GUARDED_BY(mu_);
+  // std::mutex, not absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which then
+  // cannot see absl::Mutex's synchronization; pthread mutexes it sees (scripts/test.sh).
+  mutable std::mutex mu_;
+  Lru lru_;                              // guarded by mu_
+  std::map<Key, Lru::iterator> index_;  // guarded by mu_
+  Stats stats_;                          // guarded by mu_
 };
 
 }  // namespace spinel::agent
