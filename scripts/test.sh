@@ -5,7 +5,8 @@
 #      smoke runs) through ctest, built once with AddressSanitizer + UndefinedBehaviorSanitizer
 #      (-O0 -g1: as cheap to compile as an optimized build, and every finding is fatal) in
 #      build-test/;
-#   2. ThreadSanitizer on the agent's concurrent parts (target agent_tsan_tests) in build-tsan/;
+#   2. ThreadSanitizer on the agent's concurrent parts outside gRPC (agent_tsan_tests; see
+#      tests/CMakeLists.txt) in build-tsan/;
 #   3. a few seconds of every libFuzzer target (scripts/fuzz.sh, clang) in build-fuzz/.
 # SPINEL_FUZZ_SECONDS (default 5) sets the fuzz time per target.
 set -euo pipefail
@@ -27,7 +28,7 @@ cmake -S . -B build-test -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O0 -g1" \
 cmake --build build-test -j"$jobs"
 ctest --test-dir build-test --output-on-failure -j"$jobs"
 
-echo "test.sh: pass 2 of 3: ThreadSanitizer on the agent's cache, streams and listener"
+echo "test.sh: pass 2 of 3: ThreadSanitizer on the agent's concurrency tests outside gRPC"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O1 -g1" \
   -DCMAKE_CXX_FLAGS="-O1 -g1" -DSPINEL_SANITIZE=thread >/dev/null
 cmake --build build-tsan -j"$jobs" --target agent_tsan_tests
