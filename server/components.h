@@ -8,6 +8,7 @@
 #include "server/ca/ca_manager.h"
 #include "server/config.h"
 #include "server/datastore/datastore.h"
+#include "server/federation/refresh_trigger.h"
 #include "server/issuer.h"
 #include "server/metrics.h"
 #include "server/registry.h"
@@ -26,6 +27,9 @@ struct ServerComponents {
   AgentView& view;
   SyncHub& hub;
   Metrics& metrics;
+  // Set once the federation refresher runs (server.cc); null before, e.g. in tests that build
+  // the admin service without one (RefreshFederatedBundle then fails UNAVAILABLE).
+  FederationRefreshTrigger* federation = nullptr;
 };
 
 }  // namespace spinel::server

@@ -114,8 +114,38 @@ CREATE INDEX approvals_binding ON approvals (subject, resource, action, context_
 CREATE INDEX approvals_created ON approvals (created_at_ms);
 )sql";
 
+// Version 2 (SQLite version 3): federation relationships (the foreign bundle itself is a row of `bundles`;
+// endpoint_spiffe_id is "" for https_web) and every replica's own published bundles, merged
+// per trust domain by the servers.
+constexpr char kSchemaV2[] = R"sql(
+CREATE TABLE federation_relationships (
+  trust_domain TEXT COLLATE "C" PRIMARY KEY NOT NULL,
+  bundle_endpoint_url TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  endpoint_spiffe_id TEXT NOT NULL,
+  web_ca_pem TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  last_attempt_at BIGINT NOT NULL,
+  last_success_at BIGINT NOT NULL,
+  next_refresh_at BIGINT NOT NULL,
+  last_error TEXT NOT NULL,
+  consecutive_failures BIGINT NOT NULL
+);
+
+CREATE TABLE server_bundles (
+  server_id TEXT COLLATE "C" NOT NULL,
+  trust_domain TEXT COLLATE "C" NOT NULL,
+  bundle_json TEXT NOT NULL,
+  sequence BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (trust_domain, server_id)
+);
+)sql";
+
 constexpr PgMigration kMigrations[] = {
     {1, "entries, agents, join tokens, bundles, audit log, change log, approvals", kSchemaV1},
+    {2, "federation relationships, replicas' own bundles", kSchemaV2},
 };
 
 absl::Status CheckNumbering(std::span<const PgMigration> migrations) {

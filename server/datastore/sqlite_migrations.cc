@@ -121,9 +121,39 @@ CREATE INDEX approvals_binding ON approvals (subject, resource, action, context_
 CREATE INDEX approvals_created ON approvals (created_at_ms);
 )sql";
 
+// Version 3: federation relationships (the foreign bundle itself is a row of `bundles`;
+// endpoint_spiffe_id is "" for https_web) and every replica's own published bundles, merged
+// per trust domain by the servers.
+constexpr char kSchemaV3[] = R"sql(
+CREATE TABLE federation_relationships (
+  trust_domain TEXT PRIMARY KEY NOT NULL,
+  bundle_endpoint_url TEXT NOT NULL,
+  profile TEXT NOT NULL,
+  endpoint_spiffe_id TEXT NOT NULL,
+  web_ca_pem TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  last_attempt_at INTEGER NOT NULL,
+  last_success_at INTEGER NOT NULL,
+  next_refresh_at INTEGER NOT NULL,
+  last_error TEXT NOT NULL,
+  consecutive_failures INTEGER NOT NULL
+) STRICT;
+
+CREATE TABLE server_bundles (
+  server_id TEXT NOT NULL,
+  trust_domain TEXT NOT NULL,
+  bundle_json TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (trust_domain, server_id)
+) STRICT;
+)sql";
+
 constexpr SqliteMigration kMigrations[] = {
     {1, "entries, agents, join tokens, bundles, audit log, change log", kSchemaV1},
     {2, "step-up approvals", kSchemaV2},
+    {3, "federation relationships, replicas' own bundles", kSchemaV3},
 };
 
 absl::Status CheckNumbering(std::span<const SqliteMigration> migrations) {

@@ -102,6 +102,51 @@ struct BundleRecord {
   bool operator==(const BundleRecord&) const = default;
 };
 
+// When and how the last fetches of a federated bundle went (set by the federation refresher
+// through RecordFederationRefresh; never by create/update).
+struct FederationRefreshState {
+  int64_t last_attempt_at = 0;       // 0: never attempted
+  int64_t last_success_at = 0;       // 0: never succeeded
+  int64_t next_refresh_at = 0;       // 0: as soon as possible
+  std::string last_error{};          // "" after a success; never contains secrets
+  int64_t consecutive_failures = 0;  // 0 after a success
+
+  bool operator==(const FederationRefreshState&) const = default;
+};
+
+// A federation relationship with a foreign trust domain: where its SPIFFE bundle endpoint is
+// and how that endpoint is authenticated. The foreign bundle itself is an ordinary
+// BundleRecord of `trust_domain` in the bundles table (initial bundle, then every fetch).
+struct FederationRelationship {
+  common::TrustDomain trust_domain{};
+  std::string bundle_endpoint_url{};  // https://host[:port][/path]
+  std::string profile{};              // "https_web" or "https_spiffe"
+  // https_spiffe: the SPIFFE ID the endpoint's X509-SVID must carry (it is verified against the
+  // stored bundle of that ID's trust domain). Unset for https_web.
+  std::optional<common::SpiffeId> endpoint_spiffe_id{};
+  // https_web: PEM of the CAs that verify the endpoint's certificate; "" = the system roots.
+  std::string web_ca_pem{};
+  int64_t created_at = 0;  // set by the datastore
+  int64_t updated_at = 0;  // set by the datastore
+  FederationRefreshState refresh{};
+
+  bool operator==(const FederationRelationship&) const = default;
+};
+
+// One server replica's own authorities for one trust domain (the control plane or a zone), as
+// that replica publishes them. Several replicas on one database each sign with their own CAs
+// and JWT keys; the bundle of a trust domain that agents, workloads and federated peers get is
+// the union over the replicas' published bundles (merged; see server/bundle_merger.h).
+struct ServerBundleRecord {
+  std::string server_id{};            // stable replica id (config `server_id` or generated)
+  common::TrustDomain trust_domain{};
+  std::string bundle_json{};          // this replica's SPIFFE bundle (JWKS) of trust_domain
+  int64_t sequence = 0;               // this replica's sequence for it; never goes backwards
+  int64_t updated_at = 0;             // set by the datastore
+
+  bool operator==(const ServerBundleRecord&) const = default;
+};
+
 // One event of the hash-chained audit log. The type, its canonical form and the chain are
 // defined by the trust-zones library (trust-zones/audit_chain.h); the datastore assigns the
 // sequence number and links the chain (prev_hash, hash) atomically when appending, and stores
