@@ -28,6 +28,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -98,6 +99,47 @@ class Datastore {
   // In trust-domain order.
   virtual absl::StatusOr<std::vector<BundleRecord>> ListBundles() = 0;
   virtual absl::Status DeleteBundle(const common::TrustDomain& td) = 0;
+
+  // --- Federation relationships -----------------------------------------------------------
+  // Stores `relationship` (created_at = updated_at = now, refresh state empty) and, when given,
+  // `initial_bundle` (which must be of the same trust domain) as the trust domain's bundle, in
+  // one transaction. AlreadyExists if a relationship for the trust domain exists;
+  // InvalidArgument for a URL that is not https://host..., a profile other than "https_web" /
+  // "https_spiffe", https_spiffe without endpoint_spiffe_id, https_web with one, or an initial
+  // bundle of another trust domain or not a JSON object.
+  virtual absl::StatusOr<FederationRelationship> CreateFederationRelationship(
+      const FederationRelationship& relationship,
+      const std::optional<BundleRecord>& initial_bundle) = 0;
+  // Replaces URL, profile, endpoint SPIFFE ID and web CAs (validated as on create); keeps
+  // created_at and the refresh state, except that next_refresh_at becomes 0 (refresh soon).
+  // NotFound if there is no relationship for the trust domain.
+  virtual absl::StatusOr<FederationRelationship> UpdateFederationRelationship(
+      const FederationRelationship& relationship) = 0;
+  // Deletes the relationship and the stored bundle of its trust domain (a bundle change, so
+  // agents stop being served it), in one transaction. NotFound if there is none.
+  virtual absl::Status DeleteFederationRelationship(const common::TrustDomain& td) = 0;
+  virtual absl::StatusOr<FederationRelationship> GetFederationRelationship(
+      const common::TrustDomain& td) = 0;
+  // In trust-domain order.
+  virtual absl::StatusOr<std::vector<FederationRelationship>> ListFederationRelationships() = 0;
+  // Replaces only the refresh state. NotFound if the relationship was deleted meanwhile (a
+  // refresh racing a delete must not bring it back).
+  virtual absl::StatusOr<FederationRelationship> RecordFederationRefresh(
+      const common::TrustDomain& td, const FederationRefreshState& state) = 0;
+
+  // --- Server replicas' own bundles -------------------------------------------------------
+  // Creates or replaces the bundle `record.server_id` publishes for `record.trust_domain`
+  // (updated_at = now) and records a bundle change of that trust domain, so other replicas
+  // (PgChangeListener) and their agents see it. FailedPrecondition if the stored sequence of
+  // that (server_id, trust_domain) is higher; InvalidArgument for an empty server_id or a
+  // bundle_json that is not a JSON object.
+  virtual absl::StatusOr<ServerBundleRecord> PublishServerBundle(
+      const ServerBundleRecord& record) = 0;
+  // Every replica's published bundles, ordered by trust domain, then server_id.
+  virtual absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() = 0;
+  // Removes what `server_id` published (a decommissioned replica); records a bundle change
+  // for each trust domain it had. Returns how many records were removed.
+  virtual absl::StatusOr<int64_t> DeleteServerBundles(std::string_view server_id) = 0;
 
   // --- Audit log --------------------------------------------------------------------------
   // Appends `event`: its sequence, prev_hash and hash are ignored and assigned (the next

@@ -82,6 +82,22 @@ class PostgresDatastore final : public Datastore {
   absl::StatusOr<std::vector<BundleRecord>> ListBundles() override;
   absl::Status DeleteBundle(const common::TrustDomain& td) override;
 
+  absl::StatusOr<FederationRelationship> CreateFederationRelationship(
+      const FederationRelationship& relationship,
+      const std::optional<BundleRecord>& initial_bundle) override;
+  absl::StatusOr<FederationRelationship> UpdateFederationRelationship(
+      const FederationRelationship& relationship) override;
+  absl::Status DeleteFederationRelationship(const common::TrustDomain& td) override;
+  absl::StatusOr<FederationRelationship> GetFederationRelationship(
+      const common::TrustDomain& td) override;
+  absl::StatusOr<std::vector<FederationRelationship>> ListFederationRelationships() override;
+  absl::StatusOr<FederationRelationship> RecordFederationRefresh(
+      const common::TrustDomain& td, const FederationRefreshState& state) override;
+
+  absl::StatusOr<ServerBundleRecord> PublishServerBundle(const ServerBundleRecord& record) override;
+  absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() override;
+  absl::StatusOr<int64_t> DeleteServerBundles(std::string_view server_id) override;
+
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
       const std::vector<AuditEvent>& events) override;

@@ -83,6 +83,22 @@ class SqliteDatastore final : public Datastore {
   absl::StatusOr<std::vector<BundleRecord>> ListBundles() override;
   absl::Status DeleteBundle(const common::TrustDomain& td) override;
 
+  absl::StatusOr<FederationRelationship> CreateFederationRelationship(
+      const FederationRelationship& relationship,
+      const std::optional<BundleRecord>& initial_bundle) override;
+  absl::StatusOr<FederationRelationship> UpdateFederationRelationship(
+      const FederationRelationship& relationship) override;
+  absl::Status DeleteFederationRelationship(const common::TrustDomain& td) override;
+  absl::StatusOr<FederationRelationship> GetFederationRelationship(
+      const common::TrustDomain& td) override;
+  absl::StatusOr<std::vector<FederationRelationship>> ListFederationRelationships() override;
+  absl::StatusOr<FederationRelationship> RecordFederationRefresh(
+      const common::TrustDomain& td, const FederationRefreshState& state) override;
+
+  absl::StatusOr<ServerBundleRecord> PublishServerBundle(const ServerBundleRecord& record) override;
+  absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() override;
+  absl::StatusOr<int64_t> DeleteServerBundles(std::string_view server_id) override;
+
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
       const std::vector<AuditEvent>& events) override;
@@ -126,6 +142,12 @@ class SqliteDatastore final : public Datastore {
   absl::StatusOr<AttestedAgent> GetAgentLocked(const common::SpiffeId& id)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<BundleRecord> GetBundleLocked(const common::TrustDomain& td)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  absl::StatusOr<std::optional<FederationRelationship>> FindRelationshipLocked(
+      const common::TrustDomain& td) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Inserts or replaces the whole relationship row.
+  absl::Status WriteRelationshipLocked(const FederationRelationship& relationship)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   // Appends one validated event inside the caller's write transaction.
