@@ -215,6 +215,37 @@ class UnavailableDatastore final : public Datastore {
     return Fail<std::vector<BundleRecord>>();
   }
   absl::Status DeleteBundle(const common::TrustDomain&) override { return Fail<int>().status(); }
+  absl::StatusOr<FederationRelationship> CreateFederationRelationship(
+      const FederationRelationship&, const std::optional<BundleRecord>&) override {
+    return Fail<FederationRelationship>();
+  }
+  absl::StatusOr<FederationRelationship> UpdateFederationRelationship(
+      const FederationRelationship&) override {
+    return Fail<FederationRelationship>();
+  }
+  absl::Status DeleteFederationRelationship(const common::TrustDomain&) override {
+    return Fail<int>().status();
+  }
+  absl::StatusOr<FederationRelationship> GetFederationRelationship(
+      const common::TrustDomain&) override {
+    return Fail<FederationRelationship>();
+  }
+  absl::StatusOr<std::vector<FederationRelationship>> ListFederationRelationships() override {
+    return Fail<std::vector<FederationRelationship>>();
+  }
+  absl::StatusOr<FederationRelationship> RecordFederationRefresh(
+      const common::TrustDomain&, const FederationRefreshState&) override {
+    return Fail<FederationRelationship>();
+  }
+  absl::StatusOr<ServerBundleRecord> PublishServerBundle(const ServerBundleRecord&) override {
+    return Fail<ServerBundleRecord>();
+  }
+  absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() override {
+    return Fail<std::vector<ServerBundleRecord>>();
+  }
+  absl::StatusOr<int64_t> DeleteServerBundles(std::string_view) override {
+    return Fail<int64_t>();
+  }
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent&) override {
     return Fail<AuditEvent>();
   }
