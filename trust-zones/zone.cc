@@ -31,6 +31,25 @@ absl::Status IndexUnique(const std::vector<Zone>& zones, std::string_view what,
   return absl::OkStatus();
 }
 
+// A federates_with item must be foreign: not the trust domain of any zone of the set.
+absl::Status CheckFederationsForeign(
+    const std::vector<Zone>& zones,
+    const std::map<std::string, size_t, std::less<>>& by_trust_domain) {
+  for (const Zone& zone : zones) {
+    for (const DeclaredFederation& federation : zone.federates_with) {
+      auto it = by_trust_domain.find(federation.trust_domain.name());
+      if (it == by_trust_domain.end()) continue;
+      const Zone& owner = zones[it->second];
+      return ErrorAt(federation.location, "federates_with",
+                     StrCat("trust domain ", Quote(federation.trust_domain.name()),
+                            " is the trust domain of zone ", owner.name, " (",
+                            owner.trust_domain_location.ToString(),
+                            "); federation is for foreign trust domains, zones use peers"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::StatusOr<ZoneSet> ZoneSet::Create(std::vector<Zone> zones) {
@@ -46,6 +65,8 @@ absl::StatusOr<ZoneSet> ZoneSet::Create(std::vector<Zone> zones) {
       [](const Zone& z) -> const std::string& { return z.trust_domain.name(); },
       [](const Zone& z) -> const SourceLocation& { return z.trust_domain_location; },
       set.by_trust_domain_);
+  if (!status.ok()) return status;
+  status = CheckFederationsForeign(zones, set.by_trust_domain_);
   if (!status.ok()) return status;
 
   std::vector<std::set<std::string>> peers(zones.size());
@@ -89,6 +110,23 @@ const std::vector<std::string>& ZoneSet::PeersOf(std::string_view zone) const {
 bool ZoneSet::ArePeers(std::string_view a, std::string_view b) const {
   const std::vector<std::string>& peers = PeersOf(a);
   return std::binary_search(peers.begin(), peers.end(), b);
+}
+
+std::vector<common::TrustDomain> ZoneSet::FederatesWith(std::string_view zone) const {
+  std::vector<common::TrustDomain> out;
+  if (const Zone* z = Find(zone); z != nullptr) {
+    for (const DeclaredFederation& federation : z->federates_with) {
+      out.push_back(federation.trust_domain);
+    }
+  }
+  return out;
+}
+
+bool ZoneSet::FederatesWith(std::string_view zone, const common::TrustDomain& td) const {
+  const Zone* z = Find(zone);
+  return z != nullptr &&
+         std::any_of(z->federates_with.begin(), z->federates_with.end(),
+                     [&](const DeclaredFederation& f) { return f.trust_domain == td; });
 }
 
 bool ZoneSet::MayHost(std::string_view zone, const common::SelectorSet& node_selectors) const {

@@ -6,6 +6,11 @@
 // ZoneSet::PeersOf returns the union of what a zone declared and who declared it. Peering is not
 // transitive.
 //
+// Federation is one-sided and about foreign trust domains (another organisation's SPIFFE
+// deployment, not a zone of this set): a zone's `federates_with` lists trust domains whose
+// bundles (stored by the server's federation relationships) its workloads receive and whose
+// SVIDs they may accept. It never names a zone's trust domain.
+//
 // ZoneSet is immutable after Create; all const methods are thread-safe. Pointers it returns
 // (Zone, Rule) stay valid as long as the ZoneSet lives and is not assigned to.
 #pragma once
@@ -35,6 +40,11 @@ struct DeclaredPeer {
   SourceLocation location;
 };
 
+struct DeclaredFederation {
+  common::TrustDomain trust_domain;
+  SourceLocation location;
+};
+
 struct Zone {
   std::string name;  // also the file name: <name>.yaml
   common::TrustDomain trust_domain;
@@ -48,6 +58,8 @@ struct Zone {
   std::vector<DeclaredPeer> declared_peers;
   // The symmetric peers (filled by ZoneSet::Create), sorted by name.
   std::vector<std::string> peers;
+  // Foreign trust domains this zone federates with, in file order (no duplicates).
+  std::vector<DeclaredFederation> federates_with;
   // Resource rules in file order.
   std::vector<Rule> rules;
 
@@ -62,7 +74,8 @@ class ZoneSet {
 
   // Checks the rules that span zones and computes symmetric peers. Errors (InvalidArgument)
   // name the file and line: a zone name or trust domain declared twice (both places named), a
-  // peer that names no zone (the line of that peer).
+  // peer that names no zone (the line of that peer), a `federates_with` trust domain that is
+  // the trust domain of a zone of the set (the line of that item and the zone's file).
   static absl::StatusOr<ZoneSet> Create(std::vector<Zone> zones);
 
   // All zones, sorted by name.
@@ -83,6 +96,11 @@ class ZoneSet {
   // The symmetric peers of `zone` sorted by name; empty for an unknown zone.
   const std::vector<std::string>& PeersOf(std::string_view zone) const;
   bool ArePeers(std::string_view a, std::string_view b) const;
+
+  // The foreign trust domains `zone` federates with (file order); empty for an unknown zone.
+  std::vector<common::TrustDomain> FederatesWith(std::string_view zone) const;
+  // True when `zone` declares `td` in federates_with.
+  bool FederatesWith(std::string_view zone, const common::TrustDomain& td) const;
 
   // True when a node with `node_selectors` (any order, duplicates allowed) has every selector
   // `zone` requires. False for an unknown zone.

@@ -144,6 +144,29 @@ void ParsePeers(YamlMap& map, const YAML::Node& root, Zone& zone) {
   }
 }
 
+void ParseFederatesWith(YamlMap& map, const YAML::Node& root, Zone& zone) {
+  const std::vector<std::string> names = map.StringList("federates_with");
+  std::set<std::string, std::less<>> seen;
+  for (size_t i = 0; i < names.size() && map.errors()->ok(); ++i) {
+    const YAML::Node item = RawItem(RawChild(root, "federates_with"), i);
+    absl::StatusOr<common::TrustDomain> td = common::TrustDomain::Parse(names[i]);
+    if (!td.ok() || names[i].find(':') != std::string::npos) {
+      map.errors()->Add(item, "federates_with",
+                        StrCat(Quote(names[i]), ": ",
+                               td.ok() ? "expected a bare trust domain name, not a SPIFFE ID"
+                                       : std::string(td.status().message())));
+    } else if (*td == zone.trust_domain) {
+      map.errors()->Add(item, "federates_with",
+                        StrCat(Quote(names[i]), " is the zone's own trust domain"));
+    } else if (!seen.insert(td->name()).second) {
+      map.errors()->Add(item, "federates_with",
+                        StrCat("trust domain ", Quote(names[i]), " is listed twice"));
+    } else {
+      zone.federates_with.push_back({*std::move(td), LocationOf(*map.errors(), item)});
+    }
+  }
+}
+
 void ParseRules(YamlMap& map, const YAML::Node& root, Zone& zone) {
   std::vector<YamlMap> entries = map.MapList("resources");
   const YAML::Node raw = RawChild(root, "resources");
@@ -169,6 +192,7 @@ absl::StatusOr<Zone> ParseZone(const ZoneSource& source) {
     ParseLifetimes(map, root, zone);
     ParseNodes(map, root, zone);
     ParsePeers(map, root, zone);
+    ParseFederatesWith(map, root, zone);
     ParseRules(map, root, zone);
     map.RejectUnknownKeys();
   } catch (const YAML::Exception& e) {

@@ -16,6 +16,10 @@
 //                  empty or absent means any node
 //   peers          optional list of zone names; peering is symmetric (zone.h); a zone cannot
 //                  peer with itself, list a peer twice, or name a zone that has no file
+//   federates_with optional list of foreign trust domains (bare names) whose federated bundles
+//                  the zone's workloads get; not listed twice, not the zone's own trust
+//                  domain nor any other zone's (ZoneSet::Create) nor the control plane's
+//                  (checked by the server against its config)
 //   resources      optional list of rules (rule.h); rule names must be unique in the zone
 //
 // Every error is InvalidArgument "<file>:<line>:<column>: <key path>: <problem>". Only files
