@@ -1,6 +1,5 @@
 #include "server/datastore/approval_codec.h"
 
-#include <chrono>
 #include <nlohmann/json.hpp>
 
 #include "common/status_macros.h"
@@ -11,14 +10,6 @@ namespace spinel::server {
 using common::Quote;
 using common::StrCat;
 using zones::ApprovalState;
-
-int64_t ApprovalMillis(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-common::TimePoint ApprovalFromMillis(int64_t ms) {
-  return common::TimePoint(std::chrono::milliseconds(ms));
-}
 
 absl::Status ApprovalNotFound(std::string_view id) {
   return absl::NotFoundError(StrCat("approval ", Quote(id), " not found"));

@@ -10,19 +10,19 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/status_macros.h"
+#include "server/datastore/records.h"
 #include "server/datastore/types.h"
 
 namespace spinel::server {
 
 inline constexpr size_t kMaxApprovalIdLength = 128;
 
-// Approval times are stored as Unix milliseconds.
-int64_t ApprovalMillis(common::TimePoint t);
-common::TimePoint ApprovalFromMillis(int64_t ms);
-// Keeps stored and returned times identical: what a caller gets back equals what a Get reads.
-inline common::TimePoint TruncateToMillis(common::TimePoint t) {
-  return ApprovalFromMillis(ApprovalMillis(t));
-}
+// Column order shared by SELECTs (columns 0..15) and INSERTs (parameters 1..16). Times are
+// stored as Unix milliseconds (records.h UnixMillis; 0: not yet).
+inline constexpr char kApprovalColumns[] =
+    "id, subject, resource, action, context_digest, context, requesting_agent, zone, rule_id, "
+    "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms";
 
 // The stored state name (zones::ApprovalStateName) back to the state; DataLoss naming the
 // approval `id` for an unknown one.
@@ -35,6 +35,27 @@ absl::StatusOr<zones::RequestContext> DecodeApprovalContext(const std::string& t
                                                             std::string_view id);
 
 absl::Status ApprovalNotFound(std::string_view id);
+
+// A row of kApprovalColumns, from either engine (see records.h for `Row`).
+template <typename Row>
+absl::StatusOr<ApprovalRecord> ReadApproval(const Row& row) {
+  ApprovalRecord out;
+  zones::ApprovalRequest& r = out.request;
+  r.id = row.Text(0);
+  r.binding = {row.Text(1), row.Text(2), row.Text(3), row.Text(4)};
+  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(row.Text(5), r.id));
+  r.requesting_agent = row.Text(6);
+  r.zone = row.Text(7);
+  r.rule_id = row.Text(8);
+  r.created_at = FromUnixMillis(row.Int(9));
+  r.expires_at = FromUnixMillis(row.Int(10));
+  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(row.Text(11), r.id));
+  r.decided_by = row.Text(12);
+  r.decision_reason = row.Text(13);
+  r.decided_at = FromUnixMillis(row.Int(14));
+  r.used_at = FromUnixMillis(row.Int(15));
+  return out;
+}
 
 // Checks what the state machine's Create does not: the id (1..128 characters), the pending
 // state and that the context matches the binding's digest.

@@ -9,48 +9,7 @@
 namespace spinel::server {
 namespace {
 
-using common::Quote;
 using common::StrCat;
-
-constexpr char kAgentColumns[] =
-    "spiffe_id, attestation_type, serial_number, svid_expires_at, selectors, banned, "
-    "created_at, updated_at";
-constexpr char kTokenColumns[] = "token_hash, agent_id, expires_at, used_at, created_at";
-
-std::string AgentName(const common::SpiffeId& id) { return StrCat("agent ", Quote(id.ToString())); }
-
-absl::Status AgentNotFound(const common::SpiffeId& id) {
-  return absl::NotFoundError(StrCat(AgentName(id), " not found"));
-}
-
-absl::StatusOr<AttestedAgent> ReadAgent(const PgRow& row) {
-  AttestedAgent a;
-  SPINEL_ASSIGN_OR_RETURN(a.spiffe_id, DecodeSpiffeId(row.Text(0), "agent"));
-  const std::string owner = AgentName(a.spiffe_id);
-  a.attestation_type = row.Text(1);
-  a.serial_number = row.Text(2);
-  a.svid_expires_at = row.Int(3);
-  SPINEL_ASSIGN_OR_RETURN(a.selectors, DecodeSelectors(row.Text(4), owner));
-  a.banned = row.Bool(5);
-  a.created_at = row.Int(6);
-  a.updated_at = row.Int(7);
-  return a;
-}
-
-absl::StatusOr<JoinToken> ReadToken(const PgRow& row) {
-  JoinToken t;
-  t.token_hash = row.Text(0);
-  SPINEL_ASSIGN_OR_RETURN(t.agent_id, DecodeSpiffeId(row.Text(1), "join token"));
-  t.expires_at = row.Int(2);
-  t.used_at = row.OptionalInt(3);
-  t.created_at = row.Int(4);
-  return t;
-}
-
-// Join-token messages name the agent the token is for, never the token.
-std::string TokenName(const JoinToken& token) {
-  return StrCat("join token for agent ", Quote(token.agent_id.ToString()));
-}
 
 }  // namespace
 
@@ -166,12 +125,11 @@ absl::StatusOr<AttestedAgent> PostgresDatastore::SetAgentBanned(const common::Sp
 
 absl::StatusOr<JoinToken> PostgresDatastore::GetJoinTokenOn(PgConnection& conn,
                                                             const std::string& hash) {
-  SPINEL_ASSIGN_OR_RETURN(
-      PgRows rows,
-      conn.Query(StrCat("SELECT ", kTokenColumns, " FROM join_tokens WHERE token_hash = $1"),
-                 PgParams().Text(hash)));
+  SPINEL_ASSIGN_OR_RETURN(PgRows rows, conn.Query(StrCat("SELECT ", kJoinTokenColumns,
+                                                         " FROM join_tokens WHERE token_hash = $1"),
+                                                  PgParams().Text(hash)));
   if (rows.empty()) return absl::NotFoundError("join token not found");
-  return ReadToken(rows[0]);
+  return ReadJoinToken(rows[0]);
 }
 
 absl::StatusOr<JoinToken> PostgresDatastore::CreateJoinToken(std::string_view token,
@@ -181,14 +139,16 @@ absl::StatusOr<JoinToken> PostgresDatastore::CreateJoinToken(std::string_view to
   if (agent_id.empty()) return absl::InvalidArgumentError("join token: agent_id is required");
   JoinToken out{JoinTokenHash(token), agent_id, expires_at, std::nullopt, NowSeconds()};
   SPINEL_ASSIGN_OR_RETURN(WriteTxn w, BeginWrite());
-  absl::Status status =
-      w->Query(StrCat("INSERT INTO join_tokens (", kTokenColumns,
-                      ") VALUES ($1, $2, $3, NULL, $4)"),
-               PgParams().Text(out.token_hash).Text(agent_id.ToString()).Int(expires_at).Int(
-                   out.created_at))
-          .status();
+  absl::Status status = w->Query(StrCat("INSERT INTO join_tokens (", kJoinTokenColumns,
+                                        ") VALUES ($1, $2, $3, NULL, $4)"),
+                                 PgParams()
+                                     .Text(out.token_hash)
+                                     .Text(agent_id.ToString())
+                                     .Int(expires_at)
+                                     .Int(out.created_at))
+                            .status();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(StrCat(TokenName(out), ": this token is already stored"));
+    return absl::AlreadyExistsError(StrCat(JoinTokenName(out), ": this token is already stored"));
   }
   SPINEL_RETURN_IF_ERROR(status);
   SPINEL_RETURN_IF_ERROR(w.Commit());
@@ -203,10 +163,10 @@ absl::StatusOr<JoinToken> PostgresDatastore::ConsumeJoinToken(std::string_view t
   SPINEL_ASSIGN_OR_RETURN(
       PgRows rows, w->Query(StrCat("UPDATE join_tokens SET used_at = $2 WHERE token_hash = $1 "
                                    "AND used_at IS NULL AND expires_at > $2 RETURNING ",
-                                   kTokenColumns),
+                                   kJoinTokenColumns),
                             PgParams().Text(hash).Int(now)));
   if (!rows.empty()) {
-    SPINEL_ASSIGN_OR_RETURN(JoinToken consumed, ReadToken(rows[0]));
+    SPINEL_ASSIGN_OR_RETURN(JoinToken consumed, ReadJoinToken(rows[0]));
     SPINEL_RETURN_IF_ERROR(w.Commit());
     return consumed;
   }
@@ -214,10 +174,10 @@ absl::StatusOr<JoinToken> PostgresDatastore::ConsumeJoinToken(std::string_view t
   SPINEL_ASSIGN_OR_RETURN(JoinToken stored, GetJoinTokenOn(*w, hash));
   if (stored.used_at) {
     return absl::FailedPreconditionError(
-        StrCat(TokenName(stored), " was already used (at ", *stored.used_at, ")"));
+        StrCat(JoinTokenName(stored), " was already used (at ", *stored.used_at, ")"));
   }
   return absl::FailedPreconditionError(
-      StrCat(TokenName(stored), " expired at ", stored.expires_at));
+      StrCat(JoinTokenName(stored), " expired at ", stored.expires_at));
 }
 
 absl::StatusOr<int64_t> PostgresDatastore::PruneJoinTokens(int64_t expired_before) {

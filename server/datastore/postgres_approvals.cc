@@ -16,29 +16,6 @@ using common::Quote;
 using common::StrCat;
 using zones::ApprovalRequest;
 
-constexpr char kApprovalColumns[] =
-    "id, subject, resource, action, context_digest, context, requesting_agent, zone, rule_id, "
-    "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms";
-
-absl::StatusOr<ApprovalRecord> ReadApproval(const PgRow& row) {
-  ApprovalRecord out;
-  ApprovalRequest& r = out.request;
-  r.id = row.Text(0);
-  r.binding = {row.Text(1), row.Text(2), row.Text(3), row.Text(4)};
-  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(row.Text(5), r.id));
-  r.requesting_agent = row.Text(6);
-  r.zone = row.Text(7);
-  r.rule_id = row.Text(8);
-  r.created_at = ApprovalFromMillis(row.Int(9));
-  r.expires_at = ApprovalFromMillis(row.Int(10));
-  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(row.Text(11), r.id));
-  r.decided_by = row.Text(12);
-  r.decision_reason = row.Text(13);
-  r.decided_at = ApprovalFromMillis(row.Int(14));
-  r.used_at = ApprovalFromMillis(row.Int(15));
-  return out;
-}
-
 }  // namespace
 
 absl::Status PostgresDatastore::WriteApproval(PgConnection& conn, const ApprovalRecord& approval,
@@ -47,20 +24,22 @@ absl::Status PostgresDatastore::WriteApproval(PgConnection& conn, const Approval
   if (!insert) {
     PgParams params;
     params.Text(r.id).Text(zones::ApprovalStateName(r.state)).Text(r.decided_by);
-    params.Text(r.decision_reason).Int(ApprovalMillis(r.decided_at));
-    params.Int(ApprovalMillis(r.used_at));
-    return conn.Query("UPDATE approvals SET state = $2, decided_by = $3, decision_reason = $4, "
-                      "decided_at_ms = $5, used_at_ms = $6 WHERE id = $1",
-                      params)
+    params.Text(r.decision_reason).Int(UnixMillis(r.decided_at));
+    params.Int(UnixMillis(r.used_at));
+    return conn
+        .Query(
+            "UPDATE approvals SET state = $2, decided_by = $3, decision_reason = $4, "
+            "decided_at_ms = $5, used_at_ms = $6 WHERE id = $1",
+            params)
         .status();
   }
   SPINEL_ASSIGN_OR_RETURN(std::string context, EncodeApprovalContext(approval.context));
   PgParams params;
   params.Text(r.id).Text(r.binding.subject).Text(r.binding.resource).Text(r.binding.action);
   params.Text(r.binding.context_digest).Text(context).Text(r.requesting_agent).Text(r.zone);
-  params.Text(r.rule_id).Int(ApprovalMillis(r.created_at)).Int(ApprovalMillis(r.expires_at));
+  params.Text(r.rule_id).Int(UnixMillis(r.created_at)).Int(UnixMillis(r.expires_at));
   params.Text(zones::ApprovalStateName(r.state)).Text(r.decided_by).Text(r.decision_reason);
-  params.Int(ApprovalMillis(r.decided_at)).Int(ApprovalMillis(r.used_at));
+  params.Int(UnixMillis(r.decided_at)).Int(UnixMillis(r.used_at));
   absl::Status status =
       conn.Query(StrCat("INSERT INTO approvals (", kApprovalColumns,
                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
@@ -95,7 +74,7 @@ absl::StatusOr<std::optional<ApprovalRecord>> PostgresDatastore::FindLiveApprova
                      .Text(binding.resource)
                      .Text(binding.action)
                      .Text(binding.context_digest)
-                     .Int(ApprovalMillis(clock_.Now()))));
+                     .Int(UnixMillis(clock_.Now()))));
   if (rows.empty()) return std::optional<ApprovalRecord>();
   SPINEL_ASSIGN_OR_RETURN(ApprovalRecord found, ReadApproval(rows[0]));
   return std::optional<ApprovalRecord>(std::move(found));
@@ -125,7 +104,7 @@ absl::StatusOr<std::vector<ApprovalRecord>> PostgresDatastore::ListApprovals(
   PgConditions where;
   if (filter.zone) where.AddText("zone = ", *filter.zone);
   if (filter.state) {
-    const int64_t now = ApprovalMillis(clock_.Now());
+    const int64_t now = UnixMillis(clock_.Now());
     const std::string& state = *filter.state;
     if (state == "expired") {
       where.AddInt("state IN ('pending', 'approved') AND expires_at_ms <= ", now);
@@ -141,10 +120,10 @@ absl::StatusOr<std::vector<ApprovalRecord>> PostgresDatastore::ListApprovals(
     }
   }
   SPINEL_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
-  SPINEL_ASSIGN_OR_RETURN(PgRows rows,
-                          conn->Query(StrCat("SELECT ", kApprovalColumns, " FROM approvals",
-                                             where.Sql(), " ORDER BY created_at_ms DESC, id"),
-                                      where.Params()));
+  SPINEL_ASSIGN_OR_RETURN(
+      PgRows rows, conn->Query(StrCat("SELECT ", kApprovalColumns, " FROM approvals", where.Sql(),
+                                      " ORDER BY created_at_ms DESC, id"),
+                               where.Params()));
   std::vector<ApprovalRecord> out;
   for (int i = 0; i < rows.size(); ++i) {
     SPINEL_ASSIGN_OR_RETURN(ApprovalRecord approval, ReadApproval(rows[i]));

@@ -3,7 +3,6 @@
 // postgres_approvals.cc.
 #include "server/datastore/postgres_datastore.h"
 
-#include <chrono>
 #include <utility>
 
 #include "common/status_macros.h"
@@ -19,43 +18,6 @@ using common::Quote;
 using common::StrCat;
 
 constexpr size_t kMaxIdleConnections = 8;
-constexpr char kBundleColumns[] = "trust_domain, bundle_json, sequence, updated_at";
-constexpr char kAuditColumns[] =
-    "sequence, time_ms, actor, zone, subject, kind, outcome, reason, details, prev_hash, hash";
-
-absl::StatusOr<BundleRecord> ReadBundle(const PgRow& row) {
-  const std::string td_name = row.Text(0);
-  auto td = common::TrustDomain::Parse(td_name);
-  if (!td.ok()) {
-    return absl::DataLossError(
-        StrCat("stored bundle has an invalid trust domain ", Quote(td_name)));
-  }
-  return BundleRecord{*td, row.Text(1), row.Int(2), row.Int(3)};
-}
-
-int64_t ToUnixMillis(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-AuditEvent ReadAuditEvent(const PgRow& row) {
-  AuditEvent e;
-  e.sequence = static_cast<uint64_t>(row.Int(0));
-  e.time = common::TimePoint(std::chrono::milliseconds(row.Int(1)));
-  e.actor = row.Text(2);
-  e.zone = row.Text(3);
-  e.subject = row.Text(4);
-  e.kind = row.Text(5);
-  e.outcome = row.Text(6);
-  e.reason = row.Text(7);
-  e.details = row.Text(8);
-  e.prev_hash = row.Text(9);
-  e.hash = row.Text(10);
-  return e;
-}
-
-absl::Status BundleNotFound(const common::TrustDomain& td) {
-  return absl::NotFoundError(StrCat("bundle of ", Quote(td.name()), " not found"));
-}
 
 }  // namespace
 
@@ -94,8 +56,8 @@ absl::Status PostgresDatastore::RecordChange(PgConnection& conn, ChangeKind kind
                  "RETURNING revision",
                  PgParams().Text(ChangeKindName(kind)).Text(object_id).Bool(deleted)));
   // Delivered when (and only if) the transaction commits.
-  return conn.Query("SELECT pg_notify($1, $2)",
-                    PgParams().Text(kPgChangeChannel).Text(rows[0].Text(0)))
+  return conn
+      .Query("SELECT pg_notify($1, $2)", PgParams().Text(kPgChangeChannel).Text(rows[0].Text(0)))
       .status();
 }
 
@@ -103,10 +65,9 @@ absl::Status PostgresDatastore::RecordChange(PgConnection& conn, ChangeKind kind
 
 absl::StatusOr<BundleRecord> PostgresDatastore::GetBundleOn(PgConnection& conn,
                                                             const common::TrustDomain& td) {
-  SPINEL_ASSIGN_OR_RETURN(
-      PgRows rows, conn.Query(StrCat("SELECT ", kBundleColumns,
-                                     " FROM bundles WHERE trust_domain = $1"),
-                              PgParams().Text(td.name())));
+  SPINEL_ASSIGN_OR_RETURN(PgRows rows, conn.Query(StrCat("SELECT ", kBundleColumns,
+                                                         " FROM bundles WHERE trust_domain = $1"),
+                                                  PgParams().Text(td.name())));
   if (rows.empty()) return BundleNotFound(td);
   return ReadBundle(rows[0]);
 }
@@ -119,11 +80,7 @@ absl::StatusOr<BundleRecord> PostgresDatastore::SetBundle(const BundleRecord& bu
     return stored.status();
   }
   if (stored.ok()) {
-    if (stored->sequence > bundle.sequence) {
-      return absl::FailedPreconditionError(
-          StrCat("bundle of ", Quote(bundle.trust_domain.name()), " is at sequence ",
-                 stored->sequence, ", newer than ", bundle.sequence, ": not replaced"));
-    }
+    SPINEL_RETURN_IF_ERROR(CheckBundleSequence(*stored, bundle));
     // Unchanged: no write, no change record, nobody woken.
     if (stored->sequence == bundle.sequence && stored->bundle_json == bundle.bundle_json) {
       return *stored;
@@ -153,9 +110,8 @@ absl::StatusOr<BundleRecord> PostgresDatastore::GetBundle(const common::TrustDom
 
 absl::StatusOr<std::vector<BundleRecord>> PostgresDatastore::ListBundles() {
   SPINEL_ASSIGN_OR_RETURN(PgPool::Lease conn, pool_.Acquire());
-  SPINEL_ASSIGN_OR_RETURN(
-      PgRows rows,
-      conn->Query(StrCat("SELECT ", kBundleColumns, " FROM bundles ORDER BY trust_domain")));
+  SPINEL_ASSIGN_OR_RETURN(PgRows rows, conn->Query(StrCat("SELECT ", kBundleColumns,
+                                                          " FROM bundles ORDER BY trust_domain")));
   std::vector<BundleRecord> out;
   for (int i = 0; i < rows.size(); ++i) {
     SPINEL_ASSIGN_OR_RETURN(BundleRecord bundle, ReadBundle(rows[i]));
@@ -180,7 +136,7 @@ absl::StatusOr<AuditEvent> PostgresDatastore::AppendAuditEventOn(PgConnection& c
   AuditEvent out = event;
   // Stored (and hashed) at millisecond precision; the epoch means "now".
   const common::TimePoint time = out.time == common::TimePoint{} ? clock_.Now() : out.time;
-  out.time = common::TimePoint(std::chrono::milliseconds(ToUnixMillis(time)));
+  out.time = TruncateToMillis(time);
   SPINEL_ASSIGN_OR_RETURN(
       PgRows last,
       conn.Query("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"));
@@ -195,7 +151,7 @@ absl::StatusOr<AuditEvent> PostgresDatastore::AppendAuditEventOn(PgConnection& c
                         ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
                  PgParams()
                      .Int(static_cast<int64_t>(out.sequence))
-                     .Int(ToUnixMillis(out.time))
+                     .Int(UnixMillis(out.time))
                      .Text(out.actor)
                      .Text(out.zone)
                      .Text(out.subject)
@@ -241,7 +197,7 @@ absl::StatusOr<std::vector<AuditEvent>> PostgresDatastore::ListAuditEvents(
     const AuditFilter& filter) {
   PgConditions where;
   if (filter.zone) where.AddText("zone = ", *filter.zone);
-  if (filter.since) where.AddInt("time_ms >= ", ToUnixMillis(*filter.since));
+  if (filter.since) where.AddInt("time_ms >= ", UnixMillis(*filter.since));
   if (filter.kind) where.AddText("kind = ", *filter.kind);
   if (filter.after_sequence > 0) {
     where.AddInt("sequence > ", static_cast<int64_t>(filter.after_sequence));
@@ -284,13 +240,14 @@ absl::StatusOr<std::vector<Change>> PostgresDatastore::ListChanges(int64_t since
     params.Null();
   }
   SPINEL_ASSIGN_OR_RETURN(PgRows rows,
-                          conn->Query("SELECT revision, kind, object_id, deleted FROM change_log "
-                                      "WHERE revision > $1 ORDER BY revision LIMIT $2",
+                          conn->Query(StrCat("SELECT ", kChangeColumns,
+                                             " FROM change_log "
+                                             "WHERE revision > $1 ORDER BY revision LIMIT $2"),
                                       params));
   std::vector<Change> out;
   for (int i = 0; i < rows.size(); ++i) {
-    SPINEL_ASSIGN_OR_RETURN(ChangeKind kind, ParseChangeKind(rows[i].Text(1)));
-    out.push_back(Change{rows[i].Int(0), kind, rows[i].Text(2), rows[i].Bool(3)});
+    SPINEL_ASSIGN_OR_RETURN(Change change, ReadChange(rows[i]));
+    out.push_back(std::move(change));
   }
   return out;
 }

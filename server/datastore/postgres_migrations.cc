@@ -114,9 +114,9 @@ CREATE INDEX approvals_binding ON approvals (subject, resource, action, context_
 CREATE INDEX approvals_created ON approvals (created_at_ms);
 )sql";
 
-// Version 2 (SQLite version 3): federation relationships (the foreign bundle itself is a row of `bundles`;
-// endpoint_spiffe_id is "" for https_web) and every replica's own published bundles, merged
-// per trust domain by the servers.
+// Version 2 (SQLite version 3): federation relationships (the foreign bundle itself is a row of
+// `bundles`; endpoint_spiffe_id is "" for https_web) and every replica's own published bundles,
+// merged per trust domain by the servers.
 constexpr char kSchemaV2[] = R"sql(
 CREATE TABLE federation_relationships (
   trust_domain TEXT COLLATE "C" PRIMARY KEY NOT NULL,
@@ -148,55 +148,29 @@ constexpr PgMigration kMigrations[] = {
     {2, "federation relationships, replicas' own bundles", kSchemaV2},
 };
 
-absl::Status CheckNumbering(std::span<const PgMigration> migrations) {
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i) + 1) {
-      return absl::InvalidArgumentError(
-          StrCat("PostgreSQL migration list is not numbered 1..N: position ", i + 1,
-                 " has version ", migrations[i].version));
-    }
-  }
-  return absl::OkStatus();
-}
-
-int LatestOf(std::span<const PgMigration> migrations) {
-  return migrations.empty() ? 0 : migrations.back().version;
-}
-
 }  // namespace
 
 std::span<const PgMigration> PgSchemaMigrations() { return kMigrations; }
 
-int LatestPgSchemaVersion() { return LatestOf(kMigrations); }
+int LatestPgSchemaVersion() { return LatestMigrationVersion(kMigrations); }
 
 absl::Status ApplyPgMigrations(PgConnection& conn, std::span<const PgMigration> migrations) {
-  SPINEL_RETURN_IF_ERROR(CheckNumbering(migrations));
-  const int latest = LatestOf(migrations);
+  SPINEL_RETURN_IF_ERROR(CheckMigrationNumbering(migrations, "PostgreSQL"));
+  const int latest = LatestMigrationVersion(migrations);
   SPINEL_ASSIGN_OR_RETURN(PgTransaction txn, PgTransaction::Begin(conn));
   SPINEL_RETURN_IF_ERROR(
       conn.Query("SELECT pg_advisory_xact_lock($1)", PgParams().Int(kPgWriteLockKey)).status());
   SPINEL_RETURN_IF_ERROR(conn.Exec(
       "CREATE TABLE IF NOT EXISTS spinel_schema (one INTEGER PRIMARY KEY CHECK (one = 1), "
       "version INTEGER NOT NULL)"));
-  SPINEL_ASSIGN_OR_RETURN(
-      int64_t current, conn.QueryInt("SELECT COALESCE(MAX(version), 0) FROM spinel_schema"));
+  SPINEL_ASSIGN_OR_RETURN(int64_t current,
+                          conn.QueryInt("SELECT COALESCE(MAX(version), 0) FROM spinel_schema"));
   if (current > latest) {
-    return absl::FailedPreconditionError(
-        StrCat("PostgreSQL database ", conn.location(), " has schema version ", current,
-               ", newer than version ", latest,
-               " known to this build: it was written by a newer spinel-server; run that "
-               "version (or restore a backup made by this one)"));
+    return SchemaTooNew(StrCat("PostgreSQL database ", conn.location()), current, latest);
   }
   if (current == latest) return txn.Commit();
-  for (const PgMigration& m : migrations) {
-    if (m.version <= current) continue;
-    absl::Status status = conn.Exec(m.sql);
-    if (!status.ok()) {
-      return absl::Status(status.code(),
-                          StrCat("applying schema migration ", m.version, " (", m.description,
-                                 "): ", std::string(status.message())));
-    }
-  }
+  SPINEL_RETURN_IF_ERROR(RunPendingMigrations(
+      migrations, current, [&conn](const std::string& sql) { return conn.Exec(sql); }));
   SPINEL_RETURN_IF_ERROR(conn.Query("INSERT INTO spinel_schema (one, version) VALUES (1, $1) "
                                     "ON CONFLICT (one) DO UPDATE SET version = $1",
                                     PgParams().Int(latest))

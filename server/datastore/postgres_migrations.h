@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "server/datastore/postgres_conn.h"
+#include "server/datastore/schema_migrations.h"
 
 namespace spinel::server {
 
@@ -20,11 +21,7 @@ namespace spinel::server {
 // are serialized across all replicas, as SQLite's write lock serializes them across processes.
 inline constexpr int64_t kPgWriteLockKey = 0x5350494e454c;  // "SPINEL"
 
-struct PgMigration {
-  int version;              // 1, 2, 3, ... without gaps
-  const char* description;  // for error messages
-  const char* sql;          // constant DDL, possibly several statements
-};
+using PgMigration = SchemaMigration;
 
 // Spinel's migrations, in version order.
 std::span<const PgMigration> PgSchemaMigrations();

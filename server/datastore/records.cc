@@ -4,6 +4,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <utility>
@@ -268,6 +269,43 @@ absl::StatusOr<ChangeKind> ParseChangeKind(std::string_view name) {
     if (ChangeKindName(k) == name) return k;
   }
   return absl::DataLossError(StrCat("unknown change kind ", Quote(name)));
+}
+
+int64_t UnixMillis(common::TimePoint t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+common::TimePoint FromUnixMillis(int64_t ms) {
+  return common::TimePoint(std::chrono::milliseconds(ms));
+}
+
+std::string AgentName(const common::SpiffeId& id) { return StrCat("agent ", Quote(id.ToString())); }
+
+absl::Status AgentNotFound(const common::SpiffeId& id) {
+  return absl::NotFoundError(StrCat(AgentName(id), " not found"));
+}
+
+std::string JoinTokenName(const JoinToken& token) {
+  return StrCat("join token for agent ", Quote(token.agent_id.ToString()));
+}
+
+absl::Status BundleNotFound(const common::TrustDomain& td) {
+  return absl::NotFoundError(StrCat("bundle of ", Quote(td.name()), " not found"));
+}
+
+absl::Status CheckBundleSequence(const BundleRecord& stored, const BundleRecord& next) {
+  if (stored.sequence <= next.sequence) return absl::OkStatus();
+  return absl::FailedPreconditionError(StrCat("bundle of ", Quote(next.trust_domain.name()),
+                                              " is at sequence ", stored.sequence, ", newer than ",
+                                              next.sequence, ": not replaced"));
+}
+
+absl::StatusOr<common::TrustDomain> DecodeBundleTrustDomain(std::string_view name) {
+  auto td = common::TrustDomain::Parse(name);
+  if (!td.ok()) {
+    return absl::DataLossError(StrCat("stored bundle has an invalid trust domain ", Quote(name)));
+  }
+  return td;
 }
 
 }  // namespace spinel::server

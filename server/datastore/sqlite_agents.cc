@@ -9,48 +9,7 @@
 namespace spinel::server {
 namespace {
 
-using common::Quote;
 using common::StrCat;
-
-constexpr char kAgentColumns[] =
-    "spiffe_id, attestation_type, serial_number, svid_expires_at, selectors, banned, "
-    "created_at, updated_at";
-constexpr char kTokenColumns[] = "token_hash, agent_id, expires_at, used_at, created_at";
-
-std::string AgentName(const common::SpiffeId& id) { return StrCat("agent ", Quote(id.ToString())); }
-
-absl::Status AgentNotFound(const common::SpiffeId& id) {
-  return absl::NotFoundError(StrCat(AgentName(id), " not found"));
-}
-
-absl::StatusOr<AttestedAgent> ReadAgent(const Statement& stmt) {
-  AttestedAgent a;
-  SPINEL_ASSIGN_OR_RETURN(a.spiffe_id, DecodeSpiffeId(stmt.ColumnText(0), "agent"));
-  const std::string owner = AgentName(a.spiffe_id);
-  a.attestation_type = stmt.ColumnText(1);
-  a.serial_number = stmt.ColumnText(2);
-  a.svid_expires_at = stmt.ColumnInt(3);
-  SPINEL_ASSIGN_OR_RETURN(a.selectors, DecodeSelectors(stmt.ColumnText(4), owner));
-  a.banned = stmt.ColumnInt(5) != 0;
-  a.created_at = stmt.ColumnInt(6);
-  a.updated_at = stmt.ColumnInt(7);
-  return a;
-}
-
-absl::StatusOr<JoinToken> ReadToken(const Statement& stmt) {
-  JoinToken t;
-  t.token_hash = stmt.ColumnText(0);
-  SPINEL_ASSIGN_OR_RETURN(t.agent_id, DecodeSpiffeId(stmt.ColumnText(1), "join token"));
-  t.expires_at = stmt.ColumnInt(2);
-  t.used_at = stmt.ColumnOptionalInt(3);
-  t.created_at = stmt.ColumnInt(4);
-  return t;
-}
-
-// Join-token messages name the agent the token is for, never the token.
-std::string TokenName(const JoinToken& token) {
-  return StrCat("join token for agent ", Quote(token.agent_id.ToString()));
-}
 
 }  // namespace
 
@@ -167,11 +126,11 @@ absl::StatusOr<AttestedAgent> SqliteDatastore::SetAgentBanned(const common::Spif
 absl::StatusOr<JoinToken> SqliteDatastore::GetJoinTokenLocked(const std::string& token_hash) {
   SPINEL_ASSIGN_OR_RETURN(
       Statement stmt,
-      db_.Prepare(StrCat("SELECT ", kTokenColumns, " FROM join_tokens WHERE token_hash = ?1")));
+      db_.Prepare(StrCat("SELECT ", kJoinTokenColumns, " FROM join_tokens WHERE token_hash = ?1")));
   stmt.BindText(1, token_hash);
   SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return absl::NotFoundError("join token not found");
-  return ReadToken(stmt);
+  return ReadJoinToken(stmt);
 }
 
 absl::StatusOr<JoinToken> SqliteDatastore::CreateJoinToken(std::string_view token,
@@ -183,13 +142,13 @@ absl::StatusOr<JoinToken> SqliteDatastore::CreateJoinToken(std::string_view toke
   absl::MutexLock lock(&mu_);
   SPINEL_ASSIGN_OR_RETURN(Transaction txn, BeginWrite());
   SPINEL_ASSIGN_OR_RETURN(Statement stmt,
-                          db_.Prepare(StrCat("INSERT INTO join_tokens (", kTokenColumns,
+                          db_.Prepare(StrCat("INSERT INTO join_tokens (", kJoinTokenColumns,
                                              ") VALUES (?1, ?2, ?3, NULL, ?4)")));
   stmt.BindText(1, out.token_hash).BindText(2, agent_id.ToString());
   stmt.BindInt(3, expires_at).BindInt(4, out.created_at);
   absl::Status status = stmt.Run();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
-    return absl::AlreadyExistsError(StrCat(TokenName(out), ": this token is already stored"));
+    return absl::AlreadyExistsError(StrCat(JoinTokenName(out), ": this token is already stored"));
   }
   SPINEL_RETURN_IF_ERROR(status);
   SPINEL_RETURN_IF_ERROR(txn.Commit());
@@ -207,10 +166,10 @@ absl::StatusOr<JoinToken> SqliteDatastore::ConsumeJoinToken(std::string_view tok
       Statement stmt,
       db_.Prepare(StrCat("UPDATE join_tokens SET used_at = ?2 WHERE token_hash = ?1 AND "
                          "used_at IS NULL AND expires_at > ?2 RETURNING ",
-                         kTokenColumns)));
+                         kJoinTokenColumns)));
   SPINEL_ASSIGN_OR_RETURN(bool row, stmt.BindText(1, hash).BindInt(2, now).Step());
   if (row) {
-    SPINEL_ASSIGN_OR_RETURN(JoinToken consumed, ReadToken(stmt));
+    SPINEL_ASSIGN_OR_RETURN(JoinToken consumed, ReadJoinToken(stmt));
     SPINEL_RETURN_IF_ERROR(stmt.Run());  // finish the statement before COMMIT
     SPINEL_RETURN_IF_ERROR(txn.Commit());
     return consumed;
@@ -219,10 +178,10 @@ absl::StatusOr<JoinToken> SqliteDatastore::ConsumeJoinToken(std::string_view tok
   SPINEL_ASSIGN_OR_RETURN(JoinToken stored, GetJoinTokenLocked(hash));
   if (stored.used_at) {
     return absl::FailedPreconditionError(
-        StrCat(TokenName(stored), " was already used (at ", *stored.used_at, ")"));
+        StrCat(JoinTokenName(stored), " was already used (at ", *stored.used_at, ")"));
   }
   return absl::FailedPreconditionError(
-      StrCat(TokenName(stored), " expired at ", stored.expires_at));
+      StrCat(JoinTokenName(stored), " expired at ", stored.expires_at));
 }
 
 absl::StatusOr<int64_t> SqliteDatastore::PruneJoinTokens(int64_t expired_before) {

@@ -18,32 +18,6 @@ using common::StrCat;
 using zones::ApprovalRequest;
 using zones::ApprovalState;
 
-constexpr char kApprovalColumns[] =
-    "id, subject, resource, action, context_digest, context, requesting_agent, zone, rule_id, "
-    "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms";
-
-int64_t Millis(common::TimePoint t) { return ApprovalMillis(t); }
-common::TimePoint FromMillis(int64_t ms) { return ApprovalFromMillis(ms); }
-
-absl::StatusOr<ApprovalRecord> ReadApproval(const Statement& stmt) {
-  ApprovalRecord out;
-  ApprovalRequest& r = out.request;
-  r.id = stmt.ColumnText(0);
-  r.binding = {stmt.ColumnText(1), stmt.ColumnText(2), stmt.ColumnText(3), stmt.ColumnText(4)};
-  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(stmt.ColumnText(5), r.id));
-  r.requesting_agent = stmt.ColumnText(6);
-  r.zone = stmt.ColumnText(7);
-  r.rule_id = stmt.ColumnText(8);
-  r.created_at = FromMillis(stmt.ColumnInt(9));
-  r.expires_at = FromMillis(stmt.ColumnInt(10));
-  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(stmt.ColumnText(11), r.id));
-  r.decided_by = stmt.ColumnText(12);
-  r.decision_reason = stmt.ColumnText(13);
-  r.decided_at = FromMillis(stmt.ColumnInt(14));
-  r.used_at = FromMillis(stmt.ColumnInt(15));
-  return out;
-}
-
 }  // namespace
 
 absl::Status SqliteDatastore::WriteApproval(const ApprovalRecord& approval, bool insert) {
@@ -63,11 +37,13 @@ absl::Status SqliteDatastore::WriteApproval(const ApprovalRecord& approval, bool
     stmt.BindText(2, r.binding.subject).BindText(3, r.binding.resource);
     stmt.BindText(4, r.binding.action).BindText(5, r.binding.context_digest);
     stmt.BindText(6, context).BindText(7, r.requesting_agent).BindText(8, r.zone);
-    stmt.BindText(9, r.rule_id).BindInt(10, Millis(r.created_at)).BindInt(11, Millis(r.expires_at));
+    stmt.BindText(9, r.rule_id)
+        .BindInt(10, UnixMillis(r.created_at))
+        .BindInt(11, UnixMillis(r.expires_at));
   }
   stmt.BindText(12, zones::ApprovalStateName(r.state)).BindText(13, r.decided_by);
-  stmt.BindText(14, r.decision_reason).BindInt(15, Millis(r.decided_at));
-  stmt.BindInt(16, Millis(r.used_at));
+  stmt.BindText(14, r.decision_reason).BindInt(15, UnixMillis(r.decided_at));
+  stmt.BindInt(16, UnixMillis(r.used_at));
   return stmt.Run();
 }
 
@@ -89,7 +65,7 @@ absl::StatusOr<std::optional<ApprovalRecord>> SqliteDatastore::FindLiveApprovalL
                          "AND context_digest = ?4 AND state = 'pending' AND expires_at_ms > ?5 "
                          "ORDER BY created_at_ms DESC, id LIMIT 1")));
   stmt.BindText(1, binding.subject).BindText(2, binding.resource).BindText(3, binding.action);
-  stmt.BindText(4, binding.context_digest).BindInt(5, Millis(clock_.Now()));
+  stmt.BindText(4, binding.context_digest).BindInt(5, UnixMillis(clock_.Now()));
   SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
   if (!row) return std::optional<ApprovalRecord>();
   SPINEL_ASSIGN_OR_RETURN(ApprovalRecord found, ReadApproval(stmt));
@@ -121,7 +97,7 @@ absl::StatusOr<std::vector<ApprovalRecord>> SqliteDatastore::ListApprovals(
   SqlConditions where;
   if (filter.zone) where.AddText("zone = ?", *filter.zone);
   if (filter.state) {
-    const int64_t now = Millis(clock_.Now());
+    const int64_t now = UnixMillis(clock_.Now());
     const std::string& state = *filter.state;
     if (state == "expired") {
       where.AddInt("state IN ('pending', 'approved') AND expires_at_ms <= ?", now);

@@ -2,7 +2,6 @@
 // sqlite_entries.cc, agents and join tokens in sqlite_agents.cc.
 #include "server/datastore/sqlite_datastore.h"
 
-#include <chrono>
 #include <utility>
 
 #include "common/status_macros.h"
@@ -16,10 +15,6 @@ namespace {
 
 using common::Quote;
 using common::StrCat;
-
-constexpr char kBundleColumns[] = "trust_domain, bundle_json, sequence, updated_at";
-constexpr char kAuditColumns[] =
-    "sequence, time_ms, actor, zone, subject, kind, outcome, reason, details, prev_hash, hash";
 
 // WAL with synchronous=FULL: every commit is fsynced to the WAL before it returns.
 absl::Status ConfigureWritable(SqliteDb& db) {
@@ -38,40 +33,6 @@ absl::Status OpenReadOnly(SqliteDb& db) {
       std::string(status.message()),
       "; the database is read-only, and reading a WAL database needs its -shm and -wal files "
       "to exist or its directory to be writable"));
-}
-
-absl::StatusOr<BundleRecord> ReadBundle(const Statement& stmt) {
-  const std::string td_name = stmt.ColumnText(0);
-  auto td = common::TrustDomain::Parse(td_name);
-  if (!td.ok()) {
-    return absl::DataLossError(
-        StrCat("stored bundle has an invalid trust domain ", Quote(td_name)));
-  }
-  return BundleRecord{*td, stmt.ColumnText(1), stmt.ColumnInt(2), stmt.ColumnInt(3)};
-}
-
-int64_t ToUnixMillis(common::TimePoint t) {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-}
-
-AuditEvent ReadAuditEvent(const Statement& stmt) {
-  AuditEvent e;
-  e.sequence = static_cast<uint64_t>(stmt.ColumnInt(0));
-  e.time = common::TimePoint(std::chrono::milliseconds(stmt.ColumnInt(1)));
-  e.actor = stmt.ColumnText(2);
-  e.zone = stmt.ColumnText(3);
-  e.subject = stmt.ColumnText(4);
-  e.kind = stmt.ColumnText(5);
-  e.outcome = stmt.ColumnText(6);
-  e.reason = stmt.ColumnText(7);
-  e.details = stmt.ColumnText(8);
-  e.prev_hash = stmt.ColumnText(9);
-  e.hash = stmt.ColumnText(10);
-  return e;
-}
-
-absl::Status BundleNotFound(const common::TrustDomain& td) {
-  return absl::NotFoundError(StrCat("bundle of ", Quote(td.name()), " not found"));
 }
 
 }  // namespace
@@ -140,11 +101,7 @@ absl::StatusOr<BundleRecord> SqliteDatastore::SetBundle(const BundleRecord& bund
     return stored.status();
   }
   if (stored.ok()) {
-    if (stored->sequence > bundle.sequence) {
-      return absl::FailedPreconditionError(
-          StrCat("bundle of ", Quote(bundle.trust_domain.name()), " is at sequence ",
-                 stored->sequence, ", newer than ", bundle.sequence, ": not replaced"));
-    }
+    SPINEL_RETURN_IF_ERROR(CheckBundleSequence(*stored, bundle));
     // Unchanged: no write, no change record, nobody woken.
     if (stored->sequence == bundle.sequence && stored->bundle_json == bundle.bundle_json) {
       return *stored;
@@ -201,7 +158,7 @@ absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEventLocked(const AuditEv
   AuditEvent out = event;
   // Stored (and hashed) at millisecond precision; the epoch means "now".
   const common::TimePoint time = out.time == common::TimePoint{} ? clock_.Now() : out.time;
-  out.time = common::TimePoint(std::chrono::milliseconds(ToUnixMillis(time)));
+  out.time = TruncateToMillis(time);
   SPINEL_ASSIGN_OR_RETURN(
       Statement last,
       db_.Prepare("SELECT sequence, hash FROM audit_events ORDER BY sequence DESC LIMIT 1"));
@@ -216,7 +173,7 @@ absl::StatusOr<AuditEvent> SqliteDatastore::AppendAuditEventLocked(const AuditEv
       Statement insert,
       db_.Prepare(StrCat("INSERT INTO audit_events (", kAuditColumns,
                          ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)")));
-  insert.BindInt(1, static_cast<int64_t>(out.sequence)).BindInt(2, ToUnixMillis(out.time));
+  insert.BindInt(1, static_cast<int64_t>(out.sequence)).BindInt(2, UnixMillis(out.time));
   insert.BindText(3, out.actor).BindText(4, out.zone).BindText(5, out.subject);
   insert.BindText(6, out.kind).BindText(7, out.outcome).BindText(8, out.reason);
   insert.BindText(9, out.details).BindText(10, out.prev_hash).BindText(11, out.hash);
@@ -258,7 +215,7 @@ absl::StatusOr<std::vector<AuditEvent>> SqliteDatastore::ListAuditEvents(
     const AuditFilter& filter) {
   SqlConditions where;
   if (filter.zone) where.AddText("zone = ?", *filter.zone);
-  if (filter.since) where.AddInt("time_ms >= ?", ToUnixMillis(*filter.since));
+  if (filter.since) where.AddInt("time_ms >= ?", UnixMillis(*filter.since));
   if (filter.kind) where.AddText("kind = ?", *filter.kind);
   if (filter.after_sequence > 0) {
     where.AddInt("sequence > ?", static_cast<int64_t>(filter.after_sequence));
@@ -292,15 +249,16 @@ absl::StatusOr<std::vector<Change>> SqliteDatastore::ListChanges(int64_t since_r
                                                                  int limit) {
   absl::MutexLock lock(&mu_);
   SPINEL_ASSIGN_OR_RETURN(Statement stmt,
-                          db_.Prepare("SELECT revision, kind, object_id, deleted FROM change_log "
-                                      "WHERE revision > ?1 ORDER BY revision LIMIT ?2"));
+                          db_.Prepare(StrCat("SELECT ", kChangeColumns,
+                                             " FROM change_log "
+                                             "WHERE revision > ?1 ORDER BY revision LIMIT ?2")));
   stmt.BindInt(1, since_revision).BindInt(2, limit > 0 ? limit : -1);
   std::vector<Change> out;
   while (true) {
     SPINEL_ASSIGN_OR_RETURN(bool row, stmt.Step());
     if (!row) return out;
-    SPINEL_ASSIGN_OR_RETURN(ChangeKind kind, ParseChangeKind(stmt.ColumnText(1)));
-    out.push_back(Change{stmt.ColumnInt(0), kind, stmt.ColumnText(2), stmt.ColumnInt(3) != 0});
+    SPINEL_ASSIGN_OR_RETURN(Change change, ReadChange(stmt));
+    out.push_back(std::move(change));
   }
 }
 

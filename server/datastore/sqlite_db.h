@@ -64,6 +64,12 @@ class Statement {
   bool ColumnIsNull(int column) const;
   std::optional<int64_t> ColumnOptionalInt(int column) const;
 
+  // The row accessors the shared decoders of records.h read through (as PgRow's).
+  std::string Text(int column) const { return ColumnText(column); }
+  int64_t Int(int column) const { return ColumnInt(column); }
+  bool Bool(int column) const { return ColumnInt(column) != 0; }  // stored as 0 or 1
+  bool IsNull(int column) const { return ColumnIsNull(column); }
+
  private:
   friend class SqliteDb;
   Statement(SqliteDb* db, SqliteStmtPtr stmt) : db_(db), stmt_(std::move(stmt)) {}

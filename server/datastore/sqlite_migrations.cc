@@ -156,60 +156,34 @@ constexpr SqliteMigration kMigrations[] = {
     {3, "federation relationships, replicas' own bundles", kSchemaV3},
 };
 
-absl::Status CheckNumbering(std::span<const SqliteMigration> migrations) {
-  for (size_t i = 0; i < migrations.size(); ++i) {
-    if (migrations[i].version != static_cast<int>(i) + 1) {
-      return absl::InvalidArgumentError(
-          StrCat("SQLite migration list is not numbered 1..N: position ", i + 1, " has version ",
-                 migrations[i].version));
-    }
-  }
-  return absl::OkStatus();
-}
-
-int LatestOf(std::span<const SqliteMigration> migrations) {
-  return migrations.empty() ? 0 : migrations.back().version;
-}
-
 absl::Status TooNew(const SqliteDb& db, int64_t version, int latest) {
-  return absl::FailedPreconditionError(
-      StrCat("SQLite database ", db.path(), " has schema version ", version,
-             ", newer than version ", latest,
-             " known to this build: it was written by a newer spinel-server; run that version "
-             "(or restore a backup made by this one)"));
+  return SchemaTooNew(StrCat("SQLite database ", db.path()), version, latest);
 }
 
 }  // namespace
 
 std::span<const SqliteMigration> SqliteSchemaMigrations() { return kMigrations; }
 
-int LatestSqliteSchemaVersion() { return LatestOf(kMigrations); }
+int LatestSqliteSchemaVersion() { return LatestMigrationVersion(kMigrations); }
 
 absl::Status ApplySqliteMigrations(SqliteDb& db, std::span<const SqliteMigration> migrations) {
-  SPINEL_RETURN_IF_ERROR(CheckNumbering(migrations));
-  const int latest = LatestOf(migrations);
+  SPINEL_RETURN_IF_ERROR(CheckMigrationNumbering(migrations, "SQLite"));
+  const int latest = LatestMigrationVersion(migrations);
   SPINEL_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db, Transaction::Mode::kImmediate));
   // Read inside the write transaction: two processes opening the same new file migrate once.
   SPINEL_ASSIGN_OR_RETURN(int64_t current, db.QueryInt("PRAGMA user_version"));
   if (current > latest) return TooNew(db, current, latest);
   if (current == latest) return txn.Commit();
-  for (const SqliteMigration& m : migrations) {
-    if (m.version <= current) continue;
-    absl::Status status = db.Exec(m.sql);
-    if (!status.ok()) {
-      return absl::Status(status.code(),
-                          StrCat("applying schema migration ", m.version, " (", m.description,
-                                 "): ", std::string(status.message())));
-    }
-  }
+  SPINEL_RETURN_IF_ERROR(RunPendingMigrations(
+      migrations, current, [&db](const std::string& sql) { return db.Exec(sql); }));
   // PRAGMA takes no bound parameters; `latest` is a number from the constant list above.
   SPINEL_RETURN_IF_ERROR(db.Exec(StrCat("PRAGMA user_version = ", latest)));
   return txn.Commit();
 }
 
 absl::Status CheckSqliteSchemaVersion(SqliteDb& db, std::span<const SqliteMigration> migrations) {
-  SPINEL_RETURN_IF_ERROR(CheckNumbering(migrations));
-  const int latest = LatestOf(migrations);
+  SPINEL_RETURN_IF_ERROR(CheckMigrationNumbering(migrations, "SQLite"));
+  const int latest = LatestMigrationVersion(migrations);
   SPINEL_ASSIGN_OR_RETURN(int64_t current, db.QueryInt("PRAGMA user_version"));
   if (current > latest) return TooNew(db, current, latest);
   if (current < latest) {

@@ -12,15 +12,12 @@
 #include <span>
 
 #include "absl/status/status.h"
+#include "server/datastore/schema_migrations.h"
 #include "server/datastore/sqlite_db.h"
 
 namespace spinel::server {
 
-struct SqliteMigration {
-  int version;              // 1, 2, 3, ... without gaps
-  const char* description;  // for error messages
-  const char* sql;          // constant DDL, possibly several statements
-};
+using SqliteMigration = SchemaMigration;
 
 // Spinel's migrations, in version order.
 std::span<const SqliteMigration> SqliteSchemaMigrations();
