@@ -3,7 +3,8 @@
 # non-zero on any failure. Usage: scripts/test.sh
 #   1. the whole suite (unit, integration, reliability, security, packaging, demo, benchmark
 #      smoke runs) through ctest, built once with AddressSanitizer + UndefinedBehaviorSanitizer
-#      (-O0 -g1: as cheap to compile as an optimized build, and every finding is fatal) in
+#      (-O0 -g1: as cheap to compile as an optimized build, and every finding is fatal; UBSan
+#      without its null and alignment checks, see CMakeLists.txt) in
 #      build-test/;
 #   2. ThreadSanitizer on the agent's concurrent parts outside gRPC (agent_tsan_tests; see
 #      tests/CMakeLists.txt) in build-tsan/;
