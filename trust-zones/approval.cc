@@ -3,16 +3,18 @@
 #include <openssl/rand.h>
 
 #include "absl/time/time.h"
+#include "common/sha256.h"
 #include "common/spiffe_id.h"
 #include "common/ssl_error.h"
 #include "common/strings.h"
 #include "trust-zones/policy.h"
-#include "trust-zones/sha256.h"
 
 namespace spinel::zones {
 namespace {
 
+using common::IsSha256Hex;
 using common::Quote;
+using common::Sha256Hex;
 using common::StrCat;
 
 std::string FormatTime(common::TimePoint t) {

@@ -2,12 +2,14 @@
 
 #include <chrono>
 
+#include "common/sha256.h"
 #include "common/strings.h"
-#include "trust-zones/sha256.h"
 
 namespace spinel::zones {
 namespace {
 
+using common::IsSha256Hex;
+using common::Sha256Hex;
 using common::StrAppend;
 using common::StrCat;
 

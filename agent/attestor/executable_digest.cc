@@ -7,8 +7,8 @@
 #include <cstring>
 #include <vector>
 
-#include "common/ssl_error.h"
-#include "common/ssl_ptr.h"
+#include "common/sha256.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace spinel::agent {
@@ -18,17 +18,6 @@ using common::StrCat;
 
 constexpr size_t kReadChunk = 256 * 1024;
 
-std::string ToHex(const unsigned char* data, size_t size) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(size * 2);
-  for (size_t i = 0; i < size; ++i) {
-    out.push_back(kDigits[data[i] >> 4]);
-    out.push_back(kDigits[data[i] & 0xf]);
-  }
-  return out;
-}
-
 absl::Status ChangedWhileHashing(std::string_view name) {
   return absl::FailedPreconditionError(
       StrCat("executable ", name, " changed while it was being hashed"));
@@ -36,10 +25,7 @@ absl::Status ChangedWhileHashing(std::string_view name) {
 
 // SHA-256 of the first `size` bytes of `fd`; fails if the file turns out longer or shorter.
 absl::StatusOr<std::string> HashFd(int fd, uint64_t size, std::string_view name) {
-  common::SslPtr<EVP_MD_CTX> ctx(EVP_MD_CTX_new());
-  if (ctx == nullptr || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
-    return common::SslError("initializing SHA-256");
-  }
+  SPINEL_ASSIGN_OR_RETURN(common::Sha256 sha, common::Sha256::Start());
   std::vector<char> buf(kReadChunk);
   uint64_t offset = 0;
   while (true) {
@@ -51,17 +37,10 @@ absl::StatusOr<std::string> HashFd(int fd, uint64_t size, std::string_view name)
     if (n == 0) break;
     offset += static_cast<uint64_t>(n);
     if (offset > size) return ChangedWhileHashing(name);
-    if (EVP_DigestUpdate(ctx.get(), buf.data(), static_cast<size_t>(n)) != 1) {
-      return common::SslError("hashing executable");
-    }
+    SPINEL_RETURN_IF_ERROR(sha.Update(std::string_view(buf.data(), static_cast<size_t>(n))));
   }
   if (offset != size) return ChangedWhileHashing(name);
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int digest_len = 0;
-  if (EVP_DigestFinal_ex(ctx.get(), digest, &digest_len) != 1) {
-    return common::SslError("finishing SHA-256");
-  }
-  return ToHex(digest, digest_len);
+  return sha.FinishHex();
 }
 
 }  // namespace

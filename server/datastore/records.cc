@@ -1,6 +1,5 @@
 #include "server/datastore/records.h"
 
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/sha256.h"
 #include "common/strings.h"
 
 namespace spinel::server {
@@ -199,12 +199,9 @@ absl::Status ValidateAuditEvent(const AuditEvent& event) {
 }
 
 std::string Sha256Hex(std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int size = 0;
-  // One-shot digest: allocates nothing that outlives the call. SHA-256 cannot fail on memory
-  // input short of a broken OpenSSL; an empty result would then fail every comparison.
-  if (EVP_Digest(data.data(), data.size(), md, &size, EVP_sha256(), nullptr) != 1) return "";
-  return Hex(md, size);
+  // SHA-256 cannot fail on memory input short of a broken OpenSSL; an empty result would then
+  // fail every comparison.
+  return common::Sha256Hex(data).value_or("");
 }
 
 absl::StatusOr<common::SpiffeId> DecodeSpiffeId(std::string_view text, std::string_view owner) {
