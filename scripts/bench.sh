@@ -6,10 +6,12 @@
 # ratio median/limit, and the goal with met / not met; plus the machine, the commit and the date.
 # Raw JSON lines are in bench-results/raw.jsonl, each program's stderr in bench-results/<name>.log.
 #
-# Usage: scripts/bench.sh [--quick] [--repeat N] [--no-setup] [--only NAME[,NAME...]]
-#                         [--build-dir DIR]
+# Usage: scripts/bench.sh [--quick] [--repeat N] [--repeat-of NAME=N ...] [--no-setup]
+#                         [--only NAME[,NAME...]] [--build-dir DIR]
 #   --quick     smaller sizes (each program's --quick), `openssl speed -seconds 1`, 1 repeat
 #   --repeat N  runs of each program (default 3; 1 with --quick)
+#   --repeat-of NAME=N  runs of one program instead (e.g. rotation=1 for the 10-minute run);
+#               may be given several times
 #   --no-setup  skip scripts/setup.sh (packages already installed)
 #   --only      run only these programs (e.g. --only issuance,authorize)
 #   --build-dir use (and incrementally build) an existing build directory with the build type
@@ -19,14 +21,22 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 quick=0 repeat="" setup=1 only="" build=""
+declare -A repeat_of=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
     --repeat) repeat="${2:?--repeat needs a number}"; shift ;;
+    --repeat-of)
+      pair="${2:?--repeat-of needs NAME=N}"; shift
+      case "$pair" in
+        *=*[!0-9]*|*=|*=0|=*|*[!a-z_=0-9]*) echo "bench.sh: --repeat-of needs NAME=N (N > 0), got $pair" >&2; exit 2 ;;
+        *=*) repeat_of["${pair%%=*}"]="${pair#*=}"; repeat_of["${pair%%=*}_bench"]="${pair#*=}" ;;
+        *) echo "bench.sh: --repeat-of needs NAME=N, got $pair" >&2; exit 2 ;;
+      esac ;;
     --no-setup) setup=0 ;;
     --only) only="${2:?--only needs names}"; shift ;;
     --build-dir) build="${2:?--build-dir needs a directory}"; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
@@ -77,9 +87,12 @@ echo "bench.sh: ECDSA P-256 sign/s $sign, verify/s $verify" >&2
 
 size_flag=$([ "$quick" = 1 ] && echo --quick || true)
 failed=()
+overrides=""
 for name in "${names[@]}"; do
-  for run in $(seq 1 "$repeat"); do
-    echo "bench.sh: $name run $run/$repeat" >&2
+  runs="${repeat_of[$name]:-$repeat}"
+  [ "$runs" = "$repeat" ] || overrides="$overrides ${name%_bench}=$runs"
+  for run in $(seq 1 "$runs"); do
+    echo "bench.sh: $name run $run/$runs" >&2
     if ! SPINEL_BUILD_DIR="$(realpath "$build")" SPINEL_SOURCE_DIR="$PWD" "$build/bench/$name" $size_flag \
         --repeat-id "$run" --openssl-sign-per-s "$sign" --openssl-verify-per-s "$verify" \
         >>"$out/raw.jsonl" 2>>"$out/$name.log"; then
@@ -90,7 +103,7 @@ for name in "${names[@]}"; do
 done
 
 python3 scripts/bench_report.py --raw "$out/raw.jsonl" --out "$out" \
-  --sign "$sign" --verify "$verify" --repeat "$repeat" \
+  --sign "$sign" --verify "$verify" --repeat "$repeat" --repeat-overrides "${overrides# }" \
   --mode "$([ "$quick" = 1 ] && echo quick || echo full)" --build-type "$build_type" \
   --failed "${failed[*]:-}"
 echo "bench.sh: wrote $out/results.md and $out/results.json" >&2

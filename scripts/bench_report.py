@@ -114,6 +114,8 @@ def main():
     parser.add_argument("--sign", type=float, required=True)
     parser.add_argument("--verify", type=float, required=True)
     parser.add_argument("--repeat", type=int, required=True)
+    parser.add_argument("--repeat-overrides", default="",
+                        help="programs run a different number of times, e.g. 'rotation=1'")
     parser.add_argument("--mode", default="full")
     parser.add_argument("--failed", default="")
     parser.add_argument("--build-type", default="")
@@ -129,7 +131,9 @@ def main():
                     lines.append(json.loads(text))
                 except json.JSONDecodeError:
                     print(f"bench_report: {args.raw}:{number}: not JSON, skipped", file=sys.stderr)
-    meta = {"mode": args.mode, "repeat": args.repeat,
+    meta = {"mode": args.mode,
+            "repeat": str(args.repeat) + (f" ({', '.join(args.repeat_overrides.split())})"
+                                          if args.repeat_overrides else ""),
             "commit": run("git rev-parse --short HEAD") + (" (dirty)" if run("git status --porcelain --untracked-files=no") else ""),
             "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": machine(), "openssl_sign_per_s": args.sign,
