@@ -19,7 +19,6 @@
 //   threads on one connection (the agent forwards every decision to the server's audit log).
 #include <atomic>
 #include <cstdio>
-#include <thread>
 
 #include "agent/authz/authorizer.h"
 #include "authorization.grpc.pb.h"
@@ -204,30 +203,14 @@ absl::Status ReportSocket(Report& report, const CommonFlags& flags) {
               "< 1000 us", params});
 
   constexpr int kThreads = 4;
-  const double seconds = flags.Pick(0.3, 2.0, 5.0);
-  std::atomic<size_t> decided{0};
-  std::mutex error_mutex;
-  absl::Status error;
-  const double start = WallSeconds();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      for (size_t i = 0; WallSeconds() - start < seconds; ++i) {
-        if (absl::Status done = AuthorizeOverSocket(*stub, jwt, i); !done.ok()) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          error = done;
-          return;
-        }
-        ++decided;
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  SPINEL_RETURN_IF_ERROR(error);
+  SPINEL_ASSIGN_OR_RETURN(
+      ConcurrentCalls decided,
+      RunConcurrently(kThreads, flags.Pick(0.3, 2.0, 5.0),
+                      [&](size_t i) { return AuthorizeOverSocket(*stub, jwt, i); }));
   params["threads"] = kThreads;
-  params["calls"] = decided.load();
-  report.Add({"authorize_socket_per_s", decided / (WallSeconds() - start), "decisions/s",
-              std::nullopt, "", params});
+  params["calls"] = decided.calls;
+  report.Add({"authorize_socket_per_s", decided.PerSecond(), "decisions/s", std::nullopt, "",
+              params});
   return absl::OkStatus();
 }
 

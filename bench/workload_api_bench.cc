@@ -14,7 +14,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <mutex>
-#include <thread>
 
 #include "bench/support/agent_pair.h"
 #include "bench/support/limits.h"
@@ -157,31 +156,18 @@ absl::Status ReportJwt(Report& report, const CommonFlags& flags, const std::stri
   report.Add({"cached_jwt_p99_us", fetches.Percentile(99), "us", std::nullopt, "", params});
 
   constexpr int kThreads = 4;
-  const double seconds = flags.Pick(0.3, 2.0, 5.0);
-  std::atomic<size_t> validated{0};
-  std::mutex error_mutex;
-  absl::Status error;
-  const double start = WallSeconds();
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&] {
-      while (WallSeconds() - start < seconds) {
+  SPINEL_ASSIGN_OR_RETURN(
+      ConcurrentCalls validated,
+      RunConcurrently(kThreads, flags.Pick(0.3, 2.0, 5.0), [&](size_t) -> absl::Status {
         absl::StatusOr<std::string> id = ValidateJwt(*stub, token, kAudience);
-        if (!id.ok() || *id != kSpiffeId) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          error = id.ok() ? absl::InternalError("ValidateJWTSVID answered " + *id) : id.status();
-          return;
-        }
-        ++validated;
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
-  SPINEL_RETURN_IF_ERROR(error);
+        if (!id.ok()) return id.status();
+        if (*id != kSpiffeId) return absl::InternalError("ValidateJWTSVID answered " + *id);
+        return absl::OkStatus();
+      }));
   params["threads"] = kThreads;
-  params["validations"] = validated.load();
-  report.Add({"validate_jwt_per_s", validated / (WallSeconds() - start), "validations/s",
-              std::nullopt, "", params});
+  params["validations"] = validated.calls;
+  report.Add({"validate_jwt_per_s", validated.PerSecond(), "validations/s", std::nullopt, "",
+              params});
   return absl::OkStatus();
 }
 

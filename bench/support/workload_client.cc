@@ -1,6 +1,12 @@
 #include "bench/support/workload_client.h"
 
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
 #include "bench/support/process.h"
+#include "bench/support/timing.h"
 #include "common/strings.h"
 
 namespace spinel::bench {
@@ -78,13 +84,38 @@ absl::Status WaitForX509Svid(const std::string& target, const std::string& spiff
         for (const X509SVID& svid : first->svids()) {
           if (svid.spiffe_id() == spiffe_id) return true;
         }
-        last = absl::NotFoundError(StrCat("served ", first->svids_size(), " SVIDs, not ", spiffe_id));
+        last =
+            absl::NotFoundError(StrCat("served ", first->svids_size(), " SVIDs, not ", spiffe_id));
         return false;
       },
       timeout, std::chrono::milliseconds(100));
   if (served) return absl::OkStatus();
   return absl::DeadlineExceededError(
       StrCat("no X509-SVID for ", spiffe_id, " on ", target, ": ", last.ToString()));
+}
+
+absl::StatusOr<ConcurrentCalls> RunConcurrently(int threads, double seconds,
+                                                const std::function<absl::Status(size_t)>& call) {
+  std::atomic<size_t> done{0};
+  std::mutex error_mutex;
+  absl::Status error;
+  const double start = WallSeconds();
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = 0; WallSeconds() - start < seconds; ++i) {
+        if (absl::Status status = call(i); !status.ok()) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          error = status;
+          return;
+        }
+        ++done;
+      }
+    });
+  }
+  for (std::thread& worker : workers) worker.join();
+  if (!error.ok()) return error;
+  return ConcurrentCalls{done.load(), WallSeconds() - start};
 }
 
 }  // namespace spinel::bench

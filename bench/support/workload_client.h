@@ -3,15 +3,18 @@
 //     (gRPC otherwise shares one connection among channels to the same target);
 //   - every call carries the `workload.spiffe.io: true` security header and a deadline;
 //   - FirstX509Message(): opens FetchX509SVID and returns the first message (then cancels);
-//   - WaitForX509Svid(): polls until the agent serves `spiffe_id` to this process.
+//   - WaitForX509Svid(): polls until the agent serves `spiffe_id` to this process;
+//   - RunConcurrently(): the throughput loop, one call after another on several threads.
 // Thread-safe (gRPC stubs are).
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,5 +42,18 @@ absl::StatusOr<std::string> ValidateJwt(SpiffeWorkloadAPI::Stub& stub, const std
 // `spiffe_id`; DeadlineExceeded after `timeout`.
 absl::Status WaitForX509Svid(const std::string& target, const std::string& spiffe_id,
                              std::chrono::milliseconds timeout = std::chrono::seconds(60));
+
+// What RunConcurrently did: successful calls and the wall seconds from start to last join.
+struct ConcurrentCalls {
+  size_t calls = 0;
+  double seconds = 0;
+  double PerSecond() const { return static_cast<double>(calls) / seconds; }
+};
+
+// Calls `call(i)` (i = 0, 1, ... on each thread) on `threads` threads, each until `seconds`
+// have passed since the start. A thread stops at its first failed call; the run then returns
+// a failure (the last one recorded) once every thread has stopped.
+absl::StatusOr<ConcurrentCalls> RunConcurrently(int threads, double seconds,
+                                                const std::function<absl::Status(size_t)>& call);
 
 }  // namespace spinel::bench
