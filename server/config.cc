@@ -40,6 +40,54 @@ void ReadUpstreams(YamlMap& root, const std::string& base_dir, ServerConfig& con
   }
 }
 
+void ReadBundleEndpoint(YamlMap endpoint, const std::string& base_dir, ServerConfig& config) {
+  BundleEndpointConfig out;
+  out.zone = endpoint.RequiredString("zone");
+  out.address = endpoint.RequiredString("address");
+  out.profile = endpoint.String("profile").value_or("https_spiffe");
+  out.cert_path = common::ResolveConfigPath(base_dir, endpoint.String("cert_file").value_or(""));
+  out.key_path = common::ResolveConfigPath(base_dir, endpoint.String("key_file").value_or(""));
+  endpoint.RejectUnknownKeys();
+  if (!out.zone.empty() && out.zone.find('.') != std::string::npos) {
+    endpoint.Error("zone", "must be a zone name (a trust domain name, such as the control "
+                           "plane's, is not a zone)");
+  }
+  if (out.address.find(':') == std::string::npos) {
+    endpoint.Error("address", "expected host:port (port 0 picks one)");
+  }
+  if (out.profile == "https_web") {
+    if (out.cert_path.empty()) endpoint.Error("cert_file", "is required with profile https_web");
+    if (out.key_path.empty()) endpoint.Error("key_file", "is required with profile https_web");
+  } else if (out.profile == "https_spiffe") {
+    if (!out.cert_path.empty() || !out.key_path.empty()) {
+      endpoint.Error("cert_file", "only with profile https_web (https_spiffe serves the zone SVID)");
+    }
+  } else {
+    endpoint.Error("profile", "expected https_spiffe or https_web");
+  }
+  for (const BundleEndpointConfig& other : config.federation.bundle_endpoints) {
+    if (other.zone == out.zone) {
+      endpoint.Error("zone", common::StrCat("zone ", common::Quote(out.zone),
+                                            " has more than one bundle endpoint"));
+    }
+  }
+  config.federation.bundle_endpoints.push_back(std::move(out));
+}
+
+void ReadFederation(YamlMap federation, const std::string& base_dir, ServerConfig& config) {
+  for (YamlMap endpoint : federation.MapList("bundle_endpoints")) {
+    ReadBundleEndpoint(std::move(endpoint), base_dir, config);
+  }
+  config.federation.refresh_interval_default =
+      Seconds(federation.Duration("refresh_interval_default"),
+              config.federation.refresh_interval_default);
+  if (config.federation.refresh_interval_default < std::chrono::seconds(1) ||
+      config.federation.refresh_interval_default > std::chrono::hours(1)) {
+    federation.Error("refresh_interval_default", "must be between 1s and 1h");
+  }
+  federation.RejectUnknownKeys();
+}
+
 void ReadLimits(YamlMap limits, ServerConfig& config) {
   config.max_concurrent_signings =
       static_cast<int>(limits.Int("max_concurrent_signings", 0, 4096).value_or(0));
@@ -111,6 +159,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml, const std:
       common::ResolveConfigPath(base_dir, root.String("x509pop_ca_bundle").value_or(""));
   ReadUpstreams(root, base_dir, config);
   ReadLimits(root.Map("limits"), config);
+  ReadFederation(root.Map("federation"), base_dir, config);
   root.RejectUnknownKeys();
   if (!errors.ok()) return errors.status();
   if (config.max_concurrent_signings == 0) {

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/log.h"
@@ -19,6 +20,22 @@ namespace spinel::server {
 struct UpstreamAuthority {
   std::string cert_path;
   std::string key_path;
+};
+
+// A zone's SPIFFE bundle endpoint (config `federation.bundle_endpoints`, issue 9): its own
+// HTTPS listener serving that zone's bundle (server/federation/bundle_endpoint.h).
+struct BundleEndpointConfig {
+  std::string zone;       // a zone name (never the control trust domain)
+  std::string address;    // "host:port"; port 0 picks one
+  std::string profile;    // "https_spiffe" (the zone's own SVID) or "https_web"
+  std::string cert_path;  // https_web only: PEM chain, leaf first
+  std::string key_path;   // https_web only: PEM private key
+};
+
+struct FederationConfig {
+  std::vector<BundleEndpointConfig> bundle_endpoints;
+  // How long to wait before fetching again a federated bundle that has no spiffe_refresh_hint.
+  std::chrono::seconds refresh_interval_default{300};
 };
 
 struct ServerConfig {
@@ -41,6 +58,7 @@ struct ServerConfig {
   std::string x509pop_ca_bundle;                   // PEM of CAs trusted for node certs; "" = off
 
   std::map<std::string, UpstreamAuthority> upstream_authorities;  // by zone name
+  FederationConfig federation;
 
   int max_concurrent_signings = 0;                 // 0 = number of CPUs
   int signings_per_agent_per_second = 10000;

@@ -2,7 +2,6 @@
 
 #include <httplib.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -19,6 +18,8 @@
 #include "common/ssl_ptr.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "server/federation/federation_refresher.h"
+#include "server/tls_file_pair.h"
 
 namespace spinel::server {
 namespace {
@@ -157,104 +158,7 @@ absl::Status CheckAuthority(const ServerComponents& c, const common::TrustDomain
   return absl::OkStatus();
 }
 
-// What tells a replaced file from the one read before.
-struct FileStamp {
-  dev_t dev = 0;
-  ino_t ino = 0;
-  off_t size = -1;
-  int64_t mtime_ns = 0;
-  bool operator==(const FileStamp&) const = default;
-};
-
-FileStamp StampOf(const std::string& path) {
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) return FileStamp{};
-  return FileStamp{st.st_dev, st.st_ino, st.st_size,
-                   int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
-}
-
 }  // namespace
-
-// ---------------------------------------------------------------------------------------------
-// TLS material that follows the files on disk.
-
-class HttpsServer::TlsMaterial {
- public:
-  static absl::StatusOr<std::unique_ptr<TlsMaterial>> Load(std::string cert_path,
-                                                           std::string key_path) {
-    std::unique_ptr<TlsMaterial> tls(new TlsMaterial(std::move(cert_path), std::move(key_path)));
-    tls->seen_ = tls->StampFiles();
-    SPINEL_ASSIGN_OR_RETURN(tls->pair_, tls->ReadPair());
-    return tls;
-  }
-
-  // SSL_CTX_set_cert_cb callback: puts the current pair on the connection. 1 = ok.
-  static int CertCallback(SSL* ssl, void* arg) {
-    const std::shared_ptr<const Pair> pair = static_cast<TlsMaterial*>(arg)->Current();
-    common::SslPtr<STACK_OF(X509)> chain(sk_X509_new_null());  // borrowed certs, not freed
-    if (!chain) return 0;
-    for (size_t i = 1; i < pair->chain.size(); ++i) {
-      if (sk_X509_push(chain.get(), pair->chain[i].x509()) <= 0) return 0;
-    }
-    // Takes its own references to the certificate, key and chain.
-    return SSL_use_cert_and_key(ssl, pair->chain[0].x509(), pair->key.evp(), chain.get(), 1);
-  }
-
- private:
-  struct Pair {
-    std::vector<common::Certificate> chain;
-    common::PrivateKey key;
-  };
-  using Stamps = std::pair<FileStamp, FileStamp>;  // certificate, key
-
-  TlsMaterial(std::string cert_path, std::string key_path)
-      : cert_path_(std::move(cert_path)), key_path_(std::move(key_path)) {}
-
-  Stamps StampFiles() const { return {StampOf(cert_path_), StampOf(key_path_)}; }
-
-  absl::StatusOr<std::shared_ptr<const Pair>> ReadPair() const {
-    SPINEL_ASSIGN_OR_RETURN(std::string cert_pem, common::ReadFile(cert_path_));
-    SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> chain,
-                            common::Certificate::ParsePemChain(cert_pem));
-    absl::StatusOr<std::string> key_text = common::ReadFile(key_path_);
-    if (!key_text.ok()) return key_text.status();
-    const common::SecretData key_pem(*key_text);
-    OPENSSL_cleanse(key_text->data(), key_text->size());
-    SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::FromPem(key_pem.view()));
-    if (X509_check_private_key(chain[0].x509(), key.evp()) != 1) {
-      common::ClearSslErrors();
-      return absl::FailedPreconditionError(
-          StrCat("the key in ", key_path_, " does not match the certificate in ", cert_path_));
-    }
-    return std::make_shared<const Pair>(Pair{std::move(chain), std::move(key)});
-  }
-
-  // The pair to serve, re-read first when either file changed since the last attempt.
-  std::shared_ptr<const Pair> Current() {
-    const Stamps stamps = StampFiles();
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stamps == seen_) return pair_;
-    seen_ = stamps;
-    absl::StatusOr<std::shared_ptr<const Pair>> next = ReadPair();
-    if (!next.ok()) {
-      LOG_WARN("HTTPS certificate not reloaded; serving the previous one",
-               {{"cert", cert_path_}, {"error", std::string(next.status().message())}});
-      return pair_;
-    }
-    pair_ = std::move(*next);
-    LOG_INFO("HTTPS certificate reloaded",
-             {{"cert", cert_path_}, {"serial", pair_->chain[0].SerialHex()}});
-    return pair_;
-  }
-
-  const std::string cert_path_;
-  const std::string key_path_;
-  std::mutex mutex_;
-  std::shared_ptr<const Pair> pair_;  // guarded by mutex_; never null after Load
-  Stamps seen_;                       // guarded by mutex_: stamps of the last read attempt
-};
-
-// ---------------------------------------------------------------------------------------------
 
 HttpsServer::HttpsServer(const ServerComponents& components, HttpsServerOptions options)
     : components_(components), options_(std::move(options)) {}
@@ -295,12 +199,12 @@ absl::Status HttpsServer::MakeListener() {
              {{"address", options_.address}});
     server_ = std::make_unique<httplib::Server>();
   } else {
-    SPINEL_ASSIGN_OR_RETURN(tls_, TlsMaterial::Load(options_.cert_path, options_.key_path));
-    TlsMaterial* tls = tls_.get();
+    SPINEL_ASSIGN_OR_RETURN(tls_, TlsFilePair::Load(options_.cert_path, options_.key_path));
+    TlsFilePair* tls = tls_.get();
     server_ = std::make_unique<httplib::SSLServer>([tls](SSL_CTX& ctx) {
       SSL_CTX_set_verify(&ctx, SSL_VERIFY_NONE, nullptr);  // no client authentication (G4)
       SSL_CTX_set_options(&ctx, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION);
-      SSL_CTX_set_cert_cb(&ctx, &TlsMaterial::CertCallback, tls);
+      SSL_CTX_set_cert_cb(&ctx, &TlsFilePair::CertCallback, tls);
       return SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) == 1 &&
              SSL_CTX_set_cipher_list(&ctx, kTls12Ciphers) == 1;
     });
@@ -328,9 +232,15 @@ void HttpsServer::InstallRoutes() {
   s.Get("/readyz", Guarded("readyz", [this](const httplib::Request&, httplib::Response& res) {
           absl::Status ready = CheckReady(components_);
           res.status = ready.ok() ? 200 : 503;
-          res.set_content(
-              ready.ok() ? std::string("ready") : StrCat("not ready: ", ready.message(), "\n"),
-              kText);
+          std::string body =
+              ready.ok() ? std::string("ready") : StrCat("not ready: ", ready.message(), "\n");
+          // Failing federations are reported but do not make the server unready.
+          absl::StatusOr<std::vector<std::string>> failing =
+              FailingFederations(components_.datastore);
+          for (const std::string& problem : failing.ok() ? *failing : std::vector<std::string>{}) {
+            common::StrAppend(&body, "\nfederation failing (last good bundle kept): ", problem);
+          }
+          res.set_content(body, kText);
         }));
   s.Get("/metrics", Guarded("metrics", [this](const httplib::Request&, httplib::Response& res) {
           res.set_content(components_.metrics.Render(), kPrometheusText);

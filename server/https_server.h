@@ -5,6 +5,9 @@
 // is 405 with `Allow: GET, HEAD`, checklist G12):
 //   /healthz            200 "ok" while the process serves.
 //   /readyz             200 "ready" when CheckReady() passes; 503 with a plain-text reason.
+//                       Either way one more line per failing federation relationship,
+//                       "federation failing (last good bundle kept): <td>: <error>"
+//                       (FailingFederations): it does not make the server unready.
 //   /metrics            Metrics::Render(), `Content-Type: text/plain; version=0.0.4`.
 //   /bundle/<name>      the SPIFFE bundle (JSON, `Content-Type: application/json`) of the trust
 //                       domain <name>, or of the zone named <name> (a trust domain match wins).
@@ -49,6 +52,8 @@ struct Response;
 
 namespace spinel::server {
 
+class TlsFilePair;  // server/tls_file_pair.h
+
 struct HttpsServerOptions {
   std::string address;    // "host:port" or "[v6]:port"; port 0 picks a free port
   std::string cert_path;  // PEM certificate chain, leaf first; "" serves plain HTTP
@@ -78,8 +83,6 @@ class HttpsServer {
   int port() const { return port_; }
   bool is_tls() const { return tls_ != nullptr; }
 
-  class TlsMaterial;  // the reloading certificate/key pair (https_server.cc)
-
  private:
   HttpsServer(const ServerComponents& components, HttpsServerOptions options);
   absl::Status MakeListener();
@@ -88,7 +91,7 @@ class HttpsServer {
 
   const ServerComponents components_;
   const HttpsServerOptions options_;
-  std::unique_ptr<TlsMaterial> tls_;         // outlives server_, whose SSL_CTX points to it
+  std::unique_ptr<TlsFilePair> tls_;         // outlives server_, whose SSL_CTX points to it
   std::unique_ptr<httplib::Server> server_;  // httplib::SSLServer when tls_ is set
   int port_ = 0;
   int listen_fd_ = -1;  // set while binding, in Create

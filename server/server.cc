@@ -23,6 +23,8 @@
 #include "server/datastore/postgres_datastore.h"
 #include "server/datastore/postgres_listener.h"
 #include "server/datastore/sqlite_datastore.h"
+#include "server/federation/bundle_endpoint.h"
+#include "server/federation/federation_refresher.h"
 #include "server/server_svid.h"
 #include "server/zone_reload.h"
 
@@ -51,6 +53,8 @@ struct Server::Impl {
   std::unique_ptr<grpc::Service> admin_service;
   std::unique_ptr<grpc::Server> admin_server;
   std::unique_ptr<HttpsServer> https_server;
+  std::unique_ptr<FederationRefresher> federation;
+  std::vector<std::unique_ptr<BundleEndpoint>> bundle_endpoints;
   int agent_port = 0;
   int https_port = 0;
 
@@ -64,6 +68,7 @@ struct Server::Impl {
   absl::Status StartAgentApi();
   absl::Status StartAdminApi();
   absl::Status StartHttps();
+  absl::Status StartFederation();
   void RunSvidRenewal();
 };
 
@@ -95,6 +100,9 @@ absl::Status Server::Impl::OpenState() {
   components = std::make_unique<ServerComponents>(ServerComponents{
       config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
   RegisterServerMetrics(*components);
+  federation = std::make_unique<FederationRefresher>(
+      *components, FederationRefresherOptions{config.federation.refresh_interval_default});
+  components->federation = federation.get();
   issuer->SetObserver([this](const IssuanceRecord& r) { RecordIssuance(metrics, *zones, r); });
   return absl::OkStatus();
 }
@@ -146,6 +154,16 @@ absl::Status Server::Impl::StartHttps() {
   return absl::OkStatus();
 }
 
+absl::Status Server::Impl::StartFederation() {
+  for (const BundleEndpointConfig& endpoint_config : config.federation.bundle_endpoints) {
+    SPINEL_ASSIGN_OR_RETURN(auto endpoint, BundleEndpoint::Create(*components, endpoint_config));
+    SPINEL_RETURN_IF_ERROR(endpoint->Start());
+    bundle_endpoints.push_back(std::move(endpoint));
+  }
+  federation->Start();
+  return absl::OkStatus();
+}
+
 absl::Status Server::Impl::StartAdminApi() {
   AdminHooks hooks{.reload_zones = [this] { return reloader->Reload(); }};
   SPINEL_ASSIGN_OR_RETURN(admin_server, StartAdminServer(*components, std::move(hooks),
@@ -175,6 +193,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(ServerConfig config,
   SPINEL_RETURN_IF_ERROR(impl->StartAgentApi());
   SPINEL_RETURN_IF_ERROR(impl->StartAdminApi());
   SPINEL_RETURN_IF_ERROR(impl->StartHttps());
+  SPINEL_RETURN_IF_ERROR(impl->StartFederation());
   impl->cas->StartRotation(std::chrono::seconds(5));
   Impl* raw = impl.get();
   impl->svid_thread = std::thread([raw] { raw->RunSvidRenewal(); });
@@ -205,6 +224,8 @@ void Server::Shutdown() {
     impl_->admin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
   if (impl_->svid_thread.joinable()) impl_->svid_thread.join();
+  impl_->federation->Stop();
+  for (auto& endpoint : impl_->bundle_endpoints) endpoint->Stop();
   impl_->cas->Stop();
   if (impl_->agent_server) {
     impl_->agent_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

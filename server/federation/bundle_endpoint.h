@@ -1,0 +1,92 @@
+// BundleEndpoint: the SPIFFE bundle endpoint of one zone (SPIFFE Trust Domain and Bundle §5),
+// its own HTTPS listener (config `federation.bundle_endpoints`, issue 9).
+//
+// Every GET (any path; "/" is what federating servers use) answers the zone's bundle as
+// OwnTrustDomainBundle gives it (JSON, spiffe_refresh_hint set, `Content-Type:
+// application/json`); HEAD is answered like GET without a body, other methods get 405. When
+// the zone is gone (zone reload) or has no authority: 404 / 503 with {"error": "..."}.
+//
+// Profiles:
+//   https_spiffe  the listener presents an X509-SVID of the zone itself,
+//                 spiffe://<zone trust domain>/spinel/bundle-endpoint, signed by the zone's CA,
+//                 written to <data_dir>/bundle-endpoint-<zone>.pem/.key (ServerSvid) and renewed
+//                 once half its lifetime has passed (checked every second).
+//   https_web     the configured certificate and key files, re-read when they change.
+// Either way the TLS files are re-checked at every handshake (TlsFilePair); TLS 1.2+, no client
+// certificate asked for. The bound address is written to <data_dir>/bundle-endpoint-<zone>.addr
+// ("host:port\n") by Start().
+//
+// Create/Start/Stop must not be called concurrently; port() from any thread.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "server/components.h"
+#include "server/config.h"
+
+namespace httplib {
+class Server;
+}  // namespace httplib
+
+namespace spinel::server {
+
+class ServerSvid;
+class TlsFilePair;
+
+// spiffe://<td>/spinel/bundle-endpoint: the ID an https_spiffe bundle endpoint presents.
+common::SpiffeId BundleEndpointId(const common::TrustDomain& td);
+
+class BundleEndpoint {
+ public:
+  // Checks the configuration against the current zones (InvalidArgument naming the zone when
+  // it is unknown, or the profile/files when wrong), issues the zone SVID (https_spiffe),
+  // loads the TLS pair and binds; nothing is served before Start(). Unavailable when the
+  // address cannot be bound. `components` must outlive the endpoint.
+  static absl::StatusOr<std::unique_ptr<BundleEndpoint>> Create(const ServerComponents& components,
+                                                                BundleEndpointConfig config);
+  ~BundleEndpoint();  // Stop()s
+
+  BundleEndpoint(const BundleEndpoint&) = delete;
+  BundleEndpoint& operator=(const BundleEndpoint&) = delete;
+
+  // Serves on the listener thread (and renews the zone SVID on another), writes the address
+  // file. FailedPrecondition when called twice.
+  absl::Status Start();
+  // Stops serving and renewing; waits for in-flight requests. Idempotent.
+  void Stop();
+
+  int port() const { return port_; }
+  const BundleEndpointConfig& config() const { return config_; }
+  // The bound "host:port" (what the address file holds).
+  std::string address() const;
+
+ private:
+  BundleEndpoint(const ServerComponents& components, BundleEndpointConfig config);
+  absl::Status LoadTls();
+  absl::Status MakeListener();
+  void InstallRoutes();
+  void RunRenewal();
+
+  const ServerComponents components_;
+  const BundleEndpointConfig config_;
+  std::unique_ptr<ServerSvid> svid_;  // https_spiffe only
+  std::unique_ptr<TlsFilePair> tls_;  // outlives server_, whose SSL_CTX points to it
+  std::unique_ptr<httplib::Server> server_;
+  int port_ = 0;
+  int listen_fd_ = -1;
+  bool started_ = false;
+  std::thread thread_;
+  std::atomic<bool> listener_exited_{false};
+  std::thread renewal_thread_;
+  std::mutex mutex_;
+  std::condition_variable stop_cv_;
+  bool stopping_ = false;  // guarded by mutex_
+};
+
+}  // namespace spinel::server

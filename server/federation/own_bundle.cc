@@ -1,0 +1,19 @@
+#include "server/federation/own_bundle.h"
+
+#include "common/strings.h"
+#include "server/https_server.h"
+
+namespace spinel::server {
+
+absl::StatusOr<common::Bundle> OwnTrustDomainBundle(const ServerComponents& components,
+                                                    const common::TrustDomain& td) {
+  std::shared_ptr<const AuthoritySnapshot> snapshot = components.cas.Snapshot(td);
+  if (snapshot == nullptr) {
+    return absl::NotFoundError(common::StrCat("no authority for trust domain ", td.name()));
+  }
+  common::Bundle bundle = snapshot->ToBundle();
+  bundle.refresh_hint_seconds = BundleRefreshHint(*snapshot).count();
+  return bundle;
+}
+
+}  // namespace spinel::server
