@@ -8,6 +8,8 @@
 //     logs that it started; Api() runs `spinel-agent api ...` against it as a chosen uid (via
 //     `setpriv --reuid N --regid N --clear-groups`), AsUid() builds such an argv for a
 //     long-running ChildProcess (e.g. `api watch`).
+//   - StartServerForAgent(): Start() + PinAgentApiPort() + NewJoinToken(), the start of every
+//     test with an agent that outlives a server restart;
 //   - Register(): `entry create` for a SPIFFE ID under an agent with one unix:uid selector.
 // Failures abort the current doctest case (REQUIRE). Not thread-safe; one test thread.
 #pragma once
@@ -30,6 +32,7 @@ inline std::string TrimLine(std::string text) {
   return text;
 }
 
+// The stdout of a command that must have succeeded with JSON output (`--output json`).
 inline nlohmann::json ParseJsonOutput(const CommandResult& result) {
   REQUIRE_MESSAGE(result.exit_code == 0, result.Describe());
   nlohmann::json parsed = nlohmann::json::parse(result.out, nullptr, /*allow_exceptions=*/false);
@@ -63,6 +66,15 @@ inline void PinAgentApiPort(const TempDir& dir, const ServerProcess& server) {
 inline std::pair<std::string, std::string> NewJoinToken(const ServerProcess& server) {
   nlohmann::json token = ParseJsonOutput(server.Cli("token generate --ttl 10m --output json"));
   return {token["token"].get<std::string>(), token["agent_spiffe_id"].get<std::string>()};
+}
+
+// Starts `server` (configured in `dir`), pins its agent API port so that its restarts keep it
+// (PinAgentApiPort) and makes a join token for a new agent: {token, agent SPIFFE ID}.
+inline std::pair<std::string, std::string> StartServerForAgent(const TempDir& dir,
+                                                               ServerProcess& server) {
+  server.Start();
+  PinAgentApiPort(dir, server);
+  return NewJoinToken(server);
 }
 
 // Registers `spiffe_id` under `parent` for workloads running as `uid`; returns the entry id.

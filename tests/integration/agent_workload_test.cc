@@ -89,9 +89,7 @@ void CheckRotations(const std::vector<json>& messages) {
 TEST_CASE("agent: workload identities by uid, rotation on an open stream, outages, restarts") {
   TempDir dir;
   ServerProcess server(dir);
-  server.Start();
-  spinel::testing::PinAgentApiPort(dir, server);
-  auto [token, agent_id] = spinel::testing::NewJoinToken(server);
+  auto [token, agent_id] = spinel::testing::StartServerForAgent(dir, server);
   spinel::testing::Register(server, kModel, agent_id, kWorkloadUid, "--x509-ttl 20s");
   AgentProcess agent(dir, server);
   agent.Start(token);

@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "tests/integration/process_util.h"
+#include "tests/integration/agent_process_util.h"
 
 using nlohmann::json;
 using spinel::testing::CommandResult;
+using spinel::testing::Contains;
+using spinel::testing::ParseJsonOutput;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
 using spinel::testing::ShellQuote;
@@ -22,17 +24,6 @@ namespace {
 
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
 constexpr char kRunner[] = "spiffe://tools.ai.example.org/runner";
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-json ParseJson(const CommandResult& result) {
-  REQUIRE_MESSAGE(result.exit_code == 0, result.Describe());
-  json parsed = json::parse(result.out, nullptr, /*allow_exceptions=*/false);
-  REQUIRE_MESSAGE(!parsed.is_discarded(), result.Describe());
-  return parsed;
-}
 
 // Runs python3 `script` with the server's database path as argv[1]; REQUIREs success.
 std::string Sqlite(const TempDir& dir, const ServerProcess& server, const std::string& script) {
@@ -59,7 +50,7 @@ TEST_CASE("audit cli: mints are audited, listed with filters, and the chain veri
               .exit_code == 0);
   REQUIRE(server.Cli("x509 mint --spiffe-id " + std::string(kRunner)).exit_code == 0);
 
-  json all = ParseJson(server.Cli("audit list --output json"));
+  json all = ParseJsonOutput(server.Cli("audit list --output json"));
   REQUIRE(all["events"].size() == 3);
   CHECK(all["events"][0]["kind"] == "x509_svid.issued");
   CHECK(all["events"][0]["zone"] == "inference");
@@ -74,13 +65,15 @@ TEST_CASE("audit cli: mints are audited, listed with filters, and the chain veri
   REQUIRE_MESSAGE(table.exit_code == 0, table.Describe());
   CHECK(table.out.rfind("SEQ  TIME", 0) == 0);
   CHECK(Contains(table.out, "jwt_svid.issued"));
-  CHECK(ParseJson(server.Cli("audit list --zone inference --output json"))["events"].size() == 2);
-  CHECK(ParseJson(server.Cli("audit list --kind jwt_svid.issued --output json"))["events"].size() ==
-        1);
-  CHECK(ParseJson(server.Cli("audit list --since 10m --output json"))["events"].size() == 3);
-  CHECK(ParseJson(server.Cli("audit list --since 2099-01-01T00:00:00Z --output json"))["events"]
-            .empty());
-  json newest = ParseJson(server.Cli("audit list --limit 1 --output json"));
+  CHECK(ParseJsonOutput(server.Cli("audit list --zone inference --output json"))["events"].size() ==
+        2);
+  CHECK(ParseJsonOutput(server.Cli("audit list --kind jwt_svid.issued --output json"))["events"]
+            .size() == 1);
+  CHECK(ParseJsonOutput(server.Cli("audit list --since 10m --output json"))["events"].size() == 3);
+  CHECK(
+      ParseJsonOutput(server.Cli("audit list --since 2099-01-01T00:00:00Z --output json"))["events"]
+          .empty());
+  json newest = ParseJsonOutput(server.Cli("audit list --limit 1 --output json"));
   REQUIRE(newest["events"].size() == 1);
   CHECK(newest["events"][0]["sequence"] == 3);
 
@@ -168,7 +161,7 @@ TEST_CASE("approval cli: list, show, approve and deny a stored request; bad usag
           "'tool-execution/production-deploys', now + i, now + 600000, 'pending', '', '', 0, 0))");
   server.Start();
 
-  json pending = ParseJson(server.Cli("approval list --state pending --output json"));
+  json pending = ParseJsonOutput(server.Cli("approval list --state pending --output json"));
   REQUIRE(pending["approvals"].size() == 2);
   CHECK(pending["approvals"][0]["id"] == "apr-1");  // newest first
   CommandResult show = server.Cli("approval show apr-0");
@@ -179,7 +172,7 @@ TEST_CASE("approval cli: list, show, approve and deny a stored request; bad usag
   CommandResult approved = server.Cli("approval approve apr-0 --reason 'change CHG-7'");
   REQUIRE_MESSAGE(approved.exit_code == 0, approved.Describe());
   CHECK(Contains(approved.out, "Approved apr-0"));
-  json shown = ParseJson(server.Cli("approval show apr-0 --output json"));
+  json shown = ParseJsonOutput(server.Cli("approval show apr-0 --output json"));
   CHECK(shown["state"] == "approved");
   CHECK(shown["decision_reason"] == "change CHG-7");
   CHECK(shown["decided_by"].get<std::string>().rfind("operator:", 0) == 0);
@@ -190,8 +183,8 @@ TEST_CASE("approval cli: list, show, approve and deny a stored request; bad usag
   CHECK(again.exit_code == 1);
   CHECK(Contains(again.err, "FAILED_PRECONDITION"));
   CHECK(Contains(again.err, "denied, not pending"));
-  CHECK(ParseJson(server.Cli("approval list --state denied --output json"))["approvals"].size() ==
-        1);
+  CHECK(ParseJsonOutput(server.Cli("approval list --state denied --output json"))["approvals"]
+            .size() == 1);
 
   CHECK(server.Cli("approval deny apr-0").exit_code == 2);  // --reason is required
   CHECK(server.Cli("approval list --state granted").exit_code == 2);
@@ -199,7 +192,7 @@ TEST_CASE("approval cli: list, show, approve and deny a stored request; bad usag
   CHECK(missing.exit_code == 1);
   CHECK(Contains(missing.err, "NOT_FOUND"));
 
-  json events = ParseJson(server.Cli("audit list --kind approval.approved --output json"));
+  json events = ParseJsonOutput(server.Cli("audit list --kind approval.approved --output json"));
   REQUIRE(events["events"].size() == 1);
   CHECK(events["events"][0]["actor"] == shown["decided_by"]);
   CHECK(server.Cli("audit verify").exit_code == 0);

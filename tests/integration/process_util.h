@@ -2,6 +2,7 @@
 //   - BuildDir()/SourceDir(): $SPINEL_BUILD_DIR and $SPINEL_SOURCE_DIR (set by ctest);
 //   - ShellQuote() and RunCommand(): run a shell command, capturing stdout, stderr and the exit
 //     code separately;
+//   - Contains(): substring test for output and logs;
 //   - WaitFor()/WaitForFile(): poll with a deadline instead of sleeping a fixed time;
 //   - ChildProcess: fork/exec a long-running program with its output in a log file, kill it
 //     (SIGTERM or SIGKILL) and reap it; killed with SIGKILL on destruction;
@@ -87,6 +88,10 @@ inline CommandResult RunCommand(const std::string& command) {
   result.err = ReadWholeFile(err_path);
   ::unlink(err_path);
   return result;
+}
+
+inline bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
 }
 
 // Polls `ready` every 50ms until it returns true (true) or `timeout` passes (false).

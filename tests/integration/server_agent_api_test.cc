@@ -17,12 +17,14 @@
 #include "common/csr.h"
 #include "common/keys.h"
 #include "common/x509_svid_validator.h"
-#include "tests/integration/process_util.h"
+#include "tests/integration/agent_process_util.h"
 
 using nlohmann::json;
 using spinel::common::Certificate;
 using spinel::common::PrivateKey;
 using spinel::testing::CommandResult;
+using spinel::testing::Contains;
+using spinel::testing::ParseJsonOutput;
 using spinel::testing::ServerProcess;
 using spinel::testing::TempDir;
 using Stub = spinel::v1::AgentService::Stub;
@@ -31,17 +33,6 @@ namespace {
 
 constexpr char kControl[] = "control.spinel.test";
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-json ParseJson(const CommandResult& result) {
-  REQUIRE_MESSAGE(result.exit_code == 0, result.Describe());
-  json parsed = json::parse(result.out, nullptr, /*allow_exceptions=*/false);
-  REQUIRE_MESSAGE(!parsed.is_discarded(), result.Describe());
-  return parsed;
-}
 
 PrivateKey NewKey() {
   auto key = PrivateKey::Generate();
@@ -155,7 +146,7 @@ struct Agent {
 };
 
 Agent AttestNew(const ServerProcess& server, const AgentApi& api) {
-  json token = ParseJson(server.Cli("token generate --ttl 5m --output json"));
+  json token = ParseJsonOutput(server.Cli("token generate --ttl 5m --output json"));
   Agent agent{"", NewKey(), {}};
   spinel::v1::AgentSvid svid;
   grpc::Status status = api.Attest(token["token"], agent.key, &svid);
@@ -168,8 +159,9 @@ Agent AttestNew(const ServerProcess& server, const AgentApi& api) {
 
 std::string CreateEntry(const ServerProcess& server, const std::string& spiffe_id,
                         const std::string& parent) {
-  json created = ParseJson(server.Cli("entry create --spiffe-id " + spiffe_id + " --parent-id " +
-                                      parent + " --selector unix:uid:1000 --output json"));
+  json created =
+      ParseJsonOutput(server.Cli("entry create --spiffe-id " + spiffe_id + " --parent-id " +
+                                 parent + " --selector unix:uid:1000 --output json"));
   REQUIRE(created["results"][0]["status"] == "created");
   return created["results"][0]["entry"]["id"];
 }
@@ -202,7 +194,7 @@ TEST_CASE("agent API: a join token gives an agent SVID that verifies with the co
   ServerProcess server(dir);
   server.Start();
   AgentApi api(server);
-  json token = ParseJson(server.Cli("token generate --ttl 5m --output json"));
+  json token = ParseJsonOutput(server.Cli("token generate --ttl 5m --output json"));
 
   PrivateKey key = NewKey();
   spinel::v1::AgentSvid svid;
@@ -215,7 +207,7 @@ TEST_CASE("agent API: a join token gives an agent SVID that verifies with the co
   CHECK(VerifyAgainst(chain, kControl, api.control_pem()) == svid.spiffe_id());
   CHECK(chain[0].NotAfter() > std::chrono::system_clock::now() + std::chrono::minutes(50));
 
-  json agents = ParseJson(server.Cli("agent list --output json"));
+  json agents = ParseJsonOutput(server.Cli("agent list --output json"));
   REQUIRE(agents["agents"].size() == 1);
   CHECK(agents["agents"][0]["spiffe_id"] == svid.spiffe_id());
   CHECK(agents["agents"][0]["svid_serial"] == chain[0].SerialHex());
@@ -227,7 +219,7 @@ TEST_CASE("agent API: a join token gives an agent SVID that verifies with the co
   CHECK(Contains(reused.error_message(), "join token"));
   CHECK_FALSE(Contains(reused.error_message(), token["token"].get<std::string>()));
   CHECK_FALSE(Contains(server.Log(), token["token"].get<std::string>()));
-  CHECK(ParseJson(server.Cli("agent list --output json"))["agents"].size() == 1);
+  CHECK(ParseJsonOutput(server.Cli("agent list --output json"))["agents"].size() == 1);
 }
 
 TEST_CASE("agent API: SignX509Svids signs the agent's entries and refuses the rest") {
@@ -236,7 +228,7 @@ TEST_CASE("agent API: SignX509Svids signs the agent's entries and refuses the re
   server.Start();
   AgentApi api(server);
   Agent agent = AttestNew(server, api);
-  json other = ParseJson(server.Cli("token generate --ttl 5m --output json"));
+  json other = ParseJsonOutput(server.Cli("token generate --ttl 5m --output json"));
   const std::string own = CreateEntry(server, kModel, agent.id);
   const std::string foreign =
       CreateEntry(server, "spiffe://tools.ai.example.org/runner", other["agent_spiffe_id"]);
@@ -278,7 +270,7 @@ TEST_CASE("agent API: agents, their entries and used tokens survive kill -9 and 
   server.Start();
   Agent agent = AttestNew(server, AgentApi(server));
   const std::string own = CreateEntry(server, kModel, agent.id);
-  json token = ParseJson(server.Cli("token generate --ttl 5m --output json"));
+  json token = ParseJsonOutput(server.Cli("token generate --ttl 5m --output json"));
   const std::string agents_before = server.Cli("agent list --output json").out;
 
   server.Kill(SIGKILL);
@@ -309,8 +301,8 @@ TEST_CASE("agent API: SVIDs from before and after a forced rotation verify with 
   std::unique_ptr<Stub> stub = api.Connect(agent.chain, &agent.key);
   const std::string td = "inference.ai.example.org";
   auto sequence = [&] {
-    return ParseJson(server.Cli("bundle show --trust-domain " + td +
-                                " --format spiffe"))["spiffe_sequence"]
+    return ParseJsonOutput(server.Cli("bundle show --trust-domain " + td +
+                                      " --format spiffe"))["spiffe_sequence"]
         .get<int64_t>();
   };
   const int64_t sequence_before = sequence();

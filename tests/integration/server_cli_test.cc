@@ -9,10 +9,12 @@
 #include <set>
 #include <string>
 
-#include "tests/integration/process_util.h"
+#include "tests/integration/agent_process_util.h"
 
 using nlohmann::json;
 using spinel::testing::CommandResult;
+using spinel::testing::Contains;
+using spinel::testing::ParseJsonOutput;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
 using spinel::testing::ShellQuote;
@@ -24,19 +26,8 @@ constexpr char kAgent[] = "spiffe://control.spinel.test/spinel/agent/join_token/
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
 constexpr char kRunner[] = "spiffe://tools.ai.example.org/runner";
 
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-json ParseJson(const CommandResult& result) {
-  REQUIRE_MESSAGE(result.exit_code == 0, result.Describe());
-  json parsed = json::parse(result.out, nullptr, /*allow_exceptions=*/false);
-  REQUIRE_MESSAGE(!parsed.is_discarded(), result.Describe());
-  return parsed;
-}
-
 int64_t Count(const ServerProcess& server) {
-  return ParseJson(server.Cli("entry count --output json"))["count"].get<int64_t>();
+  return ParseJsonOutput(server.Cli("entry count --output json"))["count"].get<int64_t>();
 }
 
 size_t CountCertificates(const std::string& pem) {
@@ -55,7 +46,7 @@ std::string CreateArgs(const std::string& spiffe_id, const std::string& extra = 
 
 // The state of every authority of `kind` in `localauthority show --output json`.
 std::multiset<std::string> States(const ServerProcess& server, const std::string& kind) {
-  json shown = ParseJson(
+  json shown = ParseJsonOutput(
       server.Cli("localauthority show --trust-domain inference.ai.example.org --output json"));
   std::multiset<std::string> states;
   for (const json& a : shown["authorities"]) {
@@ -71,14 +62,14 @@ TEST_CASE("server cli: entry create, show, update, count and delete round trip")
   ServerProcess server(dir);
   server.Start();
 
-  json created = ParseJson(
+  json created = ParseJsonOutput(
       server.Cli(CreateArgs(kModel,
                             "--selector unix:gid:1000 --x509-ttl 30m --dns model.example.org "
                             "--output json")));
   REQUIRE(created["results"][0]["status"] == "created");
   const std::string id = created["results"][0]["entry"]["id"];
 
-  json shown = ParseJson(server.Cli("entry show --id " + id + " --output json"));
+  json shown = ParseJsonOutput(server.Cli("entry show --id " + id + " --output json"));
   REQUIRE(shown["entries"].size() == 1);
   CHECK(shown["entries"][0]["x509_svid_ttl"] == "30m");
   CHECK(shown["entries"][0]["selectors"] == json({"unix:gid:1000", "unix:uid:1000"}));
@@ -90,7 +81,7 @@ TEST_CASE("server cli: entry create, show, update, count and delete round trip")
 
   CommandResult updated = server.Cli("entry update --id " + id + " --jwt-ttl 2m --output json");
   REQUIRE_MESSAGE(updated.exit_code == 0, updated.Describe());
-  shown = ParseJson(server.Cli("entry show --id " + id + " --output json"));
+  shown = ParseJsonOutput(server.Cli("entry show --id " + id + " --output json"));
   CHECK(shown["entries"][0]["jwt_svid_ttl"] == "2m");
   CHECK(shown["entries"][0]["x509_svid_ttl"] == "30m");  // not given: kept
   CHECK(shown["entries"][0]["revision_number"] == 1);
@@ -167,7 +158,7 @@ TEST_CASE("server cli: join tokens, bundles and operator-minted SVIDs") {
   ServerProcess server(dir);
   server.Start();
 
-  json token = ParseJson(server.Cli("token generate --ttl 5m --output json"));
+  json token = ParseJsonOutput(server.Cli("token generate --ttl 5m --output json"));
   CHECK(token["token"].get<std::string>().size() == 64);
   CHECK(
       Contains(token["agent_spiffe_id"], "spiffe://control.spinel.test/spinel/agent/join_token/"));
@@ -183,10 +174,10 @@ TEST_CASE("server cli: join tokens, bundles and operator-minted SVIDs") {
       RunCommand("openssl x509 -noout -subject -in " + ShellQuote(dir.File("inference.pem")));
   CHECK_MESSAGE(parsed.exit_code == 0, parsed.Describe());
   json jwks =
-      ParseJson(server.Cli("bundle show --trust-domain inference.ai.example.org "
-                           "--format spiffe"));
+      ParseJsonOutput(server.Cli("bundle show --trust-domain inference.ai.example.org "
+                                 "--format spiffe"));
   CHECK(jwks["keys"].size() == 2);
-  json bundles = ParseJson(server.Cli("bundle list --output json"));
+  json bundles = ParseJsonOutput(server.Cli("bundle list --output json"));
   CHECK(bundles["bundles"].size() == 5);
 
   const std::string out_dir = dir.File("svid");
@@ -250,7 +241,7 @@ TEST_CASE("server cli: entries and CAs survive kill -9 and a restart") {
   TempDir dir;
   ServerProcess server(dir);
   server.Start();
-  json created = ParseJson(server.Cli(CreateArgs(kModel, "--output json")));
+  json created = ParseJsonOutput(server.Cli(CreateArgs(kModel, "--output json")));
   const std::string id = created["results"][0]["entry"]["id"];
   const std::string td = "--trust-domain inference.ai.example.org";
   const std::string bundle_before = server.Cli("bundle show " + td).out;
@@ -261,7 +252,7 @@ TEST_CASE("server cli: entries and CAs survive kill -9 and a restart") {
   server.Kill(SIGKILL);
   server.Start();  // the stale admin socket is replaced
 
-  json shown = ParseJson(server.Cli("entry show --id " + id + " --output json"));
+  json shown = ParseJsonOutput(server.Cli("entry show --id " + id + " --output json"));
   CHECK(shown["entries"][0]["spiffe_id"] == kModel);
   CHECK(Count(server) == 1);
   CHECK(server.Cli("bundle show " + td).out == bundle_before);

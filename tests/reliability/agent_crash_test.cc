@@ -109,9 +109,7 @@ class Workloads {
 TEST_CASE("fault: agent kill -9 three times, restarted without a join token") {
   TempDir dir;
   ServerProcess server(dir);
-  server.Start();
-  spinel::testing::PinAgentApiPort(dir, server);
-  auto [token, agent_id] = spinel::testing::NewJoinToken(server);
+  auto [token, agent_id] = spinel::testing::StartServerForAgent(dir, server);
   for (int uid : kUids)
     spinel::testing::Register(server, IdFor(uid), agent_id, uid, "--x509-ttl 10s");
   AgentProcess agent(dir, server);

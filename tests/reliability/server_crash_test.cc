@@ -134,9 +134,7 @@ bool LatestHasAll(const std::string& watch_log, const std::vector<std::string>& 
 TEST_CASE("fault: server kill -9 during concurrent entry creates and SVID signings") {
   TempDir dir;
   ServerProcess server(dir);
-  server.Start();
-  spinel::testing::PinAgentApiPort(dir, server);
-  auto [token, agent_id] = spinel::testing::NewJoinToken(server);
+  auto [token, agent_id] = spinel::testing::StartServerForAgent(dir, server);
   std::map<int, std::vector<std::string>> static_ids;
   for (int uid : kStaticUids) {
     for (int i = 0; i < kStaticEntriesPerUid; ++i) {

@@ -33,10 +33,6 @@
 
 namespace spinel::testing {
 
-inline bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 inline common::PrivateKey NewAttackKey() {
   auto key = common::PrivateKey::Generate();
   REQUIRE(key.ok());
