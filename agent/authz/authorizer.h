@@ -5,6 +5,8 @@
 //   2. The agent must hold a zone policy (IdentityCache snapshot with zones): Unavailable
 //      "no zone policy received from the server yet" otherwise.
 //   3. The subject is proved from its SVID (subject_proof.h): Unauthenticated otherwise.
+//      Proofs are cached (SubjectProofCache: until the SVID expires or the bundles change),
+//      so a subject presenting the same SVID again costs no signature verification.
 //   4. zones::Evaluate on the snapshot's ZoneSet decides ALLOW / DENY / APPROVAL_REQUIRED,
 //      locally, with the matched zone, rule and reason.
 //   5. Step-up, only when the policy says APPROVAL_REQUIRED:
@@ -27,6 +29,7 @@
 #include "absl/status/statusor.h"
 #include "agent/authz/approval_backend.h"
 #include "agent/authz/audit_forwarder.h"
+#include "agent/authz/subject_proof_cache.h"
 #include "agent/identity_cache.h"
 #include "authorization.pb.h"
 #include "common/clock.h"
@@ -48,6 +51,9 @@ class Authorizer {
   absl::StatusOr<spinel::v1::AuthorizeResponse> Authorize(
       const spinel::v1::AuthorizeRequest& request);
 
+  // The cache of proved subjects (for its statistics).
+  const SubjectProofCache& proof_cache() const { return proofs_; }
+
  private:
   struct Trace;  // what the audit event records about one call
   absl::StatusOr<spinel::v1::AuthorizeResponse> Decide(const spinel::v1::AuthorizeRequest& request,
@@ -58,6 +64,7 @@ class Authorizer {
   ApprovalBackend& approvals_;
   AuditForwarder& audit_;
   const common::Clock& clock_;
+  SubjectProofCache proofs_;
 };
 
 // Checks the request's shape (step 1 above).

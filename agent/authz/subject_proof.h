@@ -12,7 +12,9 @@
 // Errors: InvalidArgument when the request carries no subject (or an empty chain);
 // Unauthenticated, naming the proof and why it failed, for everything else (bad signature,
 // expired, wrong audience, unknown kid or trust domain, chain that does not verify).
-// Pure functions; thread-safe.
+// With a SubjectProofCache, a proof already made (same token and audience, same chain) under
+// the same bundles and still within its validity is returned without verifying again
+// (subject_proof_cache.h); without one, every call verifies. Thread-safe.
 #pragma once
 
 #include <string>
@@ -34,7 +36,10 @@ struct ProvedSubject {
   std::string proof;  // "jwt-svid" or "x509-svid"
 };
 
+class SubjectProofCache;
+
 absl::StatusOr<ProvedSubject> ProveSubject(const spinel::v1::AuthorizeRequest& request,
-                                           const CacheSnapshot& snapshot, common::TimePoint now);
+                                           const CacheSnapshot& snapshot, common::TimePoint now,
+                                           SubjectProofCache* cache = nullptr);
 
 }  // namespace spinel::agent

@@ -5,6 +5,7 @@
 #include <set>
 #include <string>
 
+#include "agent/snapshot_authorities.h"
 #include "agent/workload_api/workload_service.h"
 #include "agent/workload_api/workload_streams.h"
 #include "common/grpc_status.h"
@@ -17,35 +18,6 @@ namespace spinel::agent {
 namespace {
 
 using common::StrCat;
-
-// The JWT authorities of the caller's trusted domains only (own zones and their peers).
-class TrustedJwtAuthorities final : public common::JwtAuthoritySource {
- public:
-  TrustedJwtAuthorities(const CacheSnapshot& snapshot, std::set<common::TrustDomain> trusted)
-      : snapshot_(snapshot), trusted_(std::move(trusted)) {}
-
-  absl::StatusOr<common::PublicKey> FindJwtAuthority(const common::TrustDomain& td,
-                                                     std::string_view kid) const override {
-    if (trusted_.count(td) == 0) {
-      return absl::NotFoundError(StrCat("trust domain ", td.name(),
-                                        " is not trusted by the caller (not its zone or a peer)"));
-    }
-    auto bundle = snapshot_.bundles.find(td);
-    if (bundle == snapshot_.bundles.end()) {
-      return absl::NotFoundError(StrCat("no bundle for trust domain ", td.name()));
-    }
-    const common::PublicKey* key = bundle->second.FindJwtAuthority(kid);
-    if (key == nullptr) {
-      return absl::NotFoundError(
-          StrCat("trust domain ", td.name(), " has no jwt-svid key with kid ", common::Quote(kid)));
-    }
-    return *key;
-  }
-
- private:
-  const CacheSnapshot& snapshot_;
-  const std::set<common::TrustDomain> trusted_;
-};
 
 absl::Status CheckJwtSvidRequest(const ::JWTSVIDRequest& request) {
   if (request.audience_size() == 0) {
@@ -181,7 +153,7 @@ absl::Status WorkloadService::ValidateJwt(const common::SelectorSet& selectors,
   std::shared_ptr<const CacheSnapshot> snapshot = cache_.Snapshot();
   std::vector<const CachedEntry*> matching = snapshot->Matching(selectors);
   if (matching.empty()) return absl::PermissionDeniedError("no identity issued");
-  TrustedJwtAuthorities authorities(*snapshot, snapshot->TrustedDomains(matching));
+  SnapshotAuthorities authorities(*snapshot, snapshot->TrustedDomains(matching));
   absl::StatusOr<common::JwtSvid> svid =
       common::ValidateJwtSvid(request.svid(), {request.audience()}, authorities, clock_);
   if (!svid.ok()) return absl::InvalidArgumentError(std::string(svid.status().message()));
