@@ -12,6 +12,11 @@ namespace {
 constexpr auto kRetryDelay = std::chrono::seconds(5);
 constexpr auto kIdlePass = std::chrono::seconds(30);
 
+// How far ahead of its renewal time an SVID is renewed when a pass signs anyway.
+common::Duration CoalesceWindow(const X509SvidRecord& svid) {
+  return (svid.expires_at - svid.issued_at) / kRenewalCoalesceDivisor;
+}
+
 }  // namespace
 
 SvidRotator::~SvidRotator() { Stop(); }
@@ -20,7 +25,7 @@ std::vector<CachedEntry> SvidRotator::DueEntries(common::TimePoint now,
                                                  common::TimePoint* next_due) const {
   std::shared_ptr<const CacheSnapshot> snapshot = cache_.Snapshot();
   std::vector<CachedEntry> due;
-  *next_due = now + kIdlePass;
+  std::vector<std::pair<const CachedEntry*, common::TimePoint>> later;
   for (const CachedEntry& entry : snapshot->entries) {
     common::TimePoint when = entry.svid ? entry.svid->renew_at : now;
     auto signed_for = signed_revision_.find(entry.id);
@@ -31,6 +36,18 @@ std::vector<CachedEntry> SvidRotator::DueEntries(common::TimePoint now,
     if (retry != retry_after_.end()) when = std::max(when, retry->second);
     if (when <= now) {
       due.push_back(entry);
+    } else {
+      later.emplace_back(&entry, when);
+    }
+  }
+  *next_due = now + kIdlePass;
+  for (const auto& [entry, when] : later) {
+    // A pass that signs anyway takes renewals coming due soon along (one push per pass).
+    const bool coalesce = !due.empty() && entry->svid != nullptr &&
+                          retry_after_.count(entry->id) == 0 &&
+                          when <= now + CoalesceWindow(*entry->svid);
+    if (coalesce) {
+      due.push_back(*entry);
     } else {
       *next_due = std::min(*next_due, when);
     }

@@ -6,6 +6,14 @@
 // changes (a new revision: TTL, DNS names). Expired SVIDs are dropped from
 // the cache (never served) even while the server is unreachable.
 //
+// Coalescing: a pass that signs anything (an SVID due, a new or changed entry) also renews the
+// SVIDs that would come due within a tenth of their lifetime (kRenewalCoalesceDivisor), so an
+// agent with many SVIDs renews them in a few passes per lifetime instead of one pass (and one
+// cache publish, and one Workload API push to every stream of the workload) per SVID. The
+// earliest renewal is thus at 30% of the lifetime. A pass with nothing due signs nothing; SVIDs
+// waiting to retry after a failure are not pulled forward. Each batch of a pass is stored
+// with one StoreX509Svids (one publish per batch).
+//
 // RunOnce() is one pass (used directly by tests with a fake clock); Start() runs passes on a
 // background thread, woken early whenever the cache changes (new entries need SVIDs).
 // Thread-safe.
@@ -19,6 +27,8 @@
 #include "agent/csr_signer.h"
 
 namespace spinel::agent {
+
+inline constexpr int kRenewalCoalesceDivisor = 10;
 
 class SvidRotator {
  public:

@@ -205,6 +205,40 @@ TEST_CASE("svid rotator: CSRs go to the server in batches of the configured size
   for (const CachedEntry& e : world.cache.Snapshot()->entries) CheckSvidMatches(e);
 }
 
+TEST_CASE("svid rotator: renewals coming due within a tenth of the lifetime share one pass") {
+  World world;
+  std::vector<RegistrationEntry> short_lived;
+  for (int i = 0; i < 3; ++i) short_lived.push_back(world.Register("s" + std::to_string(i), 600));
+  auto long_lived = world.Register("long", 3600);
+  SvidRotator rotator(world.cache, *world.signer, world.clock(), 500);
+  REQUIRE(rotator.RunOnce().renewed == 4);
+  std::vector<std::shared_ptr<const spinel::agent::X509SvidRecord>> first;
+  spinel::common::TimePoint earliest = spinel::common::TimePoint::max();
+  for (const auto& e : short_lived) {
+    first.push_back(world.Cached(e.id).svid);
+    earliest = std::min(earliest, first.back()->renew_at);
+  }
+  const auto long_svid = world.Cached(long_lived.id).svid;
+  // Jittered renewals of equal lifetimes lie within 20% of half the lifetime of each other,
+  // inside the 10% window: the first one due takes the others along.
+  world.clock().Set(earliest - 1s);
+  CHECK(rotator.RunOnce().renewed == 0);
+  world.clock().Set(earliest);
+  const uint64_t generation = world.cache.Snapshot()->generation;
+  SvidRotator::PassResult pass = rotator.RunOnce();
+  CHECK(pass.renewed == 3);
+  CHECK(world.signer->batch_sizes == std::vector<size_t>{4, 3});
+  CHECK(world.cache.Snapshot()->generation == generation + 1);  // one publish for the pass
+  for (size_t i = 0; i < short_lived.size(); ++i) {
+    const auto renewed = world.Cached(short_lived[i].id).svid;
+    CHECK(renewed != first[i]);
+    CHECK(renewed->issued_at < first[i]->expires_at);
+    CheckSvidMatches(world.Cached(short_lived[i].id));
+  }
+  // The hour-long SVID (renewal around 30 min) is not pulled forward by 5 minutes' passes.
+  CHECK(world.Cached(long_lived.id).svid == long_svid);
+}
+
 TEST_CASE("svid rotator: with the server down it keeps valid SVIDs, drops expired ones, retries") {
   World world;
   auto entry = world.Register("model", 600);
