@@ -12,6 +12,9 @@
 //   admin_service_zones.cc        ListZones, GetZone, ReloadZones
 //   admin_service_approvals.cc    ListApprovals, GetApproval, ApproveApproval, DenyApproval
 //   admin_service_audit.cc        ListAuditEvents, VerifyAudit
+//   admin_service_federation.cc   CreateFederationRelationship, UpdateFederationRelationship,
+//                                 DeleteFederationRelationship, GetFederationRelationship,
+//                                 ListFederationRelationships, RefreshFederatedBundle
 //   admin_service.cc              request parsing helpers and StartAdminServer
 //
 // Request validation: every malformed SPIFFE ID, trust domain, selector or TTL is
@@ -133,6 +136,26 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
                                spinel::v1::ListAuditEventsResponse* response) override;
   grpc::Status VerifyAudit(grpc::ServerContext* context, const spinel::v1::Empty* request,
                            spinel::v1::VerifyAuditResponse* response) override;
+
+  grpc::Status CreateFederationRelationship(
+      grpc::ServerContext* context,
+      const spinel::v1::CreateFederationRelationshipRequest* request,
+      spinel::v1::FederationRelationship* response) override;
+  grpc::Status UpdateFederationRelationship(grpc::ServerContext* context,
+                                            const spinel::v1::FederationRelationship* request,
+                                            spinel::v1::FederationRelationship* response) override;
+  grpc::Status DeleteFederationRelationship(grpc::ServerContext* context,
+                                            const spinel::v1::TrustDomainRequest* request,
+                                            spinel::v1::Empty* response) override;
+  grpc::Status GetFederationRelationship(grpc::ServerContext* context,
+                                         const spinel::v1::TrustDomainRequest* request,
+                                         spinel::v1::FederationRelationship* response) override;
+  grpc::Status ListFederationRelationships(
+      grpc::ServerContext* context, const spinel::v1::Empty* request,
+      spinel::v1::ListFederationRelationshipsResponse* response) override;
+  grpc::Status RefreshFederatedBundle(grpc::ServerContext* context,
+                                      const spinel::v1::TrustDomainRequest* request,
+                                      spinel::v1::FederationRelationship* response) override;
 
  private:
   // Approve (or deny) an approval as the calling operator, with an audit event.

@@ -10,8 +10,8 @@
 namespace spinel::server {
 
 bool IsServerEventKind(std::string_view kind) {
-  constexpr std::array<std::string_view, 5> kPrefixes = {"x509_svid.", "jwt_svid.", "approval.",
-                                                         "audit.", "agent."};
+  constexpr std::array<std::string_view, 6> kPrefixes = {"x509_svid.", "jwt_svid.", "approval.",
+                                                         "audit.",     "agent.",    "federation."};
   for (std::string_view prefix : kPrefixes) {
     if (kind.substr(0, prefix.size()) == prefix) return true;
   }

@@ -21,6 +21,9 @@
 //                      csr_uris), or a caller whose agent SVID was refused, e.g. evicted or
 //                      banned (actor "unauthenticated"; details: presented_id, the unverified
 //                      URI SAN of the certificate it presented)
+//   federation.created / federation.updated / federation.deleted  an operator changed a
+//                      federation relationship (subject spiffe://<foreign trust domain>;
+//                      details: URL, profile, endpoint SPIFFE ID)
 // Actors: an agent's SPIFFE ID, "operator:<user>" for the admin API, or "server".
 //
 // Thread-safe: holds only references; the datastore serializes appends.

@@ -49,6 +49,7 @@ void RegisterAdminCommands(CLI::App& app, int* exit_code) {
   RegisterApprovalCommands(app, exit_code);
   RegisterAuditCommands(app, exit_code);
   RegisterZoneCommands(app, exit_code);
+  RegisterFederationCommands(app, exit_code);
 }
 
 }  // namespace spinel::server::cli

@@ -16,5 +16,6 @@ void RegisterAuthorityCommands(CLI::App& app, int* exit_code);  // authority_com
 void RegisterApprovalCommands(CLI::App& app, int* exit_code);   // approval_commands.cc
 void RegisterAuditCommands(CLI::App& app, int* exit_code);      // audit_commands.cc
 void RegisterZoneCommands(CLI::App& app, int* exit_code);       // zone_commands.cc
+void RegisterFederationCommands(CLI::App& app, int* exit_code); // federation_commands.cc
 
 }  // namespace spinel::server::cli
