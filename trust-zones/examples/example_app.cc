@@ -72,6 +72,20 @@ void AddExampleOptions(CLI::App& app, ExampleOptions* options) {
                  "With --watch: exit after this many rotations (0 = until stopped)");
 }
 
+void AddServerOptions(CLI::App& app, ServerOptions* options) {
+  AddExampleOptions(app, &options->example);
+  app.add_option("--port", options->port, "Loopback port to listen on (0 = any free port)");
+  app.add_option("--port-file", options->port_file, "Write the port listened on to this file");
+}
+
+int RunServer(const std::string& role, const ServerOptions& options,
+              const std::function<Handler(LiveIdentity& identity)>& make_handler) {
+  InstallStopHandlers();
+  std::unique_ptr<LiveIdentity> identity = StartIdentity(role, options.example);
+  if (!identity) return kExitError;
+  return Serve(role, *identity, options.port, options.port_file, make_handler(*identity));
+}
+
 void Say(const std::string& role, const std::string& label, const std::string& text) {
   std::printf("%-13s %-11s %s\n", role.c_str(), label.c_str(), text.c_str());
   std::fflush(stdout);

@@ -66,6 +66,21 @@ using Handler = std::function<std::string(const MtlsConnection& peer, const std:
 int Serve(const std::string& role, LiveIdentity& identity, int port, const std::string& port_file,
           const Handler& handler);
 
+// The flags of a serving example: the common ones plus --port and --port-file.
+struct ServerOptions {
+  ExampleOptions example;
+  int port = 0;           // loopback port to listen on (0 = any free port)
+  std::string port_file;  // write the port listened on here ("" = don't)
+};
+void AddServerOptions(CLI::App& app, ServerOptions* options);
+
+// The body of a serving example's main() after its flags are parsed: installs the stop
+// handlers, starts the identity (StartIdentity) and serves (Serve) with the handler that
+// `make_handler` makes for that identity (e.g. one calling the agent's Authorization API over
+// the identity's channel). Returns the exit code.
+int RunServer(const std::string& role, const ServerOptions& options,
+              const std::function<Handler(LiveIdentity& identity)>& make_handler);
+
 // Installs SIGTERM/SIGINT handlers that make Serve/FinishWatching return.
 void InstallStopHandlers();
 bool StopRequested();

@@ -6,6 +6,7 @@
 // [approval=<id>]" -> one JSON line {"verdict","subject","rule","reason","approval_id",
 // "approval_expires_at","result"}.
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
@@ -47,19 +48,13 @@ std::string HandleInvoke(ex::AuthorizeClient& authorizer, const ex::MtlsConnecti
 
 int main(int argc, char** argv) {
   CLI::App app{"spinel-example-tool-runner: runs tool calls over SPIFFE mTLS, guarded by policy"};
-  ex::ExampleOptions options;
-  int port = 0;
-  std::string port_file;
-  ex::AddExampleOptions(app, &options);
-  app.add_option("--port", port, "Loopback port to listen on (0 = any free port)");
-  app.add_option("--port-file", port_file, "Write the port listened on to this file");
+  ex::ServerOptions options;
+  ex::AddServerOptions(app, &options);
   CLI11_PARSE(app, argc, argv);
-  ex::InstallStopHandlers();
-  auto identity = ex::StartIdentity("tool-runner", options);
-  if (!identity) return ex::kExitError;
-  ex::AuthorizeClient authorizer(identity->client().channel());
-  return ex::Serve("tool-runner", *identity, port, port_file,
-                   [&](const ex::MtlsConnection& peer, const std::string& request) {
-                     return HandleInvoke(authorizer, peer, request);
-                   });
+  return ex::RunServer("tool-runner", options, [](ex::LiveIdentity& identity) -> ex::Handler {
+    auto authorizer = std::make_shared<ex::AuthorizeClient>(identity.client().channel());
+    return [authorizer](const ex::MtlsConnection& peer, const std::string& request) {
+      return HandleInvoke(*authorizer, peer, request);
+    };
+  });
 }
