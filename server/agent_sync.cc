@@ -45,7 +45,29 @@ absl::StatusOr<AgentViewData> AgentView::Compute(const AttestedAgent& agent) con
     const zones::Zone* zone = zones->ZoneOf(entry.spiffe_id);
     return zone == nullptr || !zones::ZoneSet::MayHost(*zone, agent.selectors);
   });
-  return AgentViewData{std::move(entries), Bundles(), PolicyDocument()};
+  std::vector<spinel::v1::Bundle> bundles = Bundles();
+  SPINEL_ASSIGN_OR_RETURN(std::vector<spinel::v1::Bundle> federated,
+                          FederatedBundlesFor(*zones, entries));
+  for (spinel::v1::Bundle& bundle : federated) bundles.push_back(std::move(bundle));
+  return AgentViewData{std::move(entries), std::move(bundles), PolicyDocument()};
+}
+
+absl::StatusOr<std::vector<spinel::v1::Bundle>> AgentView::FederatedBundlesFor(
+    const zones::ZoneSet& zones, const std::vector<RegistrationEntry>& entries) const {
+  std::set<std::string> zone_names;
+  for (const RegistrationEntry& entry : entries) {
+    if (const zones::Zone* zone = zones.ZoneOf(entry.spiffe_id)) zone_names.insert(zone->name);
+  }
+  std::set<common::TrustDomain> foreign;
+  for (const std::string& name : zone_names) {
+    for (const common::TrustDomain& td : zones.FederatesWith(name)) foreign.insert(td);
+  }
+  if (foreign.empty()) return std::vector<spinel::v1::Bundle>{};
+  // Never let a stored bundle stand in for one of this server's own trust domains.
+  foreign.erase(control_);
+  for (const common::TrustDomain& own : cas_.TrustDomains()) foreign.erase(own);
+  for (const zones::Zone& zone : zones.zones()) foreign.erase(zone.trust_domain);
+  return federated_.For(foreign);
 }
 
 std::vector<spinel::v1::Bundle> AgentView::Bundles() const {
@@ -68,9 +90,14 @@ std::string AgentView::PolicyDocument() const {
   nlohmann::json doc = {{"zones", nlohmann::json::array()},
                         {"zone_files", nlohmann::json::array()}};
   for (const zones::Zone& zone : generation->set.zones()) {
+    nlohmann::json federates_with = nlohmann::json::array();
+    for (const zones::DeclaredFederation& federation : zone.federates_with) {
+      federates_with.push_back(federation.trust_domain.name());
+    }
     doc["zones"].push_back({{"name", zone.name},
                             {"trust_domain", zone.trust_domain.name()},
-                            {"peers", generation->set.PeersOf(zone.name)}});
+                            {"peers", generation->set.PeersOf(zone.name)},
+                            {"federates_with", std::move(federates_with)}});
   }
   for (const zones::ZoneSource& source : generation->sources) {
     doc["zone_files"].push_back({{"file", source.file}, {"text", source.text}});

@@ -5,8 +5,11 @@
 //   - entries whose parent is a node alias whose selectors are all among the agent's node
 //     selectors,
 // minus entries that have expired and entries of zones whose `nodes` selectors the agent's
-// node lacks (placement), plus the bundles of the control plane and of every zone, and the
-// policy document (zone peering, to choose federated bundles, and the zone files).
+// node lacks (placement), plus the bundles of the control plane and of every zone, the stored
+// bundles of the foreign trust domains that the zones of those entries federate with (zone
+// `federates_with`; a stored bundle no such zone federates with is not sent, nor one named
+// like a trust domain of this server), and the policy document (zone peering and federation,
+// to choose federated bundles, and the zone files).
 //
 // SyncHub wakes every connected agent stream when entries, agents, bundles or zones change;
 // each stream then recomputes its view and sends only the difference (see agent_service.h).
@@ -26,13 +29,14 @@
 #include "agent.pb.h"
 #include "server/ca/ca_manager.h"
 #include "server/datastore/datastore.h"
+#include "server/federated_bundles.h"
 #include "server/zone_state.h"
 
 namespace spinel::server {
 
 struct AgentViewData {
   std::vector<RegistrationEntry> entries;           // in id order
-  std::vector<spinel::v1::Bundle> bundles;          // control plane first, then zones
+  std::vector<spinel::v1::Bundle> bundles;  // control plane first, then zones, then foreign
   std::string policy;                               // PolicyDocument() (JSON)
 };
 
@@ -41,7 +45,7 @@ class AgentView {
   AgentView(Datastore& datastore, const ZoneState& zones, CaManager& cas,
             common::TrustDomain control, const common::Clock& clock)
       : datastore_(datastore), zones_(zones), cas_(cas), control_(std::move(control)),
-        clock_(clock) {}
+        clock_(clock), federated_(datastore) {}
 
   // The entries, bundles and policy `agent` is served now.
   absl::StatusOr<AgentViewData> Compute(const AttestedAgent& agent) const;
@@ -50,7 +54,8 @@ class AgentView {
                                   const RegistrationEntry& entry) const;
   std::vector<spinel::v1::Bundle> Bundles() const;
   // The policy document every agent is sent (JSON), from one zone generation:
-  //   {"zones": [{"name": N, "trust_domain": TD, "peers": [symmetric peers]}, ...],
+  //   {"zones": [{"name": N, "trust_domain": TD, "peers": [symmetric peers],
+  //               "federates_with": [foreign trust domains]}, ...],
   //    "zone_files": [{"file": "inference.yaml", "text": "<YAML>"}, ...]}
   // zones sorted by name, zone_files in file-name order; the agent rebuilds the server's
   // ZoneSet with zones::BuildZoneSet(zone_files) and evaluates resource policy locally.
@@ -58,12 +63,16 @@ class AgentView {
 
  private:
   absl::StatusOr<std::vector<common::SpiffeId>> ParentIdsOf(const AttestedAgent& agent) const;
+  // The stored bundles of the foreign trust domains the zones of `entries` federate with.
+  absl::StatusOr<std::vector<spinel::v1::Bundle>> FederatedBundlesFor(
+      const zones::ZoneSet& zones, const std::vector<RegistrationEntry>& entries) const;
 
   Datastore& datastore_;
   const ZoneState& zones_;
   CaManager& cas_;
   const common::TrustDomain control_;
   const common::Clock& clock_;
+  FederatedBundles federated_;
 };
 
 // Something that wants to hear "your view may have changed".

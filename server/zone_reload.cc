@@ -28,6 +28,13 @@ absl::Status CheckAgainstConfig(const ServerConfig& config, const zones::ZoneSet
                  " uses the control-plane trust domain ", config.trust_domain.name(),
                  "; zones need their own trust domains"));
     }
+    for (const zones::DeclaredFederation& federation : zone.federates_with) {
+      if (federation.trust_domain != config.trust_domain) continue;
+      return absl::InvalidArgumentError(
+          StrCat(federation.location.ToString(), ": federates_with: ",
+                 Quote(federation.trust_domain.name()), " is the control-plane trust domain; ",
+                 "zones federate only with foreign trust domains"));
+    }
   }
   return absl::OkStatus();
 }

@@ -54,8 +54,11 @@ inline std::string CsrDer(const common::PrivateKey& key, const std::string& id) 
 class AgentApiHarness {
  public:
   // `x509pop_ca_pem`: the node CAs to trust for x509pop ("" disables it).
+  // `options`: the fixture's (e.g. a zone directory of the test's own).
   explicit AgentApiHarness(const std::string& x509pop_ca_pem = "",
-                           int signings_per_agent_per_second = 10000) {
+                           int signings_per_agent_per_second = 10000,
+                           const ServerFixtureOptions& options = {})
+      : fixture(options) {
     fixture.config.max_concurrent_signings = 2;
     fixture.config.signings_per_agent_per_second = signings_per_agent_per_second;
     fixture.config.agent_svid_ttl = std::chrono::hours(1);
