@@ -58,6 +58,29 @@ absl::StatusOr<PeerMap> ParsePeers(const nlohmann::json& doc) {
   return peers;
 }
 
+// Zone trust domain -> the foreign trust domains of its "federates_with" (absent: none).
+absl::StatusOr<PeerMap> ParseFederations(const nlohmann::json& doc) {
+  PeerMap out;
+  for (const auto& zone : doc["zones"]) {  // shape checked by ParsePeers
+    const nlohmann::json list = zone.value("federates_with", nlohmann::json::array());
+    if (!list.is_array()) {
+      return absl::InvalidArgumentError("sync: federates_with in policy document is not a list");
+    }
+    if (list.empty()) continue;
+    SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
+                            common::TrustDomain::Parse(zone["trust_domain"].get<std::string>()));
+    for (const auto& name : list) {
+      if (!name.is_string()) {
+        return absl::InvalidArgumentError("sync: federates_with item in policy document");
+      }
+      SPINEL_ASSIGN_OR_RETURN(common::TrustDomain foreign,
+                              common::TrustDomain::Parse(name.get<std::string>()));
+      out[td].insert(std::move(foreign));
+    }
+  }
+  return out;
+}
+
 // The ZoneSet of the document's "zone_files" ([{"file":..,"text":..}]); null without them.
 absl::StatusOr<std::shared_ptr<const zones::ZoneSet>> ParseZoneFiles(const nlohmann::json& doc) {
   if (!doc.contains("zone_files")) return std::shared_ptr<const zones::ZoneSet>();
@@ -87,6 +110,7 @@ absl::Status ApplyPolicy(const std::string& policy, CacheSnapshot& next) {
     return absl::InvalidArgumentError("sync: malformed zone policy document");
   }
   SPINEL_ASSIGN_OR_RETURN(next.peers, ParsePeers(doc));
+  SPINEL_ASSIGN_OR_RETURN(next.federates_with, ParseFederations(doc));
   SPINEL_ASSIGN_OR_RETURN(next.zones, ParseZoneFiles(doc));
   next.policy = policy;
   return absl::OkStatus();
@@ -142,6 +166,7 @@ bool SameEntry(const CachedEntry& a, const CachedEntry& b) {
 // True when `next` serves exactly what `current` does: nothing to publish.
 bool SameContent(const CacheSnapshot& current, const CacheSnapshot& next) {
   if (current.synced != next.synced || current.peers != next.peers ||
+      current.federates_with != next.federates_with ||
       current.policy != next.policy || current.entries.size() != next.entries.size() ||
       current.bundles.size() != next.bundles.size()) {
     return false;
@@ -174,6 +199,10 @@ std::set<common::TrustDomain> CacheSnapshot::TrustedDomains(
     out.insert(td);
     auto it = peers.find(td);
     if (it != peers.end()) out.insert(it->second.begin(), it->second.end());
+    auto federated = federates_with.find(td);
+    if (federated != federates_with.end()) {
+      out.insert(federated->second.begin(), federated->second.end());
+    }
   }
   return out;
 }

@@ -60,6 +60,10 @@ struct CacheSnapshot {
   std::map<common::TrustDomain, common::Bundle> bundles;  // control plane and zones
   // Zone peering: trust domain -> the trust domains of its peers.
   std::map<common::TrustDomain, std::set<common::TrustDomain>> peers;
+  // Zone federation: zone trust domain -> the foreign trust domains it federates with (the
+  // policy document's "federates_with"; their bundles are in `bundles` when the server holds
+  // them).
+  std::map<common::TrustDomain, std::set<common::TrustDomain>> federates_with;
   // The zones (rules included) built from the policy document's "zone_files"; null until the
   // server has sent a policy with zone files (an older server sends none). Immutable; shared
   // by every snapshot until the next policy changes it.
@@ -69,10 +73,11 @@ struct CacheSnapshot {
 
   // Entries whose selectors are all among `workload` (in entry id order).
   std::vector<const CachedEntry*> Matching(const common::SelectorSet& workload) const;
-  // The trust domains a workload holding `entries` may trust: their own trust domains and
-  // every peer of them (the union over all of them).
+  // The trust domains a workload holding `entries` may trust: their own trust domains, every
+  // peer of them and every foreign trust domain they federate with (the union over all).
   std::set<common::TrustDomain> TrustedDomains(const std::vector<const CachedEntry*>& entries) const;
-  // The peers (only) of those trust domains, excluding the entries' own trust domains.
+  // The peers and federated trust domains (only) of those trust domains, excluding the
+  // entries' own trust domains.
   std::set<common::TrustDomain> FederatedDomains(
       const std::vector<const CachedEntry*>& entries) const;
 };

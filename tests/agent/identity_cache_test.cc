@@ -358,3 +358,66 @@ TEST_CASE("identity cache: every change publishes once with a higher generation;
   CHECK(cache.Snapshot()->generation > first);
   CHECK(publishes.last_generation == cache.Snapshot()->generation);
 }
+
+TEST_CASE("identity cache: federates_with adds foreign trust domains to exactly those zones") {
+  IdentityCache cache;
+  spinel::v1::SyncUpdate full;
+  full.set_full_snapshot(true);
+  full.set_policy(R"({"zones":[
+    {"name":"inference","trust_domain":"inference.example.org","peers":["retrieval"],
+     "federates_with":["tools.partner.test","other.partner.test"]},
+    {"name":"retrieval","trust_domain":"retrieval.example.org","peers":["inference"]},
+    {"name":"training","trust_domain":"training.example.org","peers":[],"federates_with":[]}]})");
+  *full.add_entries() = Entry("inf", "spiffe://inference.example.org/m", {{"unix", "uid:1"}});
+  *full.add_entries() = Entry("ret", "spiffe://retrieval.example.org/r", {{"unix", "uid:2"}});
+  *full.add_entries() = Entry("trn", "spiffe://training.example.org/t", {{"unix", "uid:3"}});
+  REQUIRE(cache.ApplySyncUpdate(full).ok());
+  auto snapshot = cache.Snapshot();
+  auto of = [&](const std::string& uid) { return snapshot->Matching(Selectors({"unix:" + uid})); };
+
+  CHECK(snapshot->TrustedDomains(of("uid:1")) ==
+        std::set<TrustDomain>{Td("inference.example.org"), Td("retrieval.example.org"),
+                              Td("tools.partner.test"), Td("other.partner.test")});
+  CHECK(snapshot->FederatedDomains(of("uid:1")) ==
+        std::set<TrustDomain>{Td("retrieval.example.org"), Td("tools.partner.test"),
+                              Td("other.partner.test")});
+  // Not passed on through peering, not given to zones that do not federate.
+  CHECK(snapshot->FederatedDomains(of("uid:2")) ==
+        std::set<TrustDomain>{Td("inference.example.org")});
+  CHECK(snapshot->TrustedDomains(of("uid:3")) ==
+        std::set<TrustDomain>{Td("training.example.org")});
+
+  // A later policy without the federation takes it away (and publishes).
+  const uint64_t generation = snapshot->generation;
+  spinel::v1::SyncUpdate unfederate;
+  unfederate.set_policy(R"({"zones":[
+    {"name":"inference","trust_domain":"inference.example.org","peers":["retrieval"],
+     "federates_with":["other.partner.test"]},
+    {"name":"retrieval","trust_domain":"retrieval.example.org","peers":["inference"]},
+    {"name":"training","trust_domain":"training.example.org","peers":[]}]})");
+  REQUIRE(cache.ApplySyncUpdate(unfederate).ok());
+  snapshot = cache.Snapshot();
+  CHECK(snapshot->generation > generation);
+  CHECK(snapshot->FederatedDomains(of("uid:1")) ==
+        std::set<TrustDomain>{Td("retrieval.example.org"), Td("other.partner.test")});
+}
+
+TEST_CASE("identity cache: a malformed federates_with is refused whole") {
+  IdentityCache cache;
+  const char* bad[] = {
+      R"({"zones":[{"name":"a","trust_domain":"a.example.org","federates_with":"p.example.com"}]})",
+      R"({"zones":[{"name":"a","trust_domain":"a.example.org","federates_with":[7]}]})",
+      R"({"zones":[{"name":"a","trust_domain":"a.example.org","federates_with":["Not A Domain"]}]})",
+  };
+  for (const char* policy : bad) {
+    CAPTURE(policy);
+    spinel::v1::SyncUpdate update;
+    update.set_full_snapshot(true);
+    update.set_policy(policy);
+    *update.add_entries() = Entry("a", "spiffe://a.example.org/w", {{"unix", "uid:1"}});
+    absl::Status status = cache.ApplySyncUpdate(update);
+    CHECK(status.code() == absl::StatusCode::kInvalidArgument);
+    CHECK(cache.Snapshot()->entries.empty());  // nothing applied
+    CHECK(cache.Snapshot()->federates_with.empty());
+  }
+}

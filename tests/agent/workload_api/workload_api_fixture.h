@@ -46,6 +46,8 @@ struct TestZone {
   std::string kid;
   std::vector<std::string> peers;
   uint64_t sequence = 1;
+  // Foreign trust domains this zone federates with (policy document "federates_with").
+  std::vector<std::string> federates_with;
 
   const TestCa& issuer() const { return intermediate ? *intermediate : root; }
 
@@ -133,6 +135,12 @@ class WorkloadApiWorld {
   // A fresh SVID for entry `id` (stored in the cache), valid for `ttl` from the clock's now.
   agent::X509SvidRecord Issue(const std::string& id, common::Duration ttl = 1h, bool store = true);
   TestZone& zone(const std::string& name) { return zones_.at(name); }
+  // A foreign trust domain (federation): Sync() sends its bundle as the server does once a
+  // relationship fetched it, but it is no zone of the policy document. Zones trust it through
+  // TestZone::federates_with. RemoveForeign: the relationship (and bundle) was deleted.
+  TestZone& AddForeign(const std::string& name, const std::string& td);
+  void RemoveForeign(const std::string& name) { foreign_.erase(name); }
+  TestZone& foreign(const std::string& name) { return foreign_.at(name); }
 
   void StartServer(agent::WorkloadServiceOptions service_options);
   std::unique_ptr<::SpiffeWorkloadAPI::Stub> Stub() const;
@@ -165,6 +173,7 @@ class WorkloadApiWorld {
 
  private:
   std::map<std::string, TestZone> zones_;
+  std::map<std::string, TestZone> foreign_;
   std::map<std::string, spinel::v1::Entry> entries_;
 };
 
@@ -238,12 +247,26 @@ inline void WorkloadApiWorld::Sync() {
     auto json = zone.MakeBundle().ToJson();
     REQUIRE(json.ok());
     bundle->set_jwks(*json);
-    policy["zones"].push_back(
-        {{"name", name}, {"trust_domain", zone.root.td().name()}, {"peers", zone.peers}});
+    policy["zones"].push_back({{"name", name},
+                               {"trust_domain", zone.root.td().name()},
+                               {"peers", zone.peers},
+                               {"federates_with", zone.federates_with}});
+  }
+  for (const auto& [name, foreign] : foreign_) {
+    spinel::v1::Bundle* bundle = update.add_bundles();
+    bundle->set_trust_domain(foreign.root.td().name());
+    auto json = foreign.MakeBundle().ToJson();
+    REQUIRE(json.ok());
+    bundle->set_jwks(*json);
   }
   update.set_policy(policy.dump());
   absl::Status status = cache.ApplySyncUpdate(update);
   REQUIRE_MESSAGE(status.ok(), status.ToString());
+}
+
+inline TestZone& WorkloadApiWorld::AddForeign(const std::string& name, const std::string& td) {
+  auto [it, added] = foreign_.insert_or_assign(name, MakeZone(name, td, {}, clock.Now(), false));
+  return it->second;
 }
 
 inline agent::X509SvidRecord WorkloadApiWorld::Issue(const std::string& id, common::Duration ttl,
