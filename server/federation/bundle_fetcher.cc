@@ -101,6 +101,24 @@ absl::Status ConfigureWeb(SSL_CTX* ctx, const FederationRelationship& r, const H
   return absl::OkStatus();
 }
 
+// What went wrong, in words, for a request that got no answer.
+std::string Describe(httplib::Error error) {
+  switch (error) {
+    case httplib::Error::Connection:
+      return "cannot connect (refused or unreachable)";
+    case httplib::Error::ConnectionTimeout:
+      return "connection timed out";
+    case httplib::Error::Read:
+      return "reading the answer failed or timed out";
+    case httplib::Error::Write:
+      return "sending the request failed";
+    case httplib::Error::SSLConnection:
+      return "TLS handshake failed";
+    default:
+      return StrCat("request failed: ", httplib::to_string(error));
+  }
+}
+
 absl::Status CheckRelationship(const FederationRelationship& r) {
   if (r.profile == "https_spiffe") {
     if (!r.endpoint_spiffe_id.has_value() || r.endpoint_spiffe_id->empty()) {
@@ -222,8 +240,7 @@ absl::StatusOr<common::Bundle> BundleFetcher::Fetch(
     return refused(absl::StatusCode::kDataLoss, StrCat("answered HTTP status ", status));
   }
   if (!result) {
-    return refused(absl::StatusCode::kUnavailable,
-                   StrCat("request failed: ", httplib::to_string(result.error())));
+    return refused(absl::StatusCode::kUnavailable, Describe(result.error()));
   }
   absl::StatusOr<common::Bundle> bundle = ParseBody(relationship, body);
   if (!bundle.ok()) {

@@ -144,6 +144,7 @@ TEST_CASE("fetcher: an unreachable endpoint and bad URLs are clear errors") {
   REQUIRE_FALSE(unreachable.ok());
   CHECK(unreachable.status().code() == absl::StatusCode::kUnavailable);
   CHECK(Message(unreachable.status()).find(r.bundle_endpoint_url) != std::string::npos);
+  CHECK(Message(unreachable.status()).find("cannot connect") != std::string::npos);
 
   r.bundle_endpoint_url = "http://127.0.0.1:1/";
   CHECK(fetcher.Fetch(r, X509AuthorityMap{}).status().code() ==
