@@ -72,7 +72,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> authorities,
                           NodeSession::LoadControlAuthorities(c));
   impl->trust = std::make_shared<ControlTrust>(c.trust_domain, std::move(authorities));
-  impl->client = std::make_unique<ServerClient>(c.server_address, impl->trust, clock);
+  impl->client =
+      std::make_unique<ServerClient>(c.servers, impl->trust, clock, c.reconnect_max);
   impl->session = std::make_unique<NodeSession>(c, *impl->client, impl->trust, clock);
   SPINEL_RETURN_IF_ERROR(impl->session->Establish());
   impl->rotator = std::make_unique<SvidRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);

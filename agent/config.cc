@@ -40,6 +40,38 @@ void ReadTuning(YamlMap& root, AgentConfig& config) {
   }
 }
 
+// A host:port the agent can dial: a non-empty host and a port 1..65535.
+bool IsHostPort(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  const std::string port = address.substr(colon + 1);
+  if (port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos) return false;
+  const int value = std::stoi(port);
+  return value >= 1 && value <= 65535;
+}
+
+// `servers: [a:port, ...]` or `server_address: a:port` (exactly one of them).
+void ReadServers(YamlMap& root, AgentConfig& config) {
+  const bool has_list = root.Has("servers");
+  if (has_list && root.Has("server_address")) {
+    root.Error("servers", "give either server_address or servers, not both");
+    return;
+  }
+  if (!has_list) {
+    ReadServers(root, config);
+    if (!config.server_address.empty()) config.servers = {config.server_address};
+  } else {
+    config.servers = root.StringList("servers");
+    if (config.servers.empty()) root.Error("servers", "must list at least one host:port");
+  }
+  for (const std::string& address : config.servers) {
+    if (IsHostPort(address)) continue;
+    root.Error(has_list ? "servers" : "server_address",
+               common::StrCat("expected host:port, got ", common::Quote(address)));
+  }
+  if (!config.servers.empty()) config.server_address = config.servers.front();
+}
+
 }  // namespace
 
 absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml, const std::string& file,
@@ -55,7 +87,7 @@ absl::StatusOr<AgentConfig> ParseAgentConfig(std::string_view yaml, const std::s
     else
       root.Error("trust_domain", "expected a bare trust domain name, e.g. control.example.org");
   }
-  config.server_address = root.RequiredString("server_address");
+  ReadServers(root, config);
   config.trust_bundle_path =
       common::ResolveConfigPath(base_dir, root.RequiredString("trust_bundle"));
   config.data_dir = common::ResolveConfigPath(base_dir, root.RequiredString("data_dir"));

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/log.h"
@@ -14,7 +15,10 @@ namespace spinel::agent {
 
 struct AgentConfig {
   common::TrustDomain trust_domain;  // the control plane's trust domain
-  std::string server_address;        // host:port of the server's agent API
+  // The agent API of every server replica, host:port each, in the order the agent tries them
+  // (config `servers:`; `server_address: X` is the same as `servers: [X]`). Never empty.
+  std::vector<std::string> servers;
+  std::string server_address;        // servers.front(), kept for callers that need one
   std::string trust_bundle_path;     // PEM bootstrap bundle of the control trust domain
   std::string data_dir;              // agent SVID, key and state
   std::string socket_path;           // Workload API Unix socket

@@ -1,6 +1,9 @@
 #include "agent/server_client.h"
 
+#include <algorithm>
+
 #include "common/csr.h"
+#include "common/log.h"
 #include "common/grpc_status.h"
 #include "common/pop_signature.h"
 #include "common/status_macros.h"
@@ -42,41 +45,99 @@ absl::StatusOr<AgentSvid> AgentSvidFromProto(const spinel::v1::AgentSvid& proto)
   return svid;
 }
 
-ServerClient::ServerClient(std::string address, std::shared_ptr<ControlTrust> trust,
-                           const common::Clock& clock)
-    : address_(std::move(address)), trust_(std::move(trust)), clock_(clock) {
-  stub_ = spinel::v1::AgentService::NewStub(
-      grpc::CreateChannel(address_, MakeAgentChannelCredentials(trust_, clock_, nullptr)));
+ServerClient::ServerClient(std::vector<std::string> addresses,
+                           std::shared_ptr<ControlTrust> trust, const common::Clock& clock,
+                           std::chrono::milliseconds max_reconnect_backoff)
+    : addresses_(std::move(addresses)), trust_(std::move(trust)), clock_(clock),
+      max_reconnect_backoff_(max_reconnect_backoff) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  RebuildLocked();
 }
 
-std::shared_ptr<spinel::v1::AgentService::Stub> ServerClient::Stub() {
+void ServerClient::RebuildLocked() {
+  grpc::ChannelArguments args;
+  // A fresh subchannel pool, so a new client certificate is used for new connections.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  const int cap = static_cast<int>(std::max<int64_t>(max_reconnect_backoff_.count(), 100));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, cap);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(cap, 1000));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::min(cap, 1000));
+  const AgentIdentity* identity = identity_ ? &*identity_ : nullptr;
+  auto channel = grpc::CreateCustomChannel(
+      addresses_[index_ % addresses_.size()],
+      MakeAgentChannelCredentials(trust_, clock_, identity), args);
+  stub_ = spinel::v1::AgentService::NewStub(channel);
+  ++generation_;
+}
+
+ServerClient::Channel ServerClient::Current() {
   std::lock_guard<std::mutex> lock(mutex_);
-  return stub_;
+  return Channel{stub_, generation_};
+}
+
+std::string ServerClient::current_address() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return addresses_[index_ % addresses_.size()];
+}
+
+uint64_t ServerClient::failovers() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return failovers_;
+}
+
+absl::Status ServerClient::Observe(absl::Status status, uint64_t generation, bool unary) {
+  const bool down = absl::IsUnavailable(status) || (unary && absl::IsDeadlineExceeded(status));
+  if (!down || addresses_.size() < 2) return status;
+  std::string from;
+  std::string to;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation != generation_) return status;  // someone already moved on
+    from = addresses_[index_ % addresses_.size()];
+    index_ = (index_ + 1) % addresses_.size();
+    ++failovers_;
+    RebuildLocked();
+    to = addresses_[index_];
+  }
+  LOG_WARN("server replica unreachable; switching to the next one",
+           {{"from", from}, {"to", to}, {"error", std::string(status.message())}});
+  return status;
 }
 
 void ServerClient::SetIdentity(AgentIdentity identity) {
-  grpc::ChannelArguments args;
-  // A fresh subchannel pool, so the new client certificate is used for new connections.
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channel = grpc::CreateCustomChannel(
-      address_, MakeAgentChannelCredentials(trust_, clock_, &identity), args);
   std::lock_guard<std::mutex> lock(mutex_);
-  stub_ = spinel::v1::AgentService::NewStub(channel);
+  identity_ = std::move(identity);
+  RebuildLocked();
 }
 
 absl::StatusOr<AgentSvid> ServerClient::Attest(const spinel::v1::AttestParams& params,
                                                const common::PrivateKey* node_key) {
+  // Each replica once: an unreachable one moves the client on (Observe) before the next try.
+  absl::StatusOr<AgentSvid> result = absl::UnavailableError("no server address");
+  for (size_t attempt = 0; attempt < addresses_.size(); ++attempt) {
+    result = AttestOnce(params, node_key);
+    if (!absl::IsUnavailable(result.status())) break;
+  }
+  return result;
+}
+
+absl::StatusOr<AgentSvid> ServerClient::AttestOnce(const spinel::v1::AttestParams& params,
+                                                   const common::PrivateKey* node_key) {
   grpc::ClientContext context;
   SetDeadline(context);
-  auto stream = Stub()->Attest(&context);
+  const Channel channel = Current();
+  auto stream = channel.stub->Attest(&context);
+  auto finish = [&] {
+    return Observe(common::FromGrpcStatus(stream->Finish()), channel.generation, true);
+  };
   spinel::v1::AttestRequest first;
   *first.mutable_params() = params;
-  if (!stream->Write(first)) return common::FromGrpcStatus(stream->Finish());
+  if (!stream->Write(first)) return finish();
   spinel::v1::AttestResponse response;
   while (stream->Read(&response)) {
     if (response.has_result()) {
       stream->WritesDone();
-      absl::Status finished = common::FromGrpcStatus(stream->Finish());
+      absl::Status finished = finish();
       if (!finished.ok()) return finished;
       return AgentSvidFromProto(response.result());
     }
@@ -87,7 +148,7 @@ absl::StatusOr<AgentSvid> ServerClient::Attest(const spinel::v1::AttestParams& p
     answer.set_challenge_response(signature);
     if (!stream->Write(answer)) break;
   }
-  absl::Status status = common::FromGrpcStatus(stream->Finish());
+  absl::Status status = finish();
   if (status.ok()) return absl::InternalError("attestation ended without an agent SVID");
   return status;
 }
@@ -115,7 +176,9 @@ absl::StatusOr<AgentSvid> ServerClient::RenewAgentSvid(const common::PrivateKey&
   spinel::v1::RenewAgentSvidResponse response;
   grpc::ClientContext context;
   SetDeadline(context);
-  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->RenewAgentSvid(&context, request, &response)));
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(Observe(
+      common::FromGrpcStatus(channel.stub->RenewAgentSvid(&context, request, &response)), channel.generation, true));
   return AgentSvidFromProto(response.svid());
 }
 
@@ -130,7 +193,9 @@ absl::StatusOr<std::vector<SignedSvid>> ServerClient::SignX509Svids(
   spinel::v1::SignX509SvidsResponse response;
   grpc::ClientContext context;
   SetDeadline(context);
-  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->SignX509Svids(&context, request, &response)));
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(Observe(
+      common::FromGrpcStatus(channel.stub->SignX509Svids(&context, request, &response)), channel.generation, true));
   std::vector<SignedSvid> out;
   for (const spinel::v1::SignedSvid& svid : response.svids()) {
     SignedSvid signed_svid{svid.entry_id(), absl::OkStatus(), {}};
@@ -155,7 +220,9 @@ absl::StatusOr<spinel::v1::MintJwtSvidResponse> ServerClient::MintJwtSvid(
   spinel::v1::MintJwtSvidResponse response;
   grpc::ClientContext context;
   SetDeadline(context);
-  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->MintJwtSvid(&context, request, &response)));
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(Observe(
+      common::FromGrpcStatus(channel.stub->MintJwtSvid(&context, request, &response)), channel.generation, true));
   return response;
 }
 
@@ -166,7 +233,9 @@ absl::StatusOr<spinel::v1::Approval> ServerClient::CreateApproval(
   spinel::v1::Approval response;
   grpc::ClientContext context;
   SetDeadline(context, kApprovalTimeout);
-  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->CreateApproval(&context, call, &response)));
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(Observe(
+      common::FromGrpcStatus(channel.stub->CreateApproval(&context, call, &response)), channel.generation, true));
   return response;
 }
 
@@ -178,7 +247,9 @@ absl::StatusOr<spinel::v1::Approval> ServerClient::UseApproval(
   spinel::v1::Approval response;
   grpc::ClientContext context;
   SetDeadline(context, kApprovalTimeout);
-  SPINEL_RETURN_IF_ERROR(common::FromGrpcStatus(Stub()->UseApproval(&context, call, &response)));
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(Observe(
+      common::FromGrpcStatus(channel.stub->UseApproval(&context, call, &response)), channel.generation, true));
   return response;
 }
 
@@ -187,18 +258,20 @@ absl::StatusOr<uint64_t> ServerClient::ReportAuditEvents(
   spinel::v1::ReportAuditEventsResponse response;
   grpc::ClientContext context;
   SetDeadline(context);
-  SPINEL_RETURN_IF_ERROR(
-      common::FromGrpcStatus(Stub()->ReportAuditEvents(&context, request, &response)));
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(Observe(
+      common::FromGrpcStatus(channel.stub->ReportAuditEvents(&context, request, &response)), channel.generation, true));
   return response.stored();
 }
 
 absl::Status ServerClient::Sync(
     grpc::ClientContext* context,
     const std::function<void(const spinel::v1::SyncUpdate&)>& on_update) {
-  auto reader = Stub()->Sync(context, spinel::v1::SyncRequest());
+  const Channel channel = Current();
+  auto reader = channel.stub->Sync(context, spinel::v1::SyncRequest());
   spinel::v1::SyncUpdate update;
   while (reader->Read(&update)) on_update(update);
-  return common::FromGrpcStatus(reader->Finish());
+  return Observe(common::FromGrpcStatus(reader->Finish()), channel.generation, false);
 }
 
 }  // namespace spinel::agent

@@ -2,11 +2,21 @@
 // gRPC channel to the server, rebuilt whenever the agent's identity changes (attestation,
 // renewal). Every call has a deadline; errors come back as absl::Status with the server's
 // code and message. Thread-safe.
+//
+// Several server replicas (config `servers:`): the client talks to one of them at a time. A
+// call or Sync stream that ends UNAVAILABLE (the replica is down or unreachable; also
+// DEADLINE_EXCEEDED of a unary call: the replica hangs) moves the client to the next address
+// in the list, round robin; later calls and streams go there with the same agent identity
+// (every replica accepts it: they share the datastore and trust each other's control CAs), so
+// no re-attestation is needed. Callers keep their own retry pacing (SyncLoop's backoff, the
+// rotator's next pass); Attest alone tries each replica once before giving up. Every channel
+// caps gRPC's own reconnect backoff at `max_reconnect_backoff`.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,8 +41,17 @@ struct AgentSvid {
 
 class ServerClient final : public CsrSigner, public ApprovalBackend, public AuditReporter {
  public:
+  // `addresses`: host:port of every replica, tried in this order; must not be empty.
+  ServerClient(std::vector<std::string> addresses, std::shared_ptr<ControlTrust> trust,
+               const common::Clock& clock,
+               std::chrono::milliseconds max_reconnect_backoff = std::chrono::seconds(5));
   ServerClient(std::string address, std::shared_ptr<ControlTrust> trust,
-               const common::Clock& clock);
+               const common::Clock& clock)
+      : ServerClient(std::vector<std::string>{std::move(address)}, std::move(trust), clock) {}
+
+  // The replica calls go to now, and how often the client moved to another one.
+  std::string current_address() const;
+  uint64_t failovers() const;
 
   // Node attestation with a join token; `agent_key` is the key the agent SVID will hold.
   absl::StatusOr<AgentSvid> AttestJoinToken(std::string_view token,
@@ -64,14 +83,30 @@ class ServerClient final : public CsrSigner, public ApprovalBackend, public Audi
                     const std::function<void(const spinel::v1::SyncUpdate&)>& on_update);
 
  private:
-  std::shared_ptr<spinel::v1::AgentService::Stub> Stub();
+  // The stub of the current channel and that channel's generation.
+  struct Channel {
+    std::shared_ptr<spinel::v1::AgentService::Stub> stub;
+    uint64_t generation = 0;
+  };
+  Channel Current();
+  // Passes `status` through; when it says the replica of channel `generation` is down (and
+  // that is still the current channel), moves to the next address.
+  absl::Status Observe(absl::Status status, uint64_t generation, bool unary);
+  void RebuildLocked();
+  absl::StatusOr<AgentSvid> AttestOnce(const spinel::v1::AttestParams& params,
+                                       const common::PrivateKey* node_key);
   absl::StatusOr<AgentSvid> Attest(const spinel::v1::AttestParams& params,
                                    const common::PrivateKey* node_key);
 
-  const std::string address_;
+  const std::vector<std::string> addresses_;
   const std::shared_ptr<ControlTrust> trust_;
   const common::Clock& clock_;
-  std::mutex mutex_;
+  const std::chrono::milliseconds max_reconnect_backoff_;
+  mutable std::mutex mutex_;
+  size_t index_ = 0;                          // guarded by mutex_: addresses_[index_] is current
+  uint64_t generation_ = 0;                   // guarded by mutex_: bumped on every rebuild
+  uint64_t failovers_ = 0;                    // guarded by mutex_
+  std::optional<AgentIdentity> identity_;     // guarded by mutex_
   std::shared_ptr<spinel::v1::AgentService::Stub> stub_;  // guarded by mutex_
 };
 

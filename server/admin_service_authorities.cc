@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/admin_service_impl.h"
+#include "server/bundle_merger.h"
 #include "server/proto_convert.h"
 
 namespace spinel::server {
@@ -44,8 +45,12 @@ grpc::Status AdminServiceImpl::GetBundle(grpc::ServerContext* /*context*/,
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
-    SPINEL_ASSIGN_OR_RETURN(auto snapshot, SnapshotOf(components_.cas, td));
-    SPINEL_ASSIGN_OR_RETURN(*response, BundleToProto(snapshot->ToBundle()));
+    SPINEL_RETURN_IF_ERROR(SnapshotOf(components_.cas, td).status());
+    // Merged over every replica (server/bundle_merger.h).
+    std::shared_ptr<const common::Bundle> own =
+        OwnBundle(components_.bundles, components_.cas, td);
+    if (own == nullptr) return absl::NotFoundError(StrCat("no bundle for ", Quote(td.name())));
+    SPINEL_ASSIGN_OR_RETURN(*response, BundleToProto(*own));
     return absl::OkStatus();
   }();
   return ToGrpcStatus(status);
@@ -55,9 +60,10 @@ grpc::Status AdminServiceImpl::ListBundles(grpc::ServerContext* /*context*/,
                                            const spinel::v1::Empty* /*request*/,
                                            spinel::v1::ListBundlesResponse* response) {
   for (const common::TrustDomain& td : components_.cas.TrustDomains()) {
-    std::shared_ptr<const AuthoritySnapshot> snapshot = components_.cas.Snapshot(td);
-    if (snapshot == nullptr) continue;
-    absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(snapshot->ToBundle());
+    std::shared_ptr<const common::Bundle> own =
+        OwnBundle(components_.bundles, components_.cas, td);
+    if (own == nullptr) continue;
+    absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(*own);
     if (!bundle.ok()) return ToGrpcStatus(bundle.status());
     *response->add_bundles() = *std::move(bundle);
   }

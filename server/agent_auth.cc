@@ -5,6 +5,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/x509_svid_validator.h"
+#include "server/bundle_merger.h"
 
 namespace spinel::server {
 namespace {
@@ -46,10 +47,12 @@ absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,
     return absl::UnauthenticatedError("no agent SVID presented (attest first)");
   }
   const common::TrustDomain& control = components.config.trust_domain;
-  std::shared_ptr<const AuthoritySnapshot> snapshot = components.cas.Snapshot(control);
-  if (!snapshot) return absl::UnavailableError("control plane authority not ready");
+  // Every replica's control CAs (merged bundle): an agent SVID signed by any replica is good.
+  std::shared_ptr<const common::Bundle> bundle =
+      OwnBundle(components.bundles, components.cas, control);
+  if (!bundle) return absl::UnavailableError("control plane authority not ready");
   common::X509AuthorityMap authorities;
-  authorities.Set(control, snapshot->X509TrustAnchors());
+  authorities.Set(control, bundle->x509_authorities);
   absl::StatusOr<common::VerifiedX509Svid> verified =
       common::VerifyX509Svid(chain, authorities, components.clock.Now());
   if (!verified.ok()) {

@@ -1,6 +1,7 @@
 // Authenticating agents on the agent API. After attestation every call must come over mTLS with
 // the caller's agent SVID: the client certificate (and any intermediates) is verified as an
-// X509-SVID against the control plane's current bundle, its SPIFFE ID must be an agent ID
+// X509-SVID against the control bundle merged over every replica (OwnBundle: an SVID signed
+// by any replica's control CA is good), its SPIFFE ID must be an agent ID
 // (spiffe://<control-td>/spinel/agent/...), the agent must still be attested (not evicted) and
 // not banned, and the certificate must be the agent's current SVID (its serial is the one the
 // server last issued). Any failure is PermissionDenied (Unauthenticated without a certificate)

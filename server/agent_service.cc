@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/agent_auth.h"
+#include "server/bundle_merger.h"
 #include "server/proto_convert.h"
 #include "server/sync_stream.h"
 
@@ -92,9 +93,10 @@ absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation
   SPINEL_RETURN_IF_ERROR(stored);
   svid->set_spiffe_id(attestation.agent_id.ToString());
   for (const std::string& der : issued.chain_der) svid->add_certificate_chain(der);
-  std::shared_ptr<const AuthoritySnapshot> control =
-      components_.cas.Snapshot(components_.config.trust_domain);
-  SPINEL_ASSIGN_OR_RETURN(*svid->mutable_control_bundle(), BundleToProto(control->ToBundle()));
+  std::shared_ptr<const common::Bundle> control =
+      OwnBundle(components_.bundles, components_.cas, components_.config.trust_domain);
+  if (!control) return absl::UnavailableError("control plane authority not ready");
+  SPINEL_ASSIGN_OR_RETURN(*svid->mutable_control_bundle(), BundleToProto(*control));
   components_.hub.NotifyChanged();
   return absl::OkStatus();
 }

@@ -76,9 +76,9 @@ std::vector<spinel::v1::Bundle> AgentView::Bundles() const {
   std::stable_partition(tds.begin(), tds.end(),
                         [&](const common::TrustDomain& td) { return td == control_; });
   for (const common::TrustDomain& td : tds) {
-    std::shared_ptr<const AuthoritySnapshot> snapshot = cas_.Snapshot(td);
-    if (!snapshot) continue;
-    absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(snapshot->ToBundle());
+    std::shared_ptr<const common::Bundle> own = OwnBundle(merger_, cas_, td);
+    if (!own) continue;
+    absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(*own);
     if (bundle.ok()) out.push_back(std::move(*bundle));
     else LOG_ERROR("cannot encode bundle", {{"trust_domain", td.name()}});
   }

@@ -27,6 +27,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent.pb.h"
+#include "server/bundle_merger.h"
 #include "server/ca/ca_manager.h"
 #include "server/datastore/datastore.h"
 #include "server/federated_bundles.h"
@@ -52,7 +53,11 @@ class AgentView {
   // True when `agent` may be served `entry` now (used again at signing time).
   absl::StatusOr<bool> Authorizes(const AttestedAgent& agent,
                                   const RegistrationEntry& entry) const;
+  // The bundles of the control plane and every zone, as OwnBundle() gives them (merged over
+  // the replicas once SetBundleMerger was called).
   std::vector<spinel::v1::Bundle> Bundles() const;
+  // Call before serving; `merger` outlives the view.
+  void SetBundleMerger(const BundleMerger* merger) { merger_ = merger; }
   // The policy document every agent is sent (JSON), from one zone generation:
   //   {"zones": [{"name": N, "trust_domain": TD, "peers": [symmetric peers],
   //               "federates_with": [foreign trust domains]}, ...],
@@ -73,6 +78,7 @@ class AgentView {
   const common::TrustDomain control_;
   const common::Clock& clock_;
   FederatedBundles federated_;
+  const BundleMerger* merger_ = nullptr;
 };
 
 // Something that wants to hear "your view may have changed".

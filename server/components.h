@@ -16,6 +16,8 @@
 
 namespace spinel::server {
 
+class BundleMerger;
+
 struct ServerComponents {
   const ServerConfig& config;
   const common::Clock& clock;
@@ -30,6 +32,10 @@ struct ServerComponents {
   // Set once the federation refresher runs (server.cc); null before, e.g. in tests that build
   // the admin service without one (RefreshFederatedBundle then fails UNAVAILABLE).
   FederationRefreshTrigger* federation = nullptr;
+  // Every replica's bundles merged (server/bundle_merger.h), set by server.cc; null in tests
+  // that build services without one (own bundles are then the local snapshots). Read bundles
+  // through OwnBundle(components.bundles, components.cas, td).
+  const BundleMerger* bundles = nullptr;
 };
 
 }  // namespace spinel::server

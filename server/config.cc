@@ -139,6 +139,16 @@ void ReadDatastore(YamlMap& root, const std::string& base_dir, ServerConfig& con
   }
 }
 
+void ReadServerId(YamlMap& root, ServerConfig& config) {
+  config.server_id = root.String("server_id").value_or("");
+  if (!root.Has("server_id")) return;
+  const bool valid = !config.server_id.empty() && config.server_id.size() <= 64 &&
+                     config.server_id.find_first_not_of(
+                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+                         std::string::npos;
+  if (!valid) root.Error("server_id", "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -");
+}
+
 }  // namespace
 
 absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml, const std::string& file,
@@ -147,6 +157,7 @@ absl::StatusOr<ServerConfig> ParseServerConfig(std::string_view yaml, const std:
   YamlMap root(common::LoadYamlString(yaml, &errors), "", &errors);
   ServerConfig config;
   ReadTrustDomain(root, config);
+  ReadServerId(root, config);
   config.data_dir = common::ResolveConfigPath(base_dir, root.RequiredString("data_dir"));
   ReadListen(root.Map("listen"), config);
   if (config.admin_socket.empty()) config.admin_socket = config.data_dir + "/admin.sock";

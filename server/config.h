@@ -41,6 +41,9 @@ struct FederationConfig {
 struct ServerConfig {
   common::TrustDomain trust_domain;      // control-plane trust domain
   std::string data_dir;                  // keys, SQLite file, admin socket
+  // This replica's stable id among several sharing one datastore (its published bundles are
+  // kept under it): 1..64 of [A-Za-z0-9._-]. "" = generated once, kept in <data_dir>/server-id.
+  std::string server_id;
   std::string agent_api_address;         // "host:port" (TLS gRPC); port 0 picks a free port
   std::string admin_socket;              // Unix socket path of the admin API
   std::string https_address;             // health, metrics, bundle endpoint; "" disables

@@ -18,6 +18,7 @@
 #include "common/ssl_ptr.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "server/bundle_merger.h"
 #include "server/federation/federation_refresher.h"
 #include "server/tls_file_pair.h"
 
@@ -258,7 +259,10 @@ void HttpsServer::ServeBundle(const std::string& name, httplib::Response& res) c
     res.set_content(JsonError(StrCat("unknown trust domain or zone ", common::Quote(name))), kJson);
     return;
   }
-  common::Bundle bundle = snapshot->ToBundle();
+  // Merged over every replica (server/bundle_merger.h); the hint from this replica's CA.
+  std::shared_ptr<const common::Bundle> own =
+      OwnBundle(components_.bundles, components_.cas, snapshot->trust_domain);
+  common::Bundle bundle = own ? *own : snapshot->ToBundle();
   bundle.refresh_hint_seconds = BundleRefreshHint(*snapshot).count();
   absl::StatusOr<std::string> json = bundle.ToJson();
   if (!json.ok()) {

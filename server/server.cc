@@ -19,6 +19,7 @@
 #include "server/https_server.h"
 #include "server/server_metrics.h"
 #include "server/agent_service.h"
+#include "server/bundle_merger.h"
 #include "server/components.h"
 #include "server/datastore/postgres_datastore.h"
 #include "server/datastore/postgres_listener.h"
@@ -42,6 +43,7 @@ struct Server::Impl {
   std::unique_ptr<Issuer> issuer;
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
+  std::unique_ptr<BundleMerger> merger;  // every replica's bundles, merged
   // PostgreSQL only: other replicas' changes, pushed through the database to `hub`.
   std::unique_ptr<PgChangeListener> change_listener;
   std::unique_ptr<ZoneReloader> reloader;  // the one reload path (SIGHUP and the admin API)
@@ -90,15 +92,31 @@ absl::Status Server::Impl::OpenState() {
   issuer = std::make_unique<Issuer>(*cas, *zones, config.trust_domain, clock);
   view = std::make_unique<AgentView>(*datastore, *zones, *cas, config.trust_domain, clock);
   hub = std::make_unique<SyncHub>();
+  SPINEL_ASSIGN_OR_RETURN(std::string server_id,
+                          LoadOrCreateServerId(config.server_id, config.data_dir));
+  merger = std::make_unique<BundleMerger>(*datastore, *cas, server_id, clock);
+  SPINEL_RETURN_IF_ERROR(merger->PublishAll());
+  view->SetBundleMerger(merger.get());
   reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *hub);
   registry->AddChangeListener([this] { hub->NotifyChanged(); });
   if (auto* postgres = dynamic_cast<PostgresDatastore*>(datastore.get())) {
     change_listener = std::make_unique<PgChangeListener>(
-        postgres->conninfo(), postgres->location(), [this] { hub->NotifyChanged(); });
+        postgres->conninfo(), postgres->location(), [this] {
+          absl::Status refreshed = merger->Refresh().status();  // another replica's bundle?
+          if (!refreshed.ok()) {
+            LOG_WARN("cannot re-read replica bundles",
+                     {{"error", std::string(refreshed.message())}});
+          }
+          hub->NotifyChanged();
+        });
   }
-  cas->AddBundleListener([this](const common::TrustDomain&) { hub->NotifyChanged(); });
+  cas->AddBundleListener([this](const common::TrustDomain& td) {
+    merger->Publish(td).IgnoreError();  // logged; retried by Tick()
+    hub->NotifyChanged();
+  });
   components = std::make_unique<ServerComponents>(ServerComponents{
       config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
+  components->bundles = merger.get();
   RegisterServerMetrics(*components);
   federation = std::make_unique<FederationRefresher>(
       *components, FederationRefresherOptions{config.federation.refresh_interval_default});
@@ -173,8 +191,19 @@ absl::Status Server::Impl::StartAdminApi() {
 
 void Server::Impl::RunSvidRenewal() {
   std::unique_lock<std::mutex> lock(mutex);
+  int ticks = 0;
   while (!stopped_cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopped; })) {
     lock.unlock();
+    // Every 5 s: retry failed bundle publishes, drop expired authorities of other replicas.
+    if (++ticks % 5 == 0) {
+      absl::StatusOr<bool> changed = merger->Tick();
+      if (!changed.ok()) {
+        LOG_WARN("replica bundle refresh failed",
+                 {{"error", std::string(changed.status().message())}});
+      } else if (*changed) {
+        hub->NotifyChanged();
+      }
+    }
     absl::StatusOr<bool> renewed = server_svid->RenewIfDue();
     if (!renewed.ok()) {
       LOG_ERROR("server SVID renewal failed", {{"error", std::string(renewed.status().message())}});

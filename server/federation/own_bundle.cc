@@ -1,6 +1,7 @@
 #include "server/federation/own_bundle.h"
 
 #include "common/strings.h"
+#include "server/bundle_merger.h"
 #include "server/https_server.h"
 
 namespace spinel::server {
@@ -11,7 +12,9 @@ absl::StatusOr<common::Bundle> OwnTrustDomainBundle(const ServerComponents& comp
   if (snapshot == nullptr) {
     return absl::NotFoundError(common::StrCat("no authority for trust domain ", td.name()));
   }
-  common::Bundle bundle = snapshot->ToBundle();
+  // Merged over every server replica (server/bundle_merger.h); the hint from this replica's CA.
+  std::shared_ptr<const common::Bundle> own = OwnBundle(components.bundles, components.cas, td);
+  common::Bundle bundle = own ? *own : snapshot->ToBundle();
   bundle.refresh_hint_seconds = BundleRefreshHint(*snapshot).count();
   return bundle;
 }
