@@ -185,7 +185,7 @@ inline TestZone MakeZone(const std::string& name, const std::string& td,
   auto jwt_key = common::PrivateKey::Generate();
   REQUIRE(jwt_key.ok());
   return TestZone{name,          std::move(root), std::move(issuer), std::move(*jwt_key),
-                  "kid-" + name, std::move(peers)};
+                  "kid-" + name, std::move(peers), /*sequence=*/1, /*federates_with=*/{}};
 }
 
 inline WorkloadApiWorld::WorkloadApiWorld(agent::WorkloadServiceOptions service_options,
