@@ -58,7 +58,7 @@ void ReadServers(YamlMap& root, AgentConfig& config) {
     return;
   }
   if (!has_list) {
-    ReadServers(root, config);
+    config.server_address = root.RequiredString("server_address");
     if (!config.server_address.empty()) config.servers = {config.server_address};
   } else {
     config.servers = root.StringList("servers");

@@ -47,6 +47,7 @@ class AgentApiHarness {
     Start();
   }
   ~AgentApiHarness() {
+    StopReplica();
     Stop();
     fixture.hub->Stop();
   }
@@ -57,6 +58,20 @@ class AgentApiHarness {
   void Start() {
     REQUIRE(server_ == nullptr);
     service_ = std::make_unique<server::AgentServiceImpl>(components_, nullptr);
+    server_ = Serve(*service_, port_);
+  }
+  // A second agent API listener over the same components: a stand-in for another replica
+  // sharing the datastore (and here the CAs), for fail-over tests. Same port on a restart.
+  void StartReplica() {
+    REQUIRE(replica_server_ == nullptr);
+    replica_service_ = std::make_unique<server::AgentServiceImpl>(components_, nullptr);
+    replica_server_ = Serve(*replica_service_, replica_port_);
+  }
+  void StopReplica() { Halt(replica_server_, replica_service_); }
+  std::string replica_address() const { return "127.0.0.1:" + std::to_string(replica_port_); }
+
+ private:
+  std::unique_ptr<grpc::Server> Serve(server::AgentServiceImpl& service, int& port) {
     auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
         svid_->key_path(), svid_->cert_path(), /*refresh_interval_sec=*/1);
     grpc::experimental::TlsServerCredentialsOptions options(provider);
@@ -64,22 +79,27 @@ class AgentApiHarness {
     options.set_cert_request_type(GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_BUT_DONT_VERIFY);
     grpc::ServerBuilder builder;
     int bound = 0;
-    builder.AddListeningPort("127.0.0.1:" + std::to_string(port_),
+    builder.AddListeningPort("127.0.0.1:" + std::to_string(port),
                              grpc::experimental::TlsServerCredentials(options), &bound);
-    builder.RegisterService(service_.get());
-    server_ = builder.BuildAndStart();
-    REQUIRE(server_ != nullptr);
+    builder.RegisterService(&service);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    REQUIRE(server != nullptr);
     REQUIRE(bound != 0);
-    port_ = bound;
+    port = bound;
+    return server;
   }
+  static void Halt(std::unique_ptr<grpc::Server>& server,
+                   std::unique_ptr<server::AgentServiceImpl>& service) {
+    if (!server) return;
+    server->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+    server->Wait();
+    server.reset();
+    service.reset();
+  }
+
+ public:
   // Stops serving; open streams are cancelled.
-  void Stop() {
-    if (!server_) return;
-    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::milliseconds(200));
-    server_->Wait();
-    server_.reset();
-    service_.reset();
-  }
+  void Stop() { Halt(server_, service_); }
 
   // Issues a fresh server SVID at the fixture clock's current time and restarts serving with it
   // (for tests that move the clock past the old one's lifetime).
@@ -152,6 +172,9 @@ class AgentApiHarness {
   std::unique_ptr<server::AgentServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::unique_ptr<server::AgentServiceImpl> replica_service_;
+  std::unique_ptr<grpc::Server> replica_server_;
+  int replica_port_ = 0;
 };
 
 // One agent process's worth of objects over `config`: control trust, server client and node
@@ -161,7 +184,9 @@ struct AgentSide {
     auto authorities = NodeSession::LoadControlAuthorities(config);
     REQUIRE_MESSAGE(authorities.ok(), authorities.status().ToString());
     trust = std::make_shared<ControlTrust>(config.trust_domain, std::move(*authorities));
-    client = std::make_unique<ServerClient>(config.server_address, trust, clock);
+    std::vector<std::string> servers = config.servers;
+    if (servers.empty()) servers = {config.server_address};
+    client = std::make_unique<ServerClient>(servers, trust, clock, config.reconnect_max);
     session = std::make_unique<NodeSession>(config, *client, trust, clock);
   }
   // Establish(), REQUIREd to succeed.

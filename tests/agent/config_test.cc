@@ -155,3 +155,41 @@ TEST_CASE("agent config: LoadAgentConfig resolves paths against the file and nam
   REQUIRE(!refused.ok());
   CHECK(Contains(std::string(refused.status().message()), bad + ":6:"));
 }
+
+TEST_CASE("agent config: servers lists every replica; server_address is one server") {
+  constexpr char kRest[] =
+      "trust_domain: control.example.org\n"
+      "trust_bundle: bootstrap.pem\n"
+      "data_dir: data\n"
+      "socket_path: s\n";
+  auto single = ParseAgentConfig(kMinimal, "agent.yaml", "/etc/spinel");
+  REQUIRE(single.ok());
+  CHECK(single->servers == std::vector<std::string>{"spinel.example.org:8081"});
+  auto several = ParseAgentConfig(std::string(kRest) + "servers: [a.example.org:8081, 10.0.0.2:9]\n",
+                                  "agent.yaml", "/etc/spinel");
+  REQUIRE_MESSAGE(several.ok(), several.status().ToString());
+  CHECK(several->servers == std::vector<std::string>{"a.example.org:8081", "10.0.0.2:9"});
+  CHECK(several->server_address == "a.example.org:8081");
+
+  SUBCASE("both keys") {
+    std::string message = ErrorOf(std::string(kMinimal) + "servers: [a:1]\n");
+    CHECK_MESSAGE(Contains(message, "agent.yaml:6:"), message);
+    CHECK_MESSAGE(Contains(message, "either server_address or servers"), message);
+  }
+  SUBCASE("empty list") {
+    std::string message = ErrorOf(std::string(kRest) + "servers: []\n");
+    CHECK_MESSAGE(Contains(message, "servers: must list at least one host:port"), message);
+  }
+  SUBCASE("not host:port") {
+    for (const char* bad : {"b", "c:70000", ":5", "d:", "e:8x"}) {
+      std::string message =
+          ErrorOf(std::string(kRest) + "servers: [a:1, '" + bad + "']\n");
+      CHECK_MESSAGE(Contains(message, std::string("servers: expected host:port, got \"") + bad),
+                    message);
+    }
+  }
+  SUBCASE("bad server_address") {
+    std::string message = ErrorOf(std::string(kRest) + "server_address: nohost\n");
+    CHECK_MESSAGE(Contains(message, "server_address: expected host:port"), message);
+  }
+}
