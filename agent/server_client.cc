@@ -13,6 +13,10 @@ namespace spinel::agent {
 namespace {
 
 constexpr auto kCallTimeout = std::chrono::seconds(15);
+// Keepalive pings on the connection to the server: within 15 s of a replica hanging, the
+// sync stream fails (server/server.cc accepts pings every 5 s).
+constexpr std::chrono::milliseconds kKeepaliveTime(10'000);
+constexpr std::chrono::milliseconds kKeepaliveTimeout(5'000);
 // Approval calls sit on a workload's Authorize call: fail (closed) sooner.
 constexpr auto kApprovalTimeout = std::chrono::seconds(5);
 
@@ -62,6 +66,13 @@ void ServerClient::RebuildLocked() {
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, cap);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, std::min(cap, 1000));
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, std::min(cap, 1000));
+  // A replica that hangs with its connections open (stopped, wedged, a dead host behind a
+  // live link) fails the sync stream UNAVAILABLE once a ping goes unanswered, so the client
+  // moves on (Observe) instead of waiting on a stream that never ends.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, static_cast<int>(kKeepaliveTime.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, static_cast<int>(kKeepaliveTimeout.count()));
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   const AgentIdentity* identity = identity_ ? &*identity_ : nullptr;
   auto channel = grpc::CreateCustomChannel(
       addresses_[index_ % addresses_.size()],

@@ -118,8 +118,9 @@ absl::Status Server::Impl::OpenState() {
       config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
   components->bundles = merger.get();
   RegisterServerMetrics(*components);
-  federation = std::make_unique<FederationRefresher>(
-      *components, FederationRefresherOptions{config.federation.refresh_interval_default});
+  FederationRefresherOptions federation_options;
+  federation_options.default_refresh_interval = config.federation.refresh_interval_default;
+  federation = std::make_unique<FederationRefresher>(*components, federation_options);
   components->federation = federation.get();
   issuer->SetObserver([this](const IssuanceRecord& r) { RecordIssuance(metrics, *zones, r); });
   return absl::OkStatus();
@@ -145,6 +146,13 @@ absl::Status Server::Impl::StartAgentApi() {
                            grpc::experimental::TlsServerCredentials(options), &agent_port);
   builder.RegisterService(agent_service.get());
   builder.SetMaxReceiveMessageSize(4 << 20);
+  // Agents ping every 10 s to notice a hung replica (agent/server_client.cc): allow it, also
+  // on a connection whose only call is an idle sync stream; the server pings too, so the
+  // streams of agents that vanished without closing are ended.
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60'000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20'000);
   agent_server = builder.BuildAndStart();
   if (!agent_server || agent_port == 0) {
     return absl::UnavailableError(StrCat("cannot listen on ", config.agent_api_address));

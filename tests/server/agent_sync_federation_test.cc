@@ -128,7 +128,7 @@ TEST_CASE("agent view: foreign bundles go exactly to agents with entries of fede
   CHECK(Contains(view.policy, R"("federates_with":[],"name":"retrieval")"));
 
   // A stored bundle that does not parse is not sent (the agent would refuse the whole update).
-  Store(*f.datastore, kPartner, R"({"keys":[{"kty":"EC","use":"x509-svid"}]})", 8);
+  Store(*f.datastore, kPartner, R"({"keys":[{"kty":"EC","use":"x509-svid","x5c":"AA"}]})", 8);
   CHECK(BundlesOf(ComputeView(f, inference)).count(kPartner) == 0);
   const std::string replaced = ForeignBundleJson(kPartner, 9, f.clock.Now());
   Store(*f.datastore, kPartner, replaced, 9);

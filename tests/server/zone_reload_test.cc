@@ -166,7 +166,8 @@ TEST_CASE("policy document: the zones array plus every zone file in file-name or
   REQUIRE(doc["zones"].size() == 4);
   CHECK(doc["zones"][0] == nlohmann::json{{"name", "inference"},
                                           {"trust_domain", "inference.ai.example.org"},
-                                          {"peers", {"retrieval", "tool-execution"}}});
+                                          {"peers", {"retrieval", "tool-execution"}},
+                                          {"federates_with", nlohmann::json::array()}});
   REQUIRE(doc["zone_files"].size() == 4);
   CHECK(doc["zone_files"][0]["file"] == "inference.yaml");
   CHECK(doc["zone_files"][3]["file"] == "training.yaml");
