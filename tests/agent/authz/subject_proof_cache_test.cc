@@ -5,6 +5,11 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <memory>
+#include <thread>
+#include <vector>
+
 #include "agent/authz/subject_proof.h"
 #include "tests/agent/authz/authz_world.h"
 
@@ -189,6 +194,48 @@ TEST_CASE("subject proof cache: keys separate kinds, audiences and chains") {
   CHECK(*SubjectProofKeyX509(one) != *SubjectProofKeyX509(two));
   CHECK(*SubjectProofKeyJwt("aud", "x.y") != *SubjectProofKeyJwt("audx", ".y"));
   CHECK(*SubjectProofKeyJwt("a", "t") == *SubjectProofKeyJwt("a", "t"));
+}
+
+// Run under ThreadSanitizer too (agent_tsan_tests): provers on four threads share the cache while
+// the bundles change under them. Every cached answer must be the answer a full proof gives on
+// the same snapshot: a proof made under the old bundles is never served under the new ones.
+TEST_CASE("subject proof cache: concurrent provers agree with a full proof while bundles change") {
+  AuthzWorld world;
+  SubjectProofCache cache(8);  // small, so eviction runs concurrently too
+  const std::string token = world.Jwt(AuthzWorld::kInference, "/model-server");
+  const v1::X509SvidChain chain = world.X509(AuthzWorld::kTraining, "/trainer");
+  common::Bundle without_keys = world.zone(AuthzWorld::kInference).MakeBundle();
+  without_keys.jwt_authorities.clear();
+  const common::TimePoint now = world.clock.Now();
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> disagreements{0}, proofs{0};
+  std::vector<std::thread> provers;
+  for (int t = 0; t < 4; ++t) {
+    provers.emplace_back([&, t] {
+      const v1::AuthorizeRequest requests[] = {WithJwt(token), WithChain(chain),
+                                               WithJwt(token, "aud-" + std::to_string(t))};
+      for (size_t i = 0; !stop.load(); ++i) {
+        const v1::AuthorizeRequest& request = requests[i % std::size(requests)];
+        const std::shared_ptr<const CacheSnapshot> snapshot = world.cache.Snapshot();
+        const bool cached = ProveSubject(request, *snapshot, now, &cache).ok();
+        const bool full = ProveSubject(request, *snapshot, now).ok();
+        if (cached != full) disagreements.fetch_add(1);
+        proofs.fetch_add(1);
+      }
+    });
+  }
+  for (int change = 0; change < 40; ++change) {
+    PushBundle(world, change % 2 == 0 ? without_keys
+                                      : world.zone(AuthzWorld::kInference).MakeBundle());
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  for (std::thread& prover : provers) prover.join();
+  CHECK(disagreements.load() == 0);
+  CHECK(proofs.load() > 40);
+  CHECK(cache.stats().invalidations > 0);
+  CHECK(cache.stats().size <= 8);
 }
 
 }  // namespace
