@@ -65,6 +65,7 @@ TEST_CASE("postgres replicas: a token and entries made through A reach an agent 
 
   // An entry created through A reaches the workload of B's agent.
   const std::string entry_id = spinel::testing::Register(a, kModel, agent_id, kWorkloadUid);
+  const auto created = std::chrono::steady_clock::now();
   CommandResult fetched;
   REQUIRE_MESSAGE(spinel::testing::WaitFor(
                       [&] {
@@ -73,6 +74,13 @@ TEST_CASE("postgres replicas: a token and entries made through A reach an agent 
                       },
                       std::chrono::seconds(20)),
                   fetched.Describe() << "\nagent:\n" << agent.Log() << "\nB:\n" << b.Log());
+  // Reported, not asserted (timings belong to benchmarks): polled by a new `api fetch` process
+  // every 50 ms, so this is an upper bound.
+  MESSAGE("entry created through A served by B's agent after "
+          << std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::steady_clock::now() - created)
+                 .count()
+          << "ms");
   json x509 = ParseJsonOutput(fetched);
   REQUIRE(x509["svids"].size() == 1);
   CHECK(x509["svids"][0]["spiffe_id"] == kModel);
