@@ -2,7 +2,8 @@
 """Aggregates the JSON lines of the benchmark programs (bench/support/report.h) into
 bench-results/results.json and results.md: per (bench, figure) min/median/max over the repeats,
 the limit (median of the limits the runs printed), ratio = median / limit, and the goal with
-met / not met. Goals are "ratio >= X", "ratio <= X", or "< X unit" / "<= X" / "> X" / ">= X"
+met / not met. Goals are "ratio >= X", "ratio <= X", or "< X unit" / "<= X" / "> X" / ">= X" /
+"== X"
 compared with the median. Called by scripts/bench.sh."""
 import argparse
 import datetime
@@ -13,7 +14,7 @@ import statistics
 import subprocess
 import sys
 
-GOAL = re.compile(r"^\s*(ratio\s*)?(<=|>=|<|>)\s*([0-9.eE+-]+)")
+GOAL = re.compile(r"^\s*(ratio\s*)?(<=|>=|==|<|>)\s*([0-9.eE+-]+)")
 
 
 def run(command):
@@ -46,7 +47,7 @@ def goal_met(goal, median, ratio):
     if value is None:
         return None
     return {"<": value < bound, "<=": value <= bound, ">": value > bound,
-            ">=": value >= bound}[op]
+            ">=": value >= bound, "==": value == bound}[op]
 
 
 def aggregate(lines):

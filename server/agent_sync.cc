@@ -1,6 +1,7 @@
 #include "server/agent_sync.h"
 
 #include <algorithm>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -49,7 +50,8 @@ absl::StatusOr<AgentViewData> AgentView::Compute(const AttestedAgent& agent) con
   SPINEL_ASSIGN_OR_RETURN(std::vector<spinel::v1::Bundle> federated,
                           FederatedBundlesFor(*zones, entries));
   for (spinel::v1::Bundle& bundle : federated) bundles.push_back(std::move(bundle));
-  return AgentViewData{std::move(entries), std::move(bundles), PolicyDocument()};
+  return AgentViewData{std::move(parents), std::move(entries), std::move(bundles),
+                       PolicyDocument()};
 }
 
 absl::StatusOr<std::vector<spinel::v1::Bundle>> AgentView::FederatedBundlesFor(
@@ -123,7 +125,18 @@ void SyncHub::Unsubscribe(SyncSubscriber* subscriber) {
 void SyncHub::NotifyChanged() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    pending_ = true;
+    pending_all_ = true;
+    pending_parents_.clear();
+  }
+  wake_.notify_one();
+}
+
+void SyncHub::NotifyEntriesChanged(const std::set<std::string>& parent_ids) {
+  if (parent_ids.empty()) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (pending_all_) return;
+    pending_parents_.insert(parent_ids.begin(), parent_ids.end());
   }
   wake_.notify_one();
 }
@@ -146,18 +159,34 @@ void SyncHub::DispatchLoop() {
   while (true) {
     std::unique_lock<std::mutex> dispatch(dispatch_mutex_, std::defer_lock);
     std::vector<SyncSubscriber*> targets;
+    bool all = false;
+    std::set<std::string> parents;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return pending_ || stopping_; });
+      wake_.wait(lock, [this] { return pending_all_ || !pending_parents_.empty() || stopping_; });
       if (stopping_) return;
-      pending_ = false;
       lock.unlock();
       dispatch.lock();  // Unsubscribe waits for this pass
       lock.lock();
+      // Taken only now: notifications that arrived meanwhile are part of this pass.
+      all = std::exchange(pending_all_, false);
+      parents = std::exchange(pending_parents_, {});
       targets.assign(subscribers_.begin(), subscribers_.end());
     }
-    for (SyncSubscriber* subscriber : targets) subscriber->Refresh();
+    for (SyncSubscriber* subscriber : targets) {
+      if (all || subscriber->ConcernsParents(parents)) subscriber->Refresh();
+    }
   }
+}
+
+EntryRegistry::ChangeListener WakeOnEntryChange(SyncHub& hub) {
+  return [&hub](const EntryChange& change) {
+    if (change.all) {
+      hub.NotifyChanged();
+    } else {
+      hub.NotifyEntriesChanged(change.parent_ids);
+    }
+  };
 }
 
 }  // namespace spinel::server

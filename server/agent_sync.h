@@ -11,8 +11,10 @@
 // like a trust domain of this server), and the policy document (zone peering and federation,
 // to choose federated bundles, and the zone files).
 //
-// SyncHub wakes every connected agent stream when entries, agents, bundles or zones change;
-// each stream then recomputes its view and sends only the difference (see agent_service.h).
+// SyncHub wakes connected agent streams when entries, agents, bundles or zones change; each
+// stream then recomputes its view and sends only the difference (see agent_service.h). An
+// entry created or deleted under known parents wakes only the streams of agents that have one
+// of those parents (NotifyEntriesChanged); everything else wakes every stream.
 #pragma once
 
 #include <condition_variable>
@@ -31,11 +33,14 @@
 #include "server/ca/ca_manager.h"
 #include "server/datastore/datastore.h"
 #include "server/federated_bundles.h"
+#include "server/registry.h"
 #include "server/zone_state.h"
 
 namespace spinel::server {
 
 struct AgentViewData {
+  // The parents whose entries the agent is served: its own ID and the node aliases it matches.
+  std::vector<common::SpiffeId> parent_ids;
   std::vector<RegistrationEntry> entries;           // in id order
   std::vector<spinel::v1::Bundle> bundles;  // control plane first, then zones, then foreign
   std::string policy;                               // PolicyDocument() (JSON)
@@ -87,6 +92,11 @@ class SyncSubscriber {
   virtual ~SyncSubscriber() = default;
   // Called on the hub's dispatch thread; must not block for long.
   virtual void Refresh() = 0;
+  // False when an entry change under only `parent_ids` cannot change what this subscriber
+  // serves (NotifyEntriesChanged then skips it). The default is true: refresh on everything.
+  virtual bool ConcernsParents(const std::set<std::string>& /*parent_ids*/) const {
+    return true;
+  }
 };
 
 class SyncHub {
@@ -100,6 +110,9 @@ class SyncHub {
   // Schedules a refresh of every subscriber (coalesced: many notifications while a pass runs
   // cause one more pass).
   void NotifyChanged();
+  // Schedules a refresh of the subscribers that ConcernsParents(`parent_ids`) (coalesced with
+  // other notifications the same way; a pending NotifyChanged covers it).
+  void NotifyEntriesChanged(const std::set<std::string>& parent_ids);
   void Stop();
   size_t subscriber_count() const;
 
@@ -109,10 +122,15 @@ class SyncHub {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::set<SyncSubscriber*> subscribers_;  // guarded by mutex_
-  bool pending_ = false;                   // guarded by mutex_
+  bool pending_all_ = false;               // guarded by mutex_
+  std::set<std::string> pending_parents_;  // guarded by mutex_
   bool stopping_ = false;                  // guarded by mutex_
   std::mutex dispatch_mutex_;              // held while subscribers are refreshed
   std::thread thread_;
 };
+
+// The EntryRegistry change listener that wakes `hub`'s streams: only the concerned ones for a
+// change under known parents, all of them otherwise.
+EntryRegistry::ChangeListener WakeOnEntryChange(SyncHub& hub);
 
 }  // namespace spinel::server

@@ -95,7 +95,7 @@ absl::StatusOr<RegistrationEntry> EntryRegistry::Create(RegistrationEntry entry)
   SPINEL_RETURN_IF_ERROR(Validate(entry));
   entry.zone = entry.spiffe_id.trust_domain().name();
   SPINEL_ASSIGN_OR_RETURN(RegistrationEntry created, datastore_.CreateEntry(entry));
-  NotifyChanged();
+  NotifyChanged(ChangeOf(created));
   return created;
 }
 
@@ -107,13 +107,13 @@ absl::StatusOr<RegistrationEntry> EntryRegistry::Update(RegistrationEntry entry)
     entry.revision_number = stored.revision_number;
   }
   SPINEL_ASSIGN_OR_RETURN(RegistrationEntry updated, datastore_.UpdateEntry(entry));
-  NotifyChanged();
+  NotifyChanged(EntryChange{.all = true, .parent_ids = {}});
   return updated;
 }
 
 absl::StatusOr<RegistrationEntry> EntryRegistry::Delete(std::string_view id) {
   SPINEL_ASSIGN_OR_RETURN(RegistrationEntry deleted, datastore_.DeleteEntry(id));
-  NotifyChanged();
+  NotifyChanged(ChangeOf(deleted));
   return deleted;
 }
 
@@ -122,13 +122,18 @@ void EntryRegistry::AddChangeListener(ChangeListener listener) {
   listeners_.push_back(std::move(listener));
 }
 
-void EntryRegistry::NotifyChanged() {
+EntryChange EntryRegistry::ChangeOf(const RegistrationEntry& entry) const {
+  if (IsNodeAlias(entry)) return EntryChange{.all = true, .parent_ids = {}};
+  return EntryChange{.all = false, .parent_ids = {entry.parent_id.ToString()}};
+}
+
+void EntryRegistry::NotifyChanged(const EntryChange& change) {
   std::vector<ChangeListener> listeners;
   {
     std::lock_guard<std::mutex> lock(listeners_mutex_);
     listeners = listeners_;
   }
-  for (const ChangeListener& listener : listeners) listener();
+  for (const ChangeListener& listener : listeners) listener(change);
 }
 
 }  // namespace spinel::server

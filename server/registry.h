@@ -17,6 +17,8 @@
 #pragma once
 
 #include <functional>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,9 +27,17 @@
 
 namespace spinel::server {
 
+// What a successful write changed, for change listeners: the parents of the entries created
+// or deleted, or `all` (updates, whose old parent is not known here, and node aliases, which
+// change which agents other entries reach).
+struct EntryChange {
+  bool all = false;
+  std::set<std::string> parent_ids;  // when not `all`
+};
+
 class EntryRegistry {
  public:
-  using ChangeListener = std::function<void()>;
+  using ChangeListener = std::function<void(const EntryChange&)>;
 
   EntryRegistry(Datastore& datastore, const ZoneState& zones, common::TrustDomain control)
       : datastore_(datastore), zones_(zones), control_(std::move(control)) {}
@@ -50,7 +60,9 @@ class EntryRegistry {
  private:
   absl::Status ValidateParent(const RegistrationEntry& entry) const;
   absl::Status ValidateZoneRules(const RegistrationEntry& entry) const;
-  void NotifyChanged();
+  void NotifyChanged(const EntryChange& change);
+  // The change of creating or deleting `entry`.
+  EntryChange ChangeOf(const RegistrationEntry& entry) const;
 
   Datastore& datastore_;
   const ZoneState& zones_;

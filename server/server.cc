@@ -98,7 +98,7 @@ absl::Status Server::Impl::OpenState() {
   SPINEL_RETURN_IF_ERROR(merger->PublishAll());
   view->SetBundleMerger(merger.get());
   reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *hub);
-  registry->AddChangeListener([this] { hub->NotifyChanged(); });
+  registry->AddChangeListener(WakeOnEntryChange(*hub));
   if (auto* postgres = dynamic_cast<PostgresDatastore*>(datastore.get())) {
     change_listener = std::make_unique<PgChangeListener>(
         postgres->conninfo(), postgres->location(), [this] {

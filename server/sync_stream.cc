@@ -20,8 +20,25 @@ void SyncStream::Begin() {
     FinishLocked(common::ToGrpcStatus(view.status()));
     return;
   }
+  RememberParents(*view);
   EnqueueLocked(*Diff(*view, /*full=*/true));
   begun_ = true;
+}
+
+void SyncStream::RememberParents(const AgentViewData& view) {
+  std::set<std::string> parents;
+  for (const common::SpiffeId& id : view.parent_ids) parents.insert(id.ToString());
+  std::lock_guard<std::mutex> lock(parents_mutex_);
+  parent_ids_ = std::move(parents);
+}
+
+bool SyncStream::ConcernsParents(const std::set<std::string>& parent_ids) const {
+  std::lock_guard<std::mutex> lock(parents_mutex_);
+  if (!parent_ids_) return true;
+  for (const std::string& id : parent_ids) {
+    if (parent_ids_->count(id) > 0) return true;
+  }
+  return false;
 }
 
 std::optional<spinel::v1::SyncUpdate> SyncStream::Diff(const AgentViewData& view, bool full) {
@@ -78,6 +95,7 @@ void SyncStream::Refresh() {
                                                   {"error", std::string(view.status().message())}});
     return;
   }
+  RememberParents(*view);
   std::optional<spinel::v1::SyncUpdate> update = Diff(*view, /*full=*/false);
   if (update) EnqueueLocked(std::move(*update));
 }

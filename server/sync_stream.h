@@ -11,6 +11,8 @@
 #include <deque>
 #include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
@@ -28,6 +30,8 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
   // Computes and sends the first (full) update and subscribes to changes.
   void Begin();
   void Refresh() override;
+  // True until a view was computed, then whether `parent_ids` meets that view's parents.
+  bool ConcernsParents(const std::set<std::string>& parent_ids) const override;
 
   void OnWriteDone(bool ok) override;
   void OnCancel() override;
@@ -38,6 +42,7 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
   std::optional<spinel::v1::SyncUpdate> Diff(const AgentViewData& view, bool full);
   void EnqueueLocked(spinel::v1::SyncUpdate update);
   void FinishLocked(const grpc::Status& status);
+  void RememberParents(const AgentViewData& view);
 
   ServerComponents& components_;
   const AttestedAgent agent_;
@@ -50,6 +55,9 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
   bool writing_ = false;                          // guarded by mutex_
   bool finished_ = false;                         // guarded by mutex_
   bool begun_ = false;                            // first snapshot queued; guarded by mutex_
+  // The parents of the last view computed (none yet: nullopt); read by the hub's thread.
+  mutable std::mutex parents_mutex_;
+  std::optional<std::set<std::string>> parent_ids_;  // guarded by parents_mutex_
 };
 
 }  // namespace spinel::server

@@ -36,7 +36,7 @@ namespace spinel::agent::testing {
 class AgentApiHarness {
  public:
   AgentApiHarness() : components_(fixture.components()) {
-    fixture.registry->AddChangeListener([this] { fixture.hub->NotifyChanged(); });
+    fixture.registry->AddChangeListener(server::WakeOnEntryChange(*fixture.hub));
     fixture.cas->AddBundleListener([this](const common::TrustDomain&) {
       fixture.hub->NotifyChanged();
     });

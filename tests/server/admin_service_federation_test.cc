@@ -34,9 +34,10 @@ bool Contains(const std::string& text, const std::string& part) {
 std::string BundleJson(const TestCa& ca, const std::string& td, uint64_t sequence) {
   auto trust_domain = spinel::common::TrustDomain::Parse(td);
   REQUIRE(trust_domain.ok());
-  spinel::common::Bundle bundle{.trust_domain = *trust_domain,
-                                .x509_authorities = {ca.cert()},
-                                .sequence = sequence};
+  spinel::common::Bundle bundle;
+  bundle.trust_domain = *trust_domain;
+  bundle.x509_authorities = {ca.cert()};
+  bundle.sequence = sequence;
   auto json = bundle.ToJson();
   REQUIRE(json.ok());
   return *json;

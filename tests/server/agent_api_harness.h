@@ -65,7 +65,7 @@ class AgentApiHarness {
     components = std::make_unique<ServerComponents>(fixture.components());
     // Wired as the composition root (server.cc) wires them: changes wake the sync streams.
     SyncHub* hub = fixture.hub.get();
-    fixture.registry->AddChangeListener([hub] { hub->NotifyChanged(); });
+    fixture.registry->AddChangeListener(WakeOnEntryChange(*hub));
     fixture.cas->AddBundleListener([hub](const common::TrustDomain&) { hub->NotifyChanged(); });
     svid = std::make_unique<ServerSvid>(*fixture.issuer, fixture.server_id(), std::chrono::hours(1),
                                         fixture.dir, fixture.clock);

@@ -7,6 +7,7 @@
 
 #include "tests/server/server_test_util.h"
 
+using spinel::server::EntryChange;
 using spinel::server::RegistrationEntry;
 using namespace spinel::server::testing;
 
@@ -24,7 +25,7 @@ struct Refusal {
 TEST_CASE("registry: a valid zone entry is stored with its zone and notifies listeners") {
   ServerFixture f;
   int notified = 0;
-  f.registry->AddChangeListener([&] { ++notified; });
+  f.registry->AddChangeListener([&](const EntryChange&) { ++notified; });
   RegistrationEntry wanted = Entry(kModelServer);
   wanted.x509_svid_ttl = 3600;  // exactly inference's cap is allowed
   wanted.jwt_svid_ttl = 600;
@@ -46,7 +47,7 @@ TEST_CASE("registry: a valid zone entry is stored with its zone and notifies lis
 TEST_CASE("registry: bad entries are refused with a reason and nothing is written") {
   ServerFixture f;
   int notified = 0;
-  f.registry->AddChangeListener([&] { ++notified; });
+  f.registry->AddChangeListener([&](const EntryChange&) { ++notified; });
   auto with = [](RegistrationEntry entry, auto change) {
     change(entry);
     return entry;
@@ -142,7 +143,7 @@ TEST_CASE("registry: an attested parent must be allowed to host the zone") {
 TEST_CASE("registry: update checks the rules and the revision; delete notifies") {
   ServerFixture f;
   int notified = 0;
-  f.registry->AddChangeListener([&] { ++notified; });
+  f.registry->AddChangeListener([&](const EntryChange&) { ++notified; });
   absl::StatusOr<RegistrationEntry> created = f.registry->Create(Entry(kModelServer));
   REQUIRE(created.ok());
 
@@ -173,4 +174,34 @@ TEST_CASE("registry: update checks the rules and the revision; delete notifies")
   CHECK(f.registry->Delete(created->id).ok());
   CHECK(notified == 3);
   CHECK(EntryCount(*f.datastore) == 0);
+}
+
+TEST_CASE("registry: listeners hear which parents a write concerns") {
+  ServerFixture f;
+  std::vector<EntryChange> changes;
+  f.registry->AddChangeListener([&](const EntryChange& change) { changes.push_back(change); });
+  absl::StatusOr<RegistrationEntry> created = f.registry->Create(Entry(kModelServer));
+  REQUIRE(created.ok());
+  RegistrationEntry alias = Entry("spiffe://spinel.ai.example.org/nodes/gpu",
+                                  "spiffe://spinel.ai.example.org/spinel/server");
+  alias.selectors = Selectors({"x509pop:subject:cn:gpu-node"});
+  absl::StatusOr<RegistrationEntry> alias_created = f.registry->Create(alias);
+  REQUIRE(alias_created.ok());
+  RegistrationEntry changed = *created;
+  changed.x509_svid_ttl = 1200;
+  REQUIRE(f.registry->Update(changed).ok());
+  REQUIRE(f.registry->Delete(created->id).ok());
+  REQUIRE(f.registry->Delete(alias_created->id).ok());
+
+  REQUIRE(changes.size() == 5);
+  // A zone entry created or deleted: its parent only.
+  CHECK_FALSE(changes[0].all);
+  CHECK(changes[0].parent_ids == std::set<std::string>{kFixtureAgent});
+  CHECK_FALSE(changes[3].all);
+  CHECK(changes[3].parent_ids == std::set<std::string>{kFixtureAgent});
+  // A node alias changes which agents other entries reach; an update may move an entry from
+  // a parent this registry no longer knows: every agent.
+  CHECK(changes[1].all);
+  CHECK(changes[2].all);
+  CHECK(changes[4].all);
 }
