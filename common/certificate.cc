@@ -2,6 +2,7 @@
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "common/ssl_error.h"
 #include "common/strings.h"
@@ -42,6 +43,14 @@ std::vector<std::string> SansOfType(X509* x509, int type) {
 }
 
 }  // namespace
+
+// OpenSSL fills an X509's extension cache (flags, key identifiers) on first use, writing into
+// the object. Filled here, before the certificate can be shared (copies share the X509), the
+// X509 stays read-only afterwards: threads verifying against the same authorities at once
+// (the agent's Authorize and Workload API calls) do not race on it.
+Certificate::Certificate(SslPtr<X509> x509) : x509_(std::move(x509)) {
+  if (x509_) X509_get_extension_flags(x509_.get());
+}
 
 Certificate Certificate::Adopt(SslPtr<X509> x509) { return Certificate(std::move(x509)); }
 

@@ -55,7 +55,8 @@ class Certificate {
   X509* x509() const { return x509_.get(); }
 
  private:
-  explicit Certificate(SslPtr<X509> x509) : x509_(std::move(x509)) {}
+  // Fills OpenSSL's extension cache now (see certificate.cc).
+  explicit Certificate(SslPtr<X509> x509);
   SslPtr<X509> x509_;
 };
 
