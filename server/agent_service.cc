@@ -167,16 +167,16 @@ grpc::ServerWriteReactor<spinel::v1::SyncUpdate>* AgentServiceImpl::Sync(
   return stream;
 }
 
-absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(const AttestedAgent& agent,
-                                                                    const std::string& entry_id) {
+absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(
+    const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
+    const std::string& entry_id) {
   absl::StatusOr<RegistrationEntry> entry = components_.datastore.GetEntry(entry_id);
   if (absl::IsNotFound(entry.status())) {
     return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
                                               " is not authorized for this agent"));
   }
   if (!entry.ok()) return entry.status();
-  SPINEL_ASSIGN_OR_RETURN(bool authorized, components_.view.Authorizes(agent, *entry));
-  if (!authorized) {
+  if (!components_.view.Authorizes(agent, parents, *entry)) {
     return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
                                               " is not authorized for agent ",
                                               agent.spiffe_id.ToString()));
@@ -184,13 +184,15 @@ absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(const Attest
   return entry;
 }
 
-void AgentServiceImpl::SignOne(const AttestedAgent& agent, const spinel::v1::CsrForEntry& request,
+void AgentServiceImpl::SignOne(const AttestedAgent& agent,
+                               const std::vector<common::SpiffeId>& parents,
+                               const spinel::v1::CsrForEntry& request,
                                spinel::v1::SignedSvid* result, std::vector<AuditEvent>* audit) {
   result->set_entry_id(request.entry_id());
   RegistrationEntry entry;
   std::vector<std::string> csr_uris;
   absl::StatusOr<IssuedX509Svid> issued = [&]() -> absl::StatusOr<IssuedX509Svid> {
-    SPINEL_ASSIGN_OR_RETURN(entry, AuthorizedEntry(agent, request.entry_id()));
+    SPINEL_ASSIGN_OR_RETURN(entry, AuthorizedEntry(agent, parents, request.entry_id()));
     SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(request.csr()));
     csr_uris = csr.uri_sans();
     for (const std::string& uri : csr.uri_sans()) {
@@ -234,9 +236,11 @@ grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
   absl::Status admitted = limiter_.Admit(agent->spiffe_id.ToString(), request->csrs_size());
   if (!admitted.ok()) return ToGrpcStatus(admitted);
   SigningLimiter::Slot slot(limiter_);
+  absl::StatusOr<std::vector<common::SpiffeId>> parents = components_.view.ParentIdsOf(*agent);
+  if (!parents.ok()) return ToGrpcStatus(parents.status());
   std::vector<AuditEvent> audit;
   for (const spinel::v1::CsrForEntry& csr : request->csrs()) {
-    SignOne(*agent, csr, response->add_svids(), &audit);
+    SignOne(*agent, *parents, csr, response->add_svids(), &audit);
   }
   // Audited before anything is handed out; unaudited SVIDs are not sent.
   if (absl::Status recorded = audit_.RecordAll(audit); !recorded.ok()) {
@@ -251,7 +255,9 @@ grpc::Status AgentServiceImpl::MintJwtSvid(grpc::ServerContext* context,
                                            spinel::v1::MintJwtSvidResponse* response) {
   absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
-  absl::StatusOr<RegistrationEntry> entry = AuthorizedEntry(*agent, request->entry_id());
+  absl::StatusOr<std::vector<common::SpiffeId>> parents = components_.view.ParentIdsOf(*agent);
+  if (!parents.ok()) return ToGrpcStatus(parents.status());
+  absl::StatusOr<RegistrationEntry> entry = AuthorizedEntry(*agent, *parents, request->entry_id());
   if (!entry.ok()) return ToGrpcStatus(entry.status());
   std::vector<std::string> audience(request->audience().begin(), request->audience().end());
   absl::StatusOr<IssuedJwtSvid> issued = components_.issuer.MintJwtSvid(

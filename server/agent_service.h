@@ -62,10 +62,15 @@ class AgentServiceImpl final
   // Signs the agent SVID for `attestation`, stores the agent record, fills `svid`.
   absl::Status IssueAgentSvid(const NodeAttestation& attestation, std::string_view csr_der,
                               bool new_agent, spinel::v1::AgentSvid* svid);
-  // Signs one CSR into `result`; on success appends its audit event to `audit`.
-  void SignOne(const AttestedAgent& agent, const spinel::v1::CsrForEntry& request,
-               spinel::v1::SignedSvid* result, std::vector<AuditEvent>* audit);
+  // Signs one CSR of `agent` (whose AgentView::ParentIdsOf are `parents`) into `result`;
+  // appends its audit event (issued or refused) to `audit`.
+  void SignOne(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
+               const spinel::v1::CsrForEntry& request, spinel::v1::SignedSvid* result,
+               std::vector<AuditEvent>* audit);
+  // The entry `entry_id` when `agent` (with `parents`) may be served it; PermissionDenied
+  // otherwise, naming the entry.
   absl::StatusOr<RegistrationEntry> AuthorizedEntry(const AttestedAgent& agent,
+                                                    const std::vector<common::SpiffeId>& parents,
                                                     const std::string& entry_id);
 
   ServerComponents& components_;

@@ -24,14 +24,14 @@ absl::StatusOr<std::vector<common::SpiffeId>> AgentView::ParentIdsOf(
   return parents;
 }
 
-absl::StatusOr<bool> AgentView::Authorizes(const AttestedAgent& agent,
-                                           const RegistrationEntry& entry) const {
+bool AgentView::Authorizes(const AttestedAgent& agent,
+                           const std::vector<common::SpiffeId>& parents,
+                           const RegistrationEntry& entry) const {
   const int64_t now = common::ToUnixSeconds(clock_.Now());
   if (entry.expires_at && *entry.expires_at <= now) return false;
   std::shared_ptr<const zones::ZoneSet> zones = zones_.Get();
   const zones::Zone* zone = zones->ZoneOf(entry.spiffe_id);
   if (zone == nullptr || !zones::ZoneSet::MayHost(*zone, agent.selectors)) return false;
-  SPINEL_ASSIGN_OR_RETURN(std::vector<common::SpiffeId> parents, ParentIdsOf(agent));
   return std::find(parents.begin(), parents.end(), entry.parent_id) != parents.end();
 }
 

@@ -55,9 +55,13 @@ class AgentView {
 
   // The entries, bundles and policy `agent` is served now.
   absl::StatusOr<AgentViewData> Compute(const AttestedAgent& agent) const;
-  // True when `agent` may be served `entry` now (used again at signing time).
-  absl::StatusOr<bool> Authorizes(const AttestedAgent& agent,
-                                  const RegistrationEntry& entry) const;
+  // The parents whose entries `agent` may be served: its own ID and the node aliases whose
+  // selectors its node has (one datastore query).
+  absl::StatusOr<std::vector<common::SpiffeId>> ParentIdsOf(const AttestedAgent& agent) const;
+  // True when `agent`, whose ParentIdsOf are `parents`, may be served `entry` now (used again
+  // at signing time; a batch of CSRs looks the parents up once).
+  bool Authorizes(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
+                  const RegistrationEntry& entry) const;
   // The bundles of the control plane and every zone, as OwnBundle() gives them (merged over
   // the replicas once SetBundleMerger was called).
   std::vector<spinel::v1::Bundle> Bundles() const;
@@ -72,7 +76,6 @@ class AgentView {
   std::string PolicyDocument() const;
 
  private:
-  absl::StatusOr<std::vector<common::SpiffeId>> ParentIdsOf(const AttestedAgent& agent) const;
   // The stored bundles of the foreign trust domains the zones of `entries` federate with.
   absl::StatusOr<std::vector<spinel::v1::Bundle>> FederatedBundlesFor(
       const zones::ZoneSet& zones, const std::vector<RegistrationEntry>& entries) const;

@@ -88,7 +88,13 @@ TEST_CASE("agent view: entries of zones the agent's node may not host are not se
   CHECK(SpiffeIds(*view) == std::set<std::string>{kToolRunner});
   auto model_entry = f.datastore->ListEntries({.spiffe_id = Id(kModelServer)}, {});
   REQUIRE((model_entry.ok() && model_entry->entries.size() == 1));
-  CHECK_FALSE(*f.view->Authorizes(gpu, model_entry->entries[0]));
+  auto parents = f.view->ParentIdsOf(gpu);
+  REQUIRE(parents.ok());
+  CHECK(*parents == std::vector<spinel::common::SpiffeId>{Id(kFixtureAgent)});
+  CHECK_FALSE(f.view->Authorizes(gpu, *parents, model_entry->entries[0]));
+  auto tool_entry = f.datastore->ListEntries({.spiffe_id = Id(kToolRunner)}, {});
+  REQUIRE((tool_entry.ok() && tool_entry->entries.size() == 1));
+  CHECK(f.view->Authorizes(gpu, *parents, tool_entry->entries[0]));
 }
 
 TEST_CASE("agent view: datastore errors are returned, not an empty view") {
@@ -97,6 +103,7 @@ TEST_CASE("agent view: datastore errors are returned, not an empty view") {
   spinel::server::AgentView view(down, *f.zones, *f.cas, f.config.trust_domain, f.clock);
   AttestedAgent agent{.spiffe_id = Id(kFixtureAgent)};
   CHECK(view.Compute(agent).status().code() == absl::StatusCode::kUnavailable);
+  CHECK(view.ParentIdsOf(agent).status().code() == absl::StatusCode::kUnavailable);
 }
 
 TEST_CASE("sync: a full snapshot, then one update per change with increasing revisions") {
