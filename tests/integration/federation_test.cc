@@ -25,6 +25,7 @@ using nlohmann::json;
 using spinel::testing::AgentProcess;
 using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
+using spinel::testing::CountCertificates;
 using spinel::testing::ReadWholeFile;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
@@ -117,15 +118,6 @@ json FetchFiles(const TempDir& dir, const AgentProcess& agent, const Workload& w
   REQUIRE_MESSAGE(ok, w.name << ": " << fetched.Describe() << agent.Log());
   CHECK(parsed["svids"][0]["spiffe_id"] == w.spiffe_id);
   return parsed;
-}
-
-size_t CountCertificates(const std::string& pem) {
-  size_t count = 0;
-  for (size_t at = pem.find("BEGIN CERTIFICATE"); at != std::string::npos;
-       at = pem.find("BEGIN CERTIFICATE", at + 1)) {
-    ++count;
-  }
-  return count;
 }
 
 // `openssl s_server` with the files in `files` (SVID, key, bundle.pem as the only trust),

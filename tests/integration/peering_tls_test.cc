@@ -21,6 +21,8 @@ using nlohmann::json;
 using spinel::testing::AgentProcess;
 using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
+using spinel::testing::Contains;
+using spinel::testing::CountCertificates;
 using spinel::testing::ParseJsonOutput;
 using spinel::testing::ReadWholeFile;
 using spinel::testing::RunCommand;
@@ -39,19 +41,6 @@ struct Workload {
 const Workload kInference{"inference", "spiffe://inference.ai.example.org/model-server", 4201};
 const Workload kRetrieval{"retrieval", "spiffe://retrieval.ai.example.org/retriever", 4202};
 const Workload kTraining{"training", "spiffe://training.ai.example.org/trainer", 4203};
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
-size_t CountCertificates(const std::string& pem) {
-  size_t count = 0;
-  for (size_t at = pem.find("BEGIN CERTIFICATE"); at != std::string::npos;
-       at = pem.find("BEGIN CERTIFICATE", at + 1)) {
-    ++count;
-  }
-  return count;
-}
 
 // Fetches `w`'s SVID files into <dir>/<name>/ as the workload's own uid; returns the JSON the
 // fetch printed.

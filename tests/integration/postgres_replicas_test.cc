@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -20,6 +19,8 @@ namespace {
 using nlohmann::json;
 using spinel::testing::AgentProcess;
 using spinel::testing::CommandResult;
+using spinel::testing::Contains;
+using spinel::testing::UseDatastore;
 using spinel::testing::ParseJsonOutput;
 using spinel::testing::PostgresCluster;
 using spinel::testing::ServerProcess;
@@ -27,17 +28,6 @@ using spinel::testing::TempDir;
 
 constexpr int kWorkloadUid = 4111;
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
-
-bool Contains(const std::string& haystack, const std::string& needle) {
-  return haystack.find(needle) != std::string::npos;
-}
-
-// Points the server configured in `dir` at `uri` (before its Start()).
-void UseDatastore(const TempDir& dir, const std::string& uri) {
-  std::ofstream config(dir.File("server.yaml"), std::ios::app);
-  config << "datastore: \"" << uri << "\"\n";
-  REQUIRE(config.good());
-}
 
 }  // namespace
 

@@ -2,13 +2,13 @@
 //   - BuildDir()/SourceDir(): $SPINEL_BUILD_DIR and $SPINEL_SOURCE_DIR (set by ctest);
 //   - ShellQuote() and RunCommand(): run a shell command, capturing stdout, stderr and the exit
 //     code separately;
-//   - Contains(): substring test for output and logs;
+//   - Contains(): substring test for output and logs; CountCertificates() in a PEM text;
 //   - WaitFor()/WaitForFile(): poll with a deadline instead of sleeping a fixed time;
 //   - ChildProcess: fork/exec a long-running program with its output in a log file, kill it
 //     (SIGTERM or SIGKILL) and reap it; killed with SIGKILL on destruction;
 //   - ServerProcess: a spinel-server with a fresh config in a temp directory (port 0, data dir
 //     inside it, the shipped zones), started and waited for until `healthcheck` passes, plus
-//     Cli() to run operator commands against it.
+//     Cli() to run operator commands against it; UseDatastore() points it at another datastore.
 // Temp directories are spinel::testing::TempDir (tests/fakes/temp_dir.h). Failures abort the
 // current doctest case (REQUIRE). Not thread-safe; one test thread.
 #pragma once
@@ -92,6 +92,16 @@ inline CommandResult RunCommand(const std::string& command) {
 
 inline bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
+}
+
+// The number of PEM certificates in `pem`.
+inline size_t CountCertificates(const std::string& pem) {
+  size_t count = 0;
+  for (size_t at = pem.find("BEGIN CERTIFICATE"); at != std::string::npos;
+       at = pem.find("BEGIN CERTIFICATE", at + 1)) {
+    ++count;
+  }
+  return count;
 }
 
 // Polls `ready` every 50ms until it returns true (true) or `timeout` passes (false).
@@ -229,5 +239,13 @@ class ServerProcess {
   std::string log_path_;
   ChildProcess process_;
 };
+
+// Points the server configured in `dir` (a ServerProcess's) at the datastore `uri`, e.g. a
+// PostgreSQL connection string; call before its Start().
+inline void UseDatastore(const TempDir& dir, const std::string& uri) {
+  std::ofstream config(dir.File("server.yaml"), std::ios::app);
+  config << "datastore: \"" << uri << "\"\n";
+  REQUIRE(config.good());
+}
 
 }  // namespace spinel::testing

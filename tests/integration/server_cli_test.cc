@@ -13,6 +13,7 @@
 
 using nlohmann::json;
 using spinel::testing::CommandResult;
+using spinel::testing::CountCertificates;
 using spinel::testing::Contains;
 using spinel::testing::ParseJsonOutput;
 using spinel::testing::RunCommand;
@@ -28,15 +29,6 @@ constexpr char kRunner[] = "spiffe://tools.ai.example.org/runner";
 
 int64_t Count(const ServerProcess& server) {
   return ParseJsonOutput(server.Cli("entry count --output json"))["count"].get<int64_t>();
-}
-
-size_t CountCertificates(const std::string& pem) {
-  size_t count = 0;
-  for (size_t at = pem.find("BEGIN CERTIFICATE"); at != std::string::npos;
-       at = pem.find("BEGIN CERTIFICATE", at + 1)) {
-    ++count;
-  }
-  return count;
 }
 
 std::string CreateArgs(const std::string& spiffe_id, const std::string& extra = "") {

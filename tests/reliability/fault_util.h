@@ -4,6 +4,7 @@
 //   - UnixSeconds()/ParseRfc3339(): the times `api watch` and the CLI print, as Unix seconds;
 //   - WatchMessages()/WatchedSvids(): what a running `spinel-agent api watch --output json`
 //     child has printed (one JSON document a line) and every SVID in it;
+//   - FetchOneUnexpired(): a workload's one SVID on a new connection, checked unexpired;
 //   - IssuedSerials(): the serials of every `x509_svid.issued` audit event of a server;
 //   - SetLimit(): prlimit(2) on a running child (RLIMIT_FSIZE, RLIMIT_NOFILE): soft limit only,
 //     so that it can be lifted again without CAP_SYS_RESOURCE;
@@ -105,6 +106,22 @@ inline std::vector<WatchedSvid> WatchedSvids(const std::vector<nlohmann::json>& 
     }
   }
   return out;
+}
+
+// `spinel-agent api fetch x509` as `uid` on a new connection: it must serve exactly one SVID,
+// of `spiffe_id` and unexpired now; returns that SVID as printed (spiffe_id, serial, ...).
+inline nlohmann::json FetchOneUnexpired(const AgentProcess& agent, int uid,
+                                        const std::string& spiffe_id) {
+  CommandResult fetched = agent.Api("api fetch x509 --output json", uid);
+  const int64_t now = NowUnix();
+  INFO("uid " << uid << " " << fetched.Describe());
+  REQUIRE(fetched.exit_code == 0);
+  const nlohmann::json output = ParseJsonOutput(fetched);
+  REQUIRE(output["svids"].size() == 1);
+  const nlohmann::json svid = output["svids"][0];
+  CHECK(svid["spiffe_id"] == spiffe_id);
+  CHECK(ParseRfc3339(svid["expires_at"]) > now);  // never an expired one
+  return svid;
 }
 
 // Every audit event of `kind` (details parsed from its JSON text), oldest first.

@@ -12,7 +12,6 @@
 #include <signal.h>
 
 #include <chrono>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,6 +28,7 @@ using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
 using spinel::testing::ServerProcess;
 using spinel::testing::TempDir;
+using spinel::testing::UseDatastore;
 using spinel::testing::WatchedSvid;
 
 namespace {
@@ -41,21 +41,6 @@ std::string IdFor(int uid) {
   return "spiffe://inference.ai.example.org/replicas/u" + std::to_string(uid);
 }
 
-void UseDatastore(const TempDir& dir, const std::string& uri) {
-  std::ofstream config(dir.File("server.yaml"), std::ios::app);
-  config << "datastore: \"" << uri << "\"\n";
-  REQUIRE(config.good());
-}
-
-size_t CertificateCount(const std::string& pem) {
-  size_t count = 0;
-  for (size_t at = pem.find("BEGIN CERTIFICATE"); at != std::string::npos;
-       at = pem.find("BEGIN CERTIFICATE", at + 1)) {
-    ++count;
-  }
-  return count;
-}
-
 // Waits until `server`'s control bundle holds both replicas' CAs (each replica publishes its
 // own; every replica serves the union).
 void WaitForMergedControlBundle(const ServerProcess& server) {
@@ -64,7 +49,7 @@ void WaitForMergedControlBundle(const ServerProcess& server) {
                       [&] {
                         bundle = server.Cli("bundle show --trust-domain " +
                                             std::string(spinel::testing::kTestControlTd));
-                        return bundle.exit_code == 0 && CertificateCount(bundle.out) >= 2;
+                        return bundle.exit_code == 0 && spinel::testing::CountCertificates(bundle.out) >= 2;
                       },
                       std::chrono::seconds(20)),
                   bundle.Describe());
@@ -113,14 +98,7 @@ int PollUnexpired(const AgentProcess& agent, std::chrono::seconds duration) {
   const auto until = std::chrono::steady_clock::now() + duration;
   while (std::chrono::steady_clock::now() < until) {
     for (int uid : kUids) {
-      CommandResult fetched = agent.Api("api fetch x509 --output json", uid);
-      const int64_t now = spinel::testing::NowUnix();
-      INFO("uid " << uid << " " << fetched.Describe());
-      REQUIRE(fetched.exit_code == 0);
-      const json output = spinel::testing::ParseJsonOutput(fetched);
-      REQUIRE(output["svids"].size() == 1);
-      CHECK(output["svids"][0]["spiffe_id"] == IdFor(uid));
-      CHECK(spinel::testing::ParseRfc3339(output["svids"][0]["expires_at"]) > now);
+      spinel::testing::FetchOneUnexpired(agent, uid, IdFor(uid));
       ++fetches;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
