@@ -1,10 +1,25 @@
 #include "server/bundles/own_bundle.h"
 
+#include <algorithm>
+
 #include "common/strings.h"
 #include "server/bundles/bundle_merger.h"
-#include "server/http/https_server.h"
 
 namespace spinel::server {
+namespace {
+
+constexpr std::chrono::seconds kMaxRefreshHint{300};
+
+}  // namespace
+
+std::chrono::seconds BundleRefreshHint(const AuthoritySnapshot& snapshot) {
+  const X509Authority* active = snapshot.ActiveX509();
+  if (active == nullptr) return kMaxRefreshHint;
+  auto fifteenth =
+      std::chrono::duration_cast<std::chrono::seconds>(active->NotAfter() - active->NotBefore()) /
+      15;
+  return std::clamp(fifteenth, std::chrono::seconds(1), kMaxRefreshHint);
+}
 
 absl::StatusOr<common::Bundle> OwnTrustDomainBundle(const ServerComponents& components,
                                                     const common::TrustDomain& td) {
@@ -12,7 +27,7 @@ absl::StatusOr<common::Bundle> OwnTrustDomainBundle(const ServerComponents& comp
   if (snapshot == nullptr) {
     return absl::NotFoundError(common::StrCat("no authority for trust domain ", td.name()));
   }
-  // Merged over every server replica (server/bundles/bundle_merger.h); the hint from this replica's CA.
+  // The hint from this replica's CA.
   std::shared_ptr<const common::Bundle> own = OwnBundle(components.bundles, components.cas, td);
   common::Bundle bundle = own ? *own : snapshot->ToBundle();
   bundle.refresh_hint_seconds = BundleRefreshHint(*snapshot).count();

@@ -83,6 +83,13 @@ std::vector<common::Certificate> AuthoritySnapshot::X509TrustAnchors() const {
   return anchors;
 }
 
+const X509Authority* AuthoritySnapshot::ActiveX509() const {
+  for (const X509Authority& authority : x509) {
+    if (authority.state == SlotState::kActive) return &authority;
+  }
+  return nullptr;
+}
+
 common::Bundle AuthoritySnapshot::ToBundle() const {
   common::Bundle bundle;
   bundle.trust_domain = trust_domain;

@@ -58,6 +58,8 @@ struct AuthoritySnapshot {
   std::vector<common::Certificate> X509TrustAnchors() const;
   // The trust domain's bundle: every phase's trust anchor and JWT key, with the sequence.
   common::Bundle ToBundle() const;
+  // The X.509 authority in the active phase; null when there is none.
+  const X509Authority* ActiveX509() const;
 };
 
 class ZoneAuthority {

@@ -18,7 +18,7 @@
 #include "common/ssl_ptr.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "server/bundles/bundle_merger.h"
+#include "server/bundles/own_bundle.h"
 #include "server/federation/federation_refresher.h"
 #include "server/http/tls_file_pair.h"
 
@@ -35,7 +35,6 @@ constexpr char kTls12Ciphers[] =
 constexpr time_t kKeepAliveSeconds = 1;
 constexpr time_t kIoTimeoutSeconds = 3;
 constexpr size_t kWorkerThreads = 4;
-constexpr std::chrono::seconds kMaxRefreshHint{300};
 constexpr char kAllowedMethods[] = "GET, HEAD";
 constexpr char kJson[] = "application/json";
 constexpr char kText[] = "text/plain; charset=utf-8";
@@ -123,13 +122,6 @@ void InstallCommonHandlers(httplib::Server& s) {
   });
 }
 
-const X509Authority* ActiveX509(const AuthoritySnapshot& snapshot) {
-  for (const X509Authority& authority : snapshot.x509) {
-    if (authority.state == SlotState::kActive) return &authority;
-  }
-  return nullptr;
-}
-
 // The snapshot served at /bundle/<name>: a trust domain the CaManager signs for, else a zone.
 std::shared_ptr<const AuthoritySnapshot> FindSnapshot(const ServerComponents& c,
                                                       const std::string& name) {
@@ -148,7 +140,7 @@ absl::Status CheckAuthority(const ServerComponents& c, const common::TrustDomain
   if (snapshot == nullptr) {
     return absl::UnavailableError(StrCat("no authority for trust domain ", td.name()));
   }
-  const X509Authority* x509 = ActiveX509(*snapshot);
+  const X509Authority* x509 = snapshot->ActiveX509();
   if (!snapshot->x509_signer || x509 == nullptr || x509->NotAfter() <= now) {
     return absl::UnavailableError(StrCat("no active X.509 authority for ", td.name()));
   }
@@ -259,12 +251,8 @@ void HttpsServer::ServeBundle(const std::string& name, httplib::Response& res) c
     res.set_content(JsonError(StrCat("unknown trust domain or zone ", common::Quote(name))), kJson);
     return;
   }
-  // Merged over every replica (server/bundles/bundle_merger.h); the hint from this replica's CA.
-  std::shared_ptr<const common::Bundle> own =
-      OwnBundle(components_.bundles, components_.cas, snapshot->trust_domain);
-  common::Bundle bundle = own ? *own : snapshot->ToBundle();
-  bundle.refresh_hint_seconds = BundleRefreshHint(*snapshot).count();
-  absl::StatusOr<std::string> json = bundle.ToJson();
+  absl::StatusOr<common::Bundle> bundle = OwnTrustDomainBundle(components_, snapshot->trust_domain);
+  absl::StatusOr<std::string> json = bundle.ok() ? bundle->ToJson() : bundle.status();
   if (!json.ok()) {
     LOG_ERROR("cannot encode bundle", {{"trust_domain", snapshot->trust_domain.name()},
                                        {"error", std::string(json.status().message())}});
@@ -321,15 +309,6 @@ absl::Status CheckReady(const ServerComponents& components) {
     SPINEL_RETURN_IF_ERROR(CheckAuthority(components, zone.trust_domain, now));
   }
   return absl::OkStatus();
-}
-
-std::chrono::seconds BundleRefreshHint(const AuthoritySnapshot& snapshot) {
-  const X509Authority* active = ActiveX509(snapshot);
-  if (active == nullptr) return kMaxRefreshHint;
-  auto fifteenth =
-      std::chrono::duration_cast<std::chrono::seconds>(active->NotAfter() - active->NotBefore()) /
-      15;
-  return std::clamp(fifteenth, std::chrono::seconds(1), kMaxRefreshHint);
 }
 
 }  // namespace spinel::server

@@ -14,7 +14,7 @@
 //                       Every trust domain of the CaManager is served, the control plane's
 //                       included (bundles are public; an https_spiffe client of this endpoint
 //                       needs the control bundle to verify the server certificate).
-//                       spiffe_refresh_hint is BundleRefreshHint(). Unknown name: 404 with
+//                       spiffe_refresh_hint is BundleRefreshHint() (server/bundles/own_bundle.h). Unknown name: 404 with
 //                       {"error": "..."}; a bundle that cannot be encoded: 500, same shape.
 //
 // TLS (federation profile https_spiffe): with a certificate and key the listener serves TLS
@@ -105,11 +105,5 @@ class HttpsServer {
 // trust domain and every zone have an active, unexpired X.509 CA and JWT key. Unavailable
 // with a reason naming the first problem otherwise.
 absl::Status CheckReady(const ServerComponents& components);
-
-// The spiffe_refresh_hint published with a bundle: a fifteenth of the active X.509 CA's
-// lifetime, at most 300 s and at least 1 s (300 s without an active CA). New authorities are
-// published a third of the CA lifetime before they sign, so federated clients polling at this
-// interval see them at least 5 refresh hints in advance (checklist G10).
-std::chrono::seconds BundleRefreshHint(const AuthoritySnapshot& snapshot);
 
 }  // namespace spinel::server

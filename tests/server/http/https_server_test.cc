@@ -10,6 +10,7 @@
 #include "common/bundle.h"
 #include "common/file_util.h"
 #include "common/ssl_ptr.h"
+#include "server/bundles/own_bundle.h"
 #include "server/issuance/server_svid.h"
 #include "tests/server/server_fixture.h"
 
@@ -308,13 +309,4 @@ TEST_CASE("https: TLS with the server SVID, reloaded when the files are replaced
   plain.set_read_timeout(2, 0);
   auto plain_res = plain.Get("/healthz");
   CHECK((!plain_res || plain_res->status != 200));
-}
-
-TEST_CASE("https: the refresh hint is a fifteenth of the CA lifetime, at most 300 s") {
-  spinel::server::testing::ServerFixtureOptions options;
-  options.control_ca_ttl = 1h;
-  ServerFixture f(options);
-  CHECK(BundleRefreshHint(*f.cas->Snapshot(f.config.trust_domain)) == 240s);
-  CHECK(BundleRefreshHint(*f.cas->Snapshot(f.zone("inference").trust_domain)) == 300s);
-  CHECK(BundleRefreshHint(spinel::server::AuthoritySnapshot{}) == 300s);
 }
