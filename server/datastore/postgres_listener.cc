@@ -8,7 +8,7 @@
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/datastore/postgres_conn.h"
-#include "server/datastore/postgres_datastore.h"
+#include "server/datastore/postgres_session.h"
 
 namespace spinel::server {
 namespace {
@@ -59,8 +59,8 @@ void PgChangeListener::Run() {
 
 bool PgChangeListener::ListenOnce() {
   absl::StatusOr<PgConnection> conn = PgConnection::Connect(conninfo_, location_);
-  absl::Status status = conn.ok() ? conn->Exec(common::StrCat("LISTEN ", kPgChangeChannel))
-                                  : conn.status();
+  absl::Status status =
+      conn.ok() ? conn->Exec(common::StrCat("LISTEN ", kPgChangeChannel)) : conn.status();
   if (!status.ok()) {
     LOG_WARN("datastore change listener cannot listen; retrying",
              {{"error", std::string(status.message())}});

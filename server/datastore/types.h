@@ -138,11 +138,11 @@ struct FederationRelationship {
 // and JWT keys; the bundle of a trust domain that agents, workloads and federated peers get is
 // the union over the replicas' published bundles (merged; see server/bundle_merger.h).
 struct ServerBundleRecord {
-  std::string server_id{};            // stable replica id (config `server_id` or generated)
+  std::string server_id{};  // stable replica id (config `server_id` or generated)
   common::TrustDomain trust_domain{};
-  std::string bundle_json{};          // this replica's SPIFFE bundle (JWKS) of trust_domain
-  int64_t sequence = 0;               // this replica's sequence for it; never goes backwards
-  int64_t updated_at = 0;             // set by the datastore
+  std::string bundle_json{};  // this replica's SPIFFE bundle (JWKS) of trust_domain
+  int64_t sequence = 0;       // this replica's sequence for it; never goes backwards
+  int64_t updated_at = 0;     // set by the datastore
 
   bool operator==(const ServerBundleRecord&) const = default;
 };
