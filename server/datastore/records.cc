@@ -266,12 +266,17 @@ std::string_view ChangeKindName(ChangeKind kind) {
       return "agent";
     case ChangeKind::kBundle:
       return "bundle";
+    case ChangeKind::kFederation:
+      return "federation";
+    case ChangeKind::kZones:
+      return "zones";
   }
   return "unknown";
 }
 
 absl::StatusOr<ChangeKind> ParseChangeKind(std::string_view name) {
-  for (ChangeKind k : {ChangeKind::kEntry, ChangeKind::kAgent, ChangeKind::kBundle}) {
+  for (ChangeKind k : {ChangeKind::kEntry, ChangeKind::kAgent, ChangeKind::kBundle,
+                       ChangeKind::kFederation, ChangeKind::kZones}) {
     if (ChangeKindName(k) == name) return k;
   }
   return absl::DataLossError(StrCat("unknown change kind ", Quote(name)));

@@ -71,7 +71,7 @@ std::string EncodeStrings(const std::vector<std::string>& strings);
 absl::StatusOr<std::vector<std::string>> DecodeStrings(std::string_view json,
                                                        std::string_view owner);
 
-// "entry", "agent", "bundle" and back.
+// "entry", "agent", "bundle", "federation", "zones" and back.
 std::string_view ChangeKindName(ChangeKind kind);
 absl::StatusOr<ChangeKind> ParseChangeKind(std::string_view name);
 

@@ -90,7 +90,7 @@ absl::StatusOr<AttestedAgent> SqlStore::CreateAttestedAgent(const AttestedAgent&
                                .Bool(false)
                                .Int(agent.created_at)
                                .Int(agent.updated_at);
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<AttestedAgent> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<AttestedAgent> {
     absl::Status status = s.Query(StrCat("INSERT INTO attested_agents (", kAgentColumns,
                                          ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"),
                                   params)
@@ -106,7 +106,7 @@ absl::StatusOr<AttestedAgent> SqlStore::CreateAttestedAgent(const AttestedAgent&
 
 absl::StatusOr<AttestedAgent> SqlStore::UpdateAttestedAgent(const AttestedAgent& in) {
   SPINEL_ASSIGN_OR_RETURN(AttestedAgent agent, NormalizeAgent(in));
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<AttestedAgent> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<AttestedAgent> {
     SPINEL_ASSIGN_OR_RETURN(AttestedAgent stored, GetAgentOn(s, agent.spiffe_id));
     agent.banned = stored.banned;
     agent.created_at = stored.created_at;
@@ -150,7 +150,7 @@ absl::StatusOr<std::vector<AttestedAgent>> SqlStore::ListAttestedAgents(const Ag
 }
 
 absl::Status SqlStore::DeleteAttestedAgent(const common::SpiffeId& id) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::Status {
+  return Write([&](WriteSession& s) -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(SqlRows rows,
                             s.Query("DELETE FROM attested_agents WHERE spiffe_id = $1",
                                     SqlParams().Text(id.ToString())));
@@ -160,7 +160,7 @@ absl::Status SqlStore::DeleteAttestedAgent(const common::SpiffeId& id) {
 }
 
 absl::StatusOr<AttestedAgent> SqlStore::SetAgentBanned(const common::SpiffeId& id, bool banned) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<AttestedAgent> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<AttestedAgent> {
     SPINEL_ASSIGN_OR_RETURN(AttestedAgent agent, GetAgentOn(s, id));
     agent.banned = banned;
     agent.updated_at = NowSeconds();
@@ -189,7 +189,7 @@ absl::StatusOr<JoinToken> SqlStore::CreateJoinToken(std::string_view token,
   if (token.empty()) return absl::InvalidArgumentError("join token: the token is empty");
   if (agent_id.empty()) return absl::InvalidArgumentError("join token: agent_id is required");
   JoinToken out{JoinTokenHash(token), agent_id, expires_at, std::nullopt, NowSeconds()};
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<JoinToken> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<JoinToken> {
     absl::Status status = s.Query(StrCat("INSERT INTO join_tokens (", kJoinTokenColumns,
                                          ") VALUES ($1, $2, $3, NULL, $4)"),
                                   SqlParams()
@@ -209,7 +209,7 @@ absl::StatusOr<JoinToken> SqlStore::CreateJoinToken(std::string_view token,
 absl::StatusOr<JoinToken> SqlStore::ConsumeJoinToken(std::string_view token) {
   const std::string hash = JoinTokenHash(token);
   const int64_t now = NowSeconds();
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<JoinToken> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<JoinToken> {
     // One conditional UPDATE: only an unused, unexpired token changes, so single use holds
     // against every process and replica sharing the database.
     SPINEL_ASSIGN_OR_RETURN(
@@ -225,7 +225,7 @@ absl::StatusOr<JoinToken> SqlStore::ConsumeJoinToken(std::string_view token) {
 }
 
 absl::StatusOr<int64_t> SqlStore::PruneJoinTokens(int64_t expired_before) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<int64_t> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<int64_t> {
     SPINEL_ASSIGN_OR_RETURN(SqlRows rows, s.Query("DELETE FROM join_tokens WHERE expires_at < $1",
                                                   SqlParams().Int(expired_before)));
     return rows.affected();

@@ -118,7 +118,7 @@ absl::StatusOr<CreatedApproval> SqlStore::CreateApproval(const ApprovalRecord& a
   ApprovalRecord stored = approval;
   stored.request.created_at = TruncateToMillis(stored.request.created_at);
   stored.request.expires_at = TruncateToMillis(stored.request.expires_at);
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<CreatedApproval> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<CreatedApproval> {
     SPINEL_ASSIGN_OR_RETURN(std::optional<ApprovalRecord> live,
                             FindLiveApprovalOn(s, stored.request.binding));
     if (live.has_value()) return CreatedApproval{*std::move(live), false};
@@ -148,7 +148,7 @@ absl::StatusOr<std::vector<ApprovalRecord>> SqlStore::ListApprovals(const Approv
 
 absl::StatusOr<ApprovalRecord> SqlStore::TransitionApproval(
     std::string_view id, const std::function<absl::Status(ApprovalRequest&)>& transition) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<ApprovalRecord> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<ApprovalRecord> {
     SPINEL_ASSIGN_OR_RETURN(ApprovalRecord approval, GetApprovalOn(s, id));
     SPINEL_RETURN_IF_ERROR(transition(approval.request));
     approval.request.decided_at = TruncateToMillis(approval.request.decided_at);

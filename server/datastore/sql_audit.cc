@@ -67,7 +67,7 @@ absl::StatusOr<AuditEvent> SqlStore::AppendAuditEventOn(SqlSession& s, const Aud
 
 absl::StatusOr<AuditEvent> SqlStore::AppendAuditEvent(const AuditEvent& event) {
   SPINEL_RETURN_IF_ERROR(ValidateAuditEvent(event));
-  return WriteSql(*db_, [&](SqlSession& s) { return AppendAuditEventOn(s, event); });
+  return Write([&](WriteSession& s) { return AppendAuditEventOn(s, event); });
 }
 
 absl::StatusOr<std::vector<AuditEvent>> SqlStore::AppendAuditEvents(
@@ -79,7 +79,7 @@ absl::StatusOr<std::vector<AuditEvent>> SqlStore::AppendAuditEvents(
     }
   }
   if (events.empty()) return std::vector<AuditEvent>{};
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<std::vector<AuditEvent>> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<std::vector<AuditEvent>> {
     std::vector<AuditEvent> out;
     out.reserve(events.size());
     for (const AuditEvent& event : events) {

@@ -63,7 +63,7 @@ absl::StatusOr<BundleRecord> SqlStore::GetBundleOn(SqlSession& s, const common::
   return ReadBundle(rows[0]);
 }
 
-absl::Status SqlStore::WriteBundle(SqlSession& s, const BundleRecord& bundle) {
+absl::Status SqlStore::WriteBundle(WriteSession& s, const BundleRecord& bundle) {
   SPINEL_RETURN_IF_ERROR(
       s.Query(StrCat("INSERT INTO bundles (", kBundleColumns,
                      ") VALUES ($1, $2, $3, $4) ON CONFLICT (trust_domain) DO UPDATE SET "
@@ -80,7 +80,7 @@ absl::Status SqlStore::WriteBundle(SqlSession& s, const BundleRecord& bundle) {
 
 absl::StatusOr<BundleRecord> SqlStore::SetBundle(const BundleRecord& bundle) {
   SPINEL_RETURN_IF_ERROR(ValidateBundle(bundle));
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<BundleRecord> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<BundleRecord> {
     absl::StatusOr<BundleRecord> stored = GetBundleOn(s, bundle.trust_domain);
     if (!stored.ok() && stored.status().code() != absl::StatusCode::kNotFound) {
       return stored.status();
@@ -117,7 +117,7 @@ absl::StatusOr<std::vector<BundleRecord>> SqlStore::ListBundles() {
 }
 
 absl::Status SqlStore::DeleteBundle(const common::TrustDomain& td) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::Status {
+  return Write([&](WriteSession& s) -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(SqlRows rows, s.Query("DELETE FROM bundles WHERE trust_domain = $1",
                                                   SqlParams().Text(td.name())));
     if (rows.affected() == 0) return BundleNotFound(td);
@@ -129,7 +129,7 @@ absl::Status SqlStore::DeleteBundle(const common::TrustDomain& td) {
 
 absl::StatusOr<ServerBundleRecord> SqlStore::PublishServerBundle(const ServerBundleRecord& record) {
   SPINEL_RETURN_IF_ERROR(ValidateServerBundle(record));
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<ServerBundleRecord> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<ServerBundleRecord> {
     SPINEL_ASSIGN_OR_RETURN(std::optional<ServerBundleRecord> stored, FindServerBundle(s, record));
     if (stored) {
       SPINEL_RETURN_IF_ERROR(CheckServerBundleSequence(*stored, record));
@@ -172,7 +172,7 @@ absl::StatusOr<std::vector<ServerBundleRecord>> SqlStore::ListServerBundles() {
 }
 
 absl::StatusOr<int64_t> SqlStore::DeleteServerBundles(std::string_view server_id) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<int64_t> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<int64_t> {
     SPINEL_ASSIGN_OR_RETURN(SqlRows rows, s.Query("DELETE FROM server_bundles WHERE server_id = $1 "
                                                   "RETURNING trust_domain",
                                                   SqlParams().Text(server_id)));

@@ -107,7 +107,9 @@ absl::Status SqlStore::CheckNoIdenticalEntry(SqlSession& s, const RegistrationEn
              " and the same selectors"));
 }
 
-absl::Status SqlStore::WriteEntry(SqlSession& s, const RegistrationEntry& entry, bool insert) {
+absl::Status SqlStore::WriteEntry(WriteSession& s, const RegistrationEntry& entry,
+                                  const common::SpiffeId* previous_parent) {
+  const bool insert = previous_parent == nullptr;
   static const std::string kInsert =
       StrCat("INSERT INTO registration_entries (", kEntryColumns,
              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)");
@@ -118,7 +120,12 @@ absl::Status SqlStore::WriteEntry(SqlSession& s, const RegistrationEntry& entry,
       "updated_at = $14 WHERE id = $1";
   SPINEL_RETURN_IF_ERROR(
       s.Query(insert ? std::string_view(kInsert) : kUpdate, EntryParams(entry)).status());
-  return RecordChange(s, ChangeKind::kEntry, entry.id, false);
+  ChangeEvent event{.kind = ChangeKind::kEntry, .object_id = entry.id};
+  if (previous_parent != nullptr && *previous_parent != entry.parent_id) {
+    event.parent_ids.push_back(previous_parent->ToString());
+  }
+  event.parent_ids.push_back(entry.parent_id.ToString());
+  return RecordChange(s, std::move(event));
 }
 
 absl::StatusOr<RegistrationEntry> SqlStore::CreateEntry(const RegistrationEntry& in) {
@@ -128,14 +135,14 @@ absl::StatusOr<RegistrationEntry> SqlStore::CreateEntry(const RegistrationEntry&
   }
   entry.revision_number = 0;
   entry.created_at = entry.updated_at = NowSeconds();
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<RegistrationEntry> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<RegistrationEntry> {
     absl::StatusOr<RegistrationEntry> existing = GetEntryOn(s, entry.id);
     if (existing.ok()) {
       return absl::AlreadyExistsError(StrCat("entry ", Quote(entry.id), " already exists"));
     }
     if (existing.status().code() != absl::StatusCode::kNotFound) return existing.status();
     SPINEL_RETURN_IF_ERROR(CheckNoIdenticalEntry(s, entry));
-    SPINEL_RETURN_IF_ERROR(WriteEntry(s, entry, /*insert=*/true));
+    SPINEL_RETURN_IF_ERROR(WriteEntry(s, entry, /*previous_parent=*/nullptr));
     return entry;
   });
 }
@@ -143,7 +150,7 @@ absl::StatusOr<RegistrationEntry> SqlStore::CreateEntry(const RegistrationEntry&
 absl::StatusOr<RegistrationEntry> SqlStore::UpdateEntry(const RegistrationEntry& in) {
   if (in.id.empty()) return absl::InvalidArgumentError("entry update: id is required");
   SPINEL_ASSIGN_OR_RETURN(RegistrationEntry entry, NormalizeEntry(in));
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<RegistrationEntry> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<RegistrationEntry> {
     SPINEL_ASSIGN_OR_RETURN(RegistrationEntry stored, GetEntryOn(s, entry.id));
     if (stored.revision_number != in.revision_number) {
       return ChangedConcurrently(in, stored.revision_number);
@@ -152,17 +159,21 @@ absl::StatusOr<RegistrationEntry> SqlStore::UpdateEntry(const RegistrationEntry&
     entry.revision_number = stored.revision_number + 1;
     entry.created_at = stored.created_at;
     entry.updated_at = NowSeconds();
-    SPINEL_RETURN_IF_ERROR(WriteEntry(s, entry, /*insert=*/false));
+    SPINEL_RETURN_IF_ERROR(WriteEntry(s, entry, &stored.parent_id));
     return entry;
   });
 }
 
 absl::StatusOr<RegistrationEntry> SqlStore::DeleteEntry(std::string_view id) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<RegistrationEntry> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<RegistrationEntry> {
     SPINEL_ASSIGN_OR_RETURN(RegistrationEntry stored, GetEntryOn(s, id));
     SPINEL_RETURN_IF_ERROR(
         s.Query("DELETE FROM registration_entries WHERE id = $1", SqlParams().Text(id)).status());
-    SPINEL_RETURN_IF_ERROR(RecordChange(s, ChangeKind::kEntry, id, true));
+    SPINEL_RETURN_IF_ERROR(
+        RecordChange(s, ChangeEvent{.kind = ChangeKind::kEntry,
+                                    .object_id = std::string(id),
+                                    .deleted = true,
+                                    .parent_ids = {stored.parent_id.ToString()}}));
     return stored;
   });
 }

@@ -1,6 +1,7 @@
 // SqlStore: federation relationships. The foreign bundle itself is an ordinary row of
 // `bundles` (sql_bundles.cc), written with the relationship when one is given at creation and
-// deleted with it.
+// deleted with it. Creating, updating and deleting a relationship are changes (kFederation:
+// the refresher fetches soon); recording refresh state is not.
 #include <utility>
 
 #include "common/status_macros.h"
@@ -65,13 +66,15 @@ absl::StatusOr<FederationRelationship> SqlStore::CreateFederationRelationship(
   if (initial_bundle) {
     SPINEL_RETURN_IF_ERROR(ValidateInitialBundle(relationship, *initial_bundle));
   }
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<FederationRelationship> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<FederationRelationship> {
     SPINEL_ASSIGN_OR_RETURN(auto existing, FindRelationshipOn(s, relationship.trust_domain));
     if (existing) return RelationshipExists(relationship);
     FederationRelationship out = relationship;
     out.created_at = out.updated_at = NowSeconds();
     out.refresh = FederationRefreshState{};
     SPINEL_RETURN_IF_ERROR(WriteRelationship(s, out));
+    SPINEL_RETURN_IF_ERROR(
+        RecordChange(s, ChangeKind::kFederation, out.trust_domain.name(), false));
     if (initial_bundle) {
       BundleRecord bundle = *initial_bundle;
       bundle.updated_at = out.created_at;
@@ -84,7 +87,7 @@ absl::StatusOr<FederationRelationship> SqlStore::CreateFederationRelationship(
 absl::StatusOr<FederationRelationship> SqlStore::UpdateFederationRelationship(
     const FederationRelationship& relationship) {
   SPINEL_RETURN_IF_ERROR(ValidateFederationRelationship(relationship));
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<FederationRelationship> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<FederationRelationship> {
     SPINEL_ASSIGN_OR_RETURN(auto stored, FindRelationshipOn(s, relationship.trust_domain));
     if (!stored) return FederationNotFound(relationship.trust_domain);
     FederationRelationship out = relationship;
@@ -93,16 +96,19 @@ absl::StatusOr<FederationRelationship> SqlStore::UpdateFederationRelationship(
     out.refresh = stored->refresh;
     out.refresh.next_refresh_at = 0;
     SPINEL_RETURN_IF_ERROR(WriteRelationship(s, out));
+    SPINEL_RETURN_IF_ERROR(
+        RecordChange(s, ChangeKind::kFederation, out.trust_domain.name(), false));
     return out;
   });
 }
 
 absl::Status SqlStore::DeleteFederationRelationship(const common::TrustDomain& td) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::Status {
+  return Write([&](WriteSession& s) -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(SqlRows rows,
                             s.Query("DELETE FROM federation_relationships WHERE trust_domain = $1",
                                     SqlParams().Text(td.name())));
     if (rows.affected() == 0) return FederationNotFound(td);
+    SPINEL_RETURN_IF_ERROR(RecordChange(s, ChangeKind::kFederation, td.name(), true));
     SPINEL_ASSIGN_OR_RETURN(SqlRows bundle, s.Query("DELETE FROM bundles WHERE trust_domain = $1",
                                                     SqlParams().Text(td.name())));
     if (bundle.affected() == 0) return absl::OkStatus();
@@ -135,7 +141,7 @@ absl::StatusOr<std::vector<FederationRelationship>> SqlStore::ListFederationRela
 
 absl::StatusOr<FederationRelationship> SqlStore::RecordFederationRefresh(
     const common::TrustDomain& td, const FederationRefreshState& state) {
-  return WriteSql(*db_, [&](SqlSession& s) -> absl::StatusOr<FederationRelationship> {
+  return Write([&](WriteSession& s) -> absl::StatusOr<FederationRelationship> {
     SPINEL_ASSIGN_OR_RETURN(auto stored, FindRelationshipOn(s, td));
     if (!stored) return FederationNotFound(td);
     stored->refresh = state;

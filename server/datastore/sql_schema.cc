@@ -10,7 +10,8 @@ namespace {
 
 // Markers: {key} text that is a key or ordered by, {int} a 64-bit integer, {bool} a boolean,
 // {end} the end of a CREATE TABLE, {selectors_key} what the identity index covers of the
-// selectors, {audit_append_only} the triggers that keep the audit log append-only.
+// selectors, {audit_append_only} the triggers that keep the audit log append-only,
+// {drop_revision_sequence} PostgreSQL's sequence of the first change log's revisions.
 
 // Entries, agents, join tokens, bundles, audit log, change log.
 constexpr char kCoreTables[] = R"sql(
@@ -143,6 +144,24 @@ CREATE TABLE server_bundles (
 {end}
 )sql";
 
+// The change log becomes a log of events (every change, with the parents of entry changes)
+// instead of one record per object: what the change feed reads since its last revision. The
+// old records are kept as events without parents. Revisions are MAX + 1 under the write lock.
+constexpr char kChangeEventTables[] = R"sql(
+CREATE TABLE change_events (
+  revision {int} PRIMARY KEY,
+  kind {key} NOT NULL,
+  object_id {key} NOT NULL,
+  deleted {bool} NOT NULL,
+  parent_ids TEXT NOT NULL
+{end}
+CREATE INDEX change_events_object ON change_events (kind, object_id, revision);
+INSERT INTO change_events (revision, kind, object_id, deleted, parent_ids)
+  SELECT revision, kind, object_id, deleted, '[]' FROM change_log;
+DROP TABLE change_log;
+{drop_revision_sequence}
+)sql";
+
 using Spellings = std::vector<std::pair<std::string_view, std::string_view>>;
 
 const Spellings& SpellingsOf(SqlEngine engine) {
@@ -152,6 +171,7 @@ const Spellings& SpellingsOf(SqlEngine engine) {
       {"{bool}", "INTEGER"},
       {"{end}", ") STRICT;"},
       {"{selectors_key}", "selectors"},
+      {"{drop_revision_sequence}", ""},
       {"{audit_append_only}",
        "CREATE TRIGGER audit_events_no_update BEFORE UPDATE ON audit_events\n"
        "  BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;\n"
@@ -165,6 +185,7 @@ const Spellings& SpellingsOf(SqlEngine engine) {
       {"{end}", ");"},
       // A long selector list would exceed a btree row.
       {"{selectors_key}", "md5(selectors)"},
+      {"{drop_revision_sequence}", "DROP SEQUENCE IF EXISTS change_log_revision;"},
       {"{audit_append_only}",
        "CREATE FUNCTION spinel_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS\n"
        "  $$ BEGIN RAISE EXCEPTION 'audit events are append-only'; END $$;\n"
@@ -213,12 +234,14 @@ std::span<const SchemaMigration> SchemaMigrations(SqlEngine engine) {
       RenderSchema(SqlEngine::kSqlite,
                    {{"entries, agents, join tokens, bundles, audit log, change log", {kCoreTables}},
                     {"step-up approvals", {kApprovalTables}},
-                    {"federation relationships, replicas' own bundles", {kFederationTables}}});
+                    {"federation relationships, replicas' own bundles", {kFederationTables}},
+                    {"change events with the parents of entry changes", {kChangeEventTables}}});
   static const RenderedSchema kPostgres =
       RenderSchema(SqlEngine::kPostgres,
                    {{"entries, agents, join tokens, bundles, audit log, change log, approvals",
                      {kCoreTables, kApprovalTables}},
-                    {"federation relationships, replicas' own bundles", {kFederationTables}}});
+                    {"federation relationships, replicas' own bundles", {kFederationTables}},
+                    {"change events with the parents of entry changes", {kChangeEventTables}}});
   return (engine == SqlEngine::kSqlite ? kSqlite : kPostgres).migrations;
 }
 

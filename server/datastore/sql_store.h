@@ -6,9 +6,10 @@
 // sql_agents.cc (agents and join tokens), sql_bundles.cc (bundles and the replicas' own
 // bundles), sql_federation.cc, sql_audit.cc (the hash chain), sql_approvals.cc and
 // sql_change_log.cc. So do the rules every engine must apply alike: entries and agents are
-// normalized and validated (records.h) before any SQL runs, every write of an entry, agent or
-// bundle records its change in the same transaction (RecordChange), and audit events are
-// chained under the write lock.
+// normalized and validated (records.h) before any SQL runs, every write of an entry, agent,
+// bundle or federation relationship appends its change event in the same transaction
+// (RecordChange) and tells the change listener after the commit, and audit events are chained
+// under the write lock.
 //
 // Every write is one SqlDatabase::Write transaction; every read one SqlDatabase::Read.
 // Thread-safe as its SqlDatabase is. The clock (borrowed, must outlive the store) supplies
@@ -20,9 +21,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "server/datastore/datastore.h"
 #include "server/datastore/sql_session.h"
@@ -92,6 +96,9 @@ class SqlStore : public Datastore {
 
   absl::StatusOr<int64_t> CurrentRevision() override;
   absl::StatusOr<std::vector<Change>> ListChanges(int64_t since_revision, int limit) override;
+  absl::StatusOr<std::vector<ChangeEvent>> ListChangeEvents(int64_t since_revision,
+                                                            int limit) override;
+  void SetChangeListener(ChangeListener listener) override;
 
  protected:
   SqlStore(std::unique_ptr<SqlDatabase> db, const common::Clock& clock)
@@ -99,17 +106,55 @@ class SqlStore : public Datastore {
   SqlDatabase& database() { return *db_; }
 
  private:
+  // The session of one write transaction, and the change events it appended (told to the
+  // change listener once the transaction committed).
+  class WriteSession final : public SqlSession {
+   public:
+    explicit WriteSession(SqlSession& inner) : inner_(inner) {}
+    const SqlDialect& dialect() const override { return inner_.dialect(); }
+    absl::Status ExecScript(const std::string& sql) override { return inner_.ExecScript(sql); }
+    std::vector<ChangeEvent> events;
+
+   private:
+    absl::StatusOr<SqlRows> Execute(std::string_view sql, const SqlParams& params) override {
+      return inner_.Query(sql, params);
+    }
+    SqlSession& inner_;
+  };
+
+  // Runs `body` (taking a WriteSession&, returning absl::Status or absl::StatusOr<T>) in one
+  // write transaction; after it committed, tells the change listener what it appended.
+  template <typename Body>
+  std::invoke_result_t<Body&, WriteSession&> Write(Body body) {
+    std::vector<ChangeEvent> events;
+    auto result = WriteSql(*db_, [&](SqlSession& inner) {
+      WriteSession session(inner);
+      auto out = body(session);
+      events = std::move(session.events);
+      return out;
+    });
+    if (result.ok() && !events.empty()) AnnounceCommitted(events);
+    return result;
+  }
+  void AnnounceCommitted(const std::vector<ChangeEvent>& events);
+
   int64_t NowSeconds() const { return common::ToUnixSeconds(clock_.Now()); }
 
-  // Records the latest change of an object in the change log and announces it (inside a write
-  // transaction).
-  static absl::Status RecordChange(SqlSession& s, ChangeKind kind, std::string_view object_id,
-                                   bool deleted);
+  // Appends `event` (its revision assigned here) to the change log, announces it on the
+  // engine's channel, and prunes superseded history now and then.
+  static absl::Status RecordChange(WriteSession& s, ChangeEvent event);
+  static absl::Status RecordChange(WriteSession& s, ChangeKind kind, std::string_view object_id,
+                                   bool deleted) {
+    return RecordChange(
+        s, ChangeEvent{.kind = kind, .object_id = std::string(object_id), .deleted = deleted});
+  }
 
   static absl::StatusOr<RegistrationEntry> GetEntryOn(SqlSession& s, std::string_view id);
   // AlreadyExists if another entry has the same SPIFFE ID, parent and selectors.
   static absl::Status CheckNoIdenticalEntry(SqlSession& s, const RegistrationEntry& entry);
-  static absl::Status WriteEntry(SqlSession& s, const RegistrationEntry& entry, bool insert);
+  // Inserts or updates `entry`; `previous_parent` is the stored entry's parent on update.
+  static absl::Status WriteEntry(WriteSession& s, const RegistrationEntry& entry,
+                                 const common::SpiffeId* previous_parent);
   static absl::StatusOr<std::vector<RegistrationEntry>> QueryEntries(SqlSession& s,
                                                                      std::string_view sql,
                                                                      const SqlParams& params);
@@ -117,7 +162,7 @@ class SqlStore : public Datastore {
   static absl::StatusOr<AttestedAgent> GetAgentOn(SqlSession& s, const common::SpiffeId& id);
   static absl::StatusOr<JoinToken> GetJoinTokenOn(SqlSession& s, const std::string& hash);
   static absl::StatusOr<BundleRecord> GetBundleOn(SqlSession& s, const common::TrustDomain& td);
-  static absl::Status WriteBundle(SqlSession& s, const BundleRecord& bundle);
+  static absl::Status WriteBundle(WriteSession& s, const BundleRecord& bundle);
 
   static absl::StatusOr<std::optional<FederationRelationship>> FindRelationshipOn(
       SqlSession& s, const common::TrustDomain& td);
@@ -139,6 +184,8 @@ class SqlStore : public Datastore {
 
   const common::Clock& clock_;
   const std::unique_ptr<SqlDatabase> db_;
+  absl::Mutex listener_mu_;
+  ChangeListener listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 
 }  // namespace spinel::server

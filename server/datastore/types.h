@@ -187,12 +187,18 @@ struct CreatedApproval {
   bool created = false;
 };
 
-// What a change-log record is about.
-enum class ChangeKind { kEntry, kAgent, kBundle };
+// What a change is about.
+enum class ChangeKind {
+  kEntry,       // object_id: the entry id
+  kAgent,       // object_id: the agent's SPIFFE ID
+  kBundle,      // object_id: the trust domain name (its bundle or a replica's published one)
+  kFederation,  // object_id: the trust domain name of a federation relationship
+  kZones,       // never stored: this replica's zones were reloaded (ChangeFeed::PublishLocal)
+};
 
-// The latest change of one object. Every write of an entry, agent or bundle gets the next
-// revision of the datastore-wide change counter; the log keeps one record per object (its
-// latest change), including deletions.
+// The latest change of one entry, agent or bundle (ListChanges). Every committed write of an
+// entry, agent, bundle or federation relationship gets the next revision of the
+// datastore-wide change counter.
 struct Change {
   int64_t revision = 0;
   ChangeKind kind = ChangeKind::kEntry;
@@ -200,6 +206,19 @@ struct Change {
   bool deleted = false;
 
   bool operator==(const Change&) const = default;
+};
+
+// One committed change, as the change feed delivers it (ListChangeEvents, SetChangeListener):
+// what changed and, for an entry, the parents whose agents it concerns (the parent it had and
+// the one it has: one ID for a create or delete, one or two for an update).
+struct ChangeEvent {
+  int64_t revision = 0;
+  ChangeKind kind = ChangeKind::kEntry;
+  std::string object_id{};
+  bool deleted = false;
+  std::vector<std::string> parent_ids{};  // SPIFFE IDs; entries only
+
+  bool operator==(const ChangeEvent&) const = default;
 };
 
 }  // namespace spinel::server
