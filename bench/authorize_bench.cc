@@ -30,7 +30,7 @@
 #include "bench/support/workload_client.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "server/agent_sync.h"
+#include "server/sync/agent_sync.h"
 #include "server/datastore/sqlite_datastore.h"
 
 namespace spinel::bench {

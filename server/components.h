@@ -4,15 +4,15 @@
 #pragma once
 
 #include "common/clock.h"
-#include "server/agent_sync.h"
+#include "server/sync/agent_sync.h"
 #include "server/ca/ca_manager.h"
 #include "server/config.h"
 #include "server/datastore/datastore.h"
 #include "server/federation/refresh_trigger.h"
-#include "server/issuer.h"
-#include "server/metrics.h"
-#include "server/registry.h"
-#include "server/zone_state.h"
+#include "server/issuance/issuer.h"
+#include "server/metrics/metrics.h"
+#include "server/entries/registry.h"
+#include "server/zones/zone_state.h"
 
 namespace spinel::server {
 
@@ -32,7 +32,7 @@ struct ServerComponents {
   // Set once the federation refresher runs (server.cc); null before, e.g. in tests that build
   // the admin service without one (RefreshFederatedBundle then fails UNAVAILABLE).
   FederationRefreshTrigger* federation = nullptr;
-  // Every replica's bundles merged (server/bundle_merger.h), set by server.cc; null in tests
+  // Every replica's bundles merged (server/bundles/bundle_merger.h), set by server.cc; null in tests
   // that build services without one (own bundles are then the local snapshots). Read bundles
   // through OwnBundle(components.bundles, components.cas, td).
   const BundleMerger* bundles = nullptr;

@@ -14,7 +14,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "server/config.h"
-#include "server/zone_reload.h"
+#include "server/zones/zone_reload.h"
 
 namespace spinel::server {
 

@@ -3,7 +3,7 @@
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "server/config.h"
-#include "server/zone_reload.h"
+#include "server/zones/zone_reload.h"
 
 namespace spinel::bench {
 

@@ -13,8 +13,8 @@
 #include "absl/status/statusor.h"
 #include "bench/support/process.h"
 #include "server/ca/ca_manager.h"
-#include "server/issuer.h"
-#include "server/zone_state.h"
+#include "server/issuance/issuer.h"
+#include "server/zones/zone_state.h"
 
 namespace spinel::bench {
 

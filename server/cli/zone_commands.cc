@@ -2,7 +2,7 @@
 // the zones directory of a running server, and checking a zones directory offline.
 //
 // `zone validate DIR [--config FILE]` needs no server: it runs the checks the server runs when
-// it loads zones (server/zone_reload.h, LoadZoneGeneration): every zone file, and with --config
+// it loads zones (server/zones/zone_reload.h, LoadZoneGeneration): every zone file, and with --config
 // also the checks against that server configuration (control-plane trust domain, upstream
 // authorities). It prints "N zones OK: a, b, c" (exit 0) or "error: <file>:<line>:<col>: ..."
 // (exit 2, as for any invalid input).
@@ -13,7 +13,7 @@
 #include "server/cli/admin_client.h"
 #include "server/cli/command_groups.h"
 #include "server/config.h"
-#include "server/zone_reload.h"
+#include "server/zones/zone_reload.h"
 
 namespace spinel::server::cli {
 namespace {

@@ -136,7 +136,7 @@ struct FederationRelationship {
 // One server replica's own authorities for one trust domain (the control plane or a zone), as
 // that replica publishes them. Several replicas on one database each sign with their own CAs
 // and JWT keys; the bundle of a trust domain that agents, workloads and federated peers get is
-// the union over the replicas' published bundles (merged; see server/bundle_merger.h).
+// the union over the replicas' published bundles (merged; see server/bundles/bundle_merger.h).
 struct ServerBundleRecord {
   std::string server_id{};  // stable replica id (config `server_id` or generated)
   common::TrustDomain trust_domain{};

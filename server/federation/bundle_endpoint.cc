@@ -12,9 +12,9 @@
 #include "common/ssl_error.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "server/federation/own_bundle.h"
-#include "server/server_svid.h"
-#include "server/tls_file_pair.h"
+#include "server/bundles/own_bundle.h"
+#include "server/issuance/server_svid.h"
+#include "server/http/tls_file_pair.h"
 
 namespace spinel::server {
 namespace {

@@ -5,7 +5,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "server/federation/own_bundle.h"
+#include "server/bundles/own_bundle.h"
 
 namespace spinel::server {
 namespace {

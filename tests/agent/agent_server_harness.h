@@ -26,9 +26,9 @@
 #include "agent/node_session.h"
 #include "agent/server_client.h"
 #include "common/file_util.h"
-#include "server/agent_service.h"
-#include "server/node_attestation.h"
-#include "server/server_svid.h"
+#include "server/api/agent/agent_service.h"
+#include "server/api/agent/node_attestation.h"
+#include "server/issuance/server_svid.h"
 #include "tests/server/server_fixture.h"
 
 namespace spinel::agent::testing {

@@ -8,7 +8,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "server/proto_convert.h"
+#include "server/api/proto_convert.h"
 #include "tests/agent/agent_server_harness.h"
 #include "tests/fakes/temp_dir.h"
 

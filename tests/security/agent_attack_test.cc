@@ -1,7 +1,7 @@
 // Attacks on the real spinel-server's agent API, by a hand-built agent (tests/security/
 // attack_util.h: generated gRPC stubs over TLS, as spinel-agent talks to it) with the operator
 // CLI for tokens, entries, bans and evictions. Each attack must be refused with
-// PERMISSION_DENIED and a reason, and leave an audit event (server/audit_log.h):
+// PERMISSION_DENIED and a reason, and leave an audit event (server/audit/audit_log.h):
 //   - a join token used a second time, an expired token  -> agent.attestation_refused;
 //   - a banned agent attesting again with a new token for its ID, and using its SVID;
 //   - an evicted agent reusing its old (still unexpired) SVID   -> x509_svid.refused;

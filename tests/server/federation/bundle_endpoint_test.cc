@@ -9,7 +9,7 @@
 #include "common/bundle.h"
 #include "common/file_util.h"
 #include "server/federation/bundle_fetcher.h"
-#include "server/federation/own_bundle.h"
+#include "server/bundles/own_bundle.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_ca.h"
 #include "tests/server/server_fixture.h"

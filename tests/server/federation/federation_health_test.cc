@@ -1,4 +1,4 @@
-// Failing federation relationships in /readyz (server/https_server.cc): reported, not unready.
+// Failing federation relationships in /readyz (server/http/https_server.cc): reported, not unready.
 #include <doctest/doctest.h>
 #include <httplib.h>
 
@@ -6,7 +6,7 @@
 
 #include "common/spiffe_id.h"
 #include "server/federation/federation_refresher.h"
-#include "server/https_server.h"
+#include "server/http/https_server.h"
 #include "tests/server/federation/test_bundle_server.h"
 #include "tests/server/server_fixture.h"
 

@@ -1,0 +1,82 @@
+// The agent API (common/proto/agent.proto) served to spinel-agent over TLS.
+//
+// Attest is the only call that needs no client certificate. Every other call authenticates the
+// caller's agent SVID (agent_auth.h) and is limited to what that agent is authorized for
+// (AgentView): an entry id the agent does not hold is PermissionDenied, as is a CSR whose URI
+// SAN is not the entry's SPIFFE ID. Workload private keys never reach the server: only CSRs.
+// Every SVID issued here is recorded in the audit log (audit_log.h) before the response is sent:
+// one transaction per SignX509Svids batch; if it cannot be recorded the call fails and no SVID
+// is handed out. Step-up approvals and agents' audit reports are in
+// agent_service_approvals.cc. Thread-safe; gRPC calls the methods concurrently.
+#pragma once
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "agent.grpc.pb.h"
+#include "server/audit/audit_log.h"
+#include "server/components.h"
+#include "server/api/agent/node_attestation.h"
+#include "server/api/agent/signing_limiter.h"
+
+namespace spinel::server {
+
+class AgentServiceImpl final
+    : public spinel::v1::AgentService::WithCallbackMethod_Sync<spinel::v1::AgentService::Service> {
+ public:
+  // `x509pop` may be null (x509pop attestation disabled).
+  AgentServiceImpl(ServerComponents& components, std::unique_ptr<X509PopAttestor> x509pop);
+
+  grpc::Status Attest(
+      grpc::ServerContext* context,
+      grpc::ServerReaderWriter<spinel::v1::AttestResponse, spinel::v1::AttestRequest>* stream)
+      override;
+  grpc::Status RenewAgentSvid(grpc::ServerContext* context,
+                              const spinel::v1::RenewAgentSvidRequest* request,
+                              spinel::v1::RenewAgentSvidResponse* response) override;
+  grpc::ServerWriteReactor<spinel::v1::SyncUpdate>* Sync(
+      grpc::CallbackServerContext* context, const spinel::v1::SyncRequest* request) override;
+  grpc::Status SignX509Svids(grpc::ServerContext* context,
+                             const spinel::v1::SignX509SvidsRequest* request,
+                             spinel::v1::SignX509SvidsResponse* response) override;
+  grpc::Status MintJwtSvid(grpc::ServerContext* context,
+                           const spinel::v1::MintJwtSvidRequest* request,
+                           spinel::v1::MintJwtSvidResponse* response) override;
+
+  // agent_service_approvals.cc
+  grpc::Status CreateApproval(grpc::ServerContext* context,
+                              const spinel::v1::CreateApprovalRequest* request,
+                              spinel::v1::Approval* response) override;
+  grpc::Status UseApproval(grpc::ServerContext* context,
+                           const spinel::v1::UseApprovalRequest* request,
+                           spinel::v1::Approval* response) override;
+  grpc::Status ReportAuditEvents(grpc::ServerContext* context,
+                                 const spinel::v1::ReportAuditEventsRequest* request,
+                                 spinel::v1::ReportAuditEventsResponse* response) override;
+
+ private:
+  absl::StatusOr<NodeAttestation> RunAttestation(
+      const spinel::v1::AttestParams& params,
+      grpc::ServerReaderWriter<spinel::v1::AttestResponse, spinel::v1::AttestRequest>* stream);
+  // Signs the agent SVID for `attestation`, stores the agent record, fills `svid`.
+  absl::Status IssueAgentSvid(const NodeAttestation& attestation, std::string_view csr_der,
+                              bool new_agent, spinel::v1::AgentSvid* svid);
+  // Signs one CSR of `agent` (whose AgentView::ParentIdsOf are `parents`) into `result`;
+  // appends its audit event (issued or refused) to `audit`.
+  void SignOne(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
+               const spinel::v1::CsrForEntry& request, spinel::v1::SignedSvid* result,
+               std::vector<AuditEvent>* audit);
+  // The entry `entry_id` when `agent` (with `parents`) may be served it; PermissionDenied
+  // otherwise, naming the entry.
+  absl::StatusOr<RegistrationEntry> AuthorizedEntry(const AttestedAgent& agent,
+                                                    const std::vector<common::SpiffeId>& parents,
+                                                    const std::string& entry_id);
+
+  ServerComponents& components_;
+  std::unique_ptr<X509PopAttestor> x509pop_;
+  SigningLimiter limiter_;
+  AuditLog audit_;
+};
+
+}  // namespace spinel::server

@@ -1,0 +1,139 @@
+// What each agent is served, and the push of changes to connected agents.
+//
+// AgentView computes, for one attested agent, exactly the entries it is authorized for:
+//   - entries whose parent is the agent's ID, and
+//   - entries whose parent is a node alias whose selectors are all among the agent's node
+//     selectors,
+// minus entries that have expired and entries of zones whose `nodes` selectors the agent's
+// node lacks (placement), plus the bundles of the control plane and of every zone, the stored
+// bundles of the foreign trust domains that the zones of those entries federate with (zone
+// `federates_with`; a stored bundle no such zone federates with is not sent, nor one named
+// like a trust domain of this server), and the policy document (zone peering and federation,
+// to choose federated bundles, and the zone files).
+//
+// SyncHub wakes connected agent streams when entries, agents, bundles or zones change; each
+// stream then recomputes its view and sends only the difference (see agent_service.h). An
+// entry created or deleted under known parents wakes only the streams of agents that have one
+// of those parents (NotifyEntriesChanged); everything else wakes every stream.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "agent.pb.h"
+#include "server/bundles/bundle_merger.h"
+#include "server/ca/ca_manager.h"
+#include "server/datastore/datastore.h"
+#include "server/bundles/federated_bundles.h"
+#include "server/entries/registry.h"
+#include "server/zones/zone_state.h"
+
+namespace spinel::server {
+
+struct AgentViewData {
+  // The parents whose entries the agent is served: its own ID and the node aliases it matches.
+  std::vector<common::SpiffeId> parent_ids;
+  std::vector<RegistrationEntry> entries;           // in id order
+  std::vector<spinel::v1::Bundle> bundles;  // control plane first, then zones, then foreign
+  std::string policy;                               // PolicyDocument() (JSON)
+};
+
+class AgentView {
+ public:
+  AgentView(Datastore& datastore, const ZoneState& zones, CaManager& cas,
+            common::TrustDomain control, const common::Clock& clock)
+      : datastore_(datastore), zones_(zones), cas_(cas), control_(std::move(control)),
+        clock_(clock), federated_(datastore) {}
+
+  // The entries, bundles and policy `agent` is served now.
+  absl::StatusOr<AgentViewData> Compute(const AttestedAgent& agent) const;
+  // The parents whose entries `agent` may be served: its own ID and the node aliases whose
+  // selectors its node has (one datastore query).
+  absl::StatusOr<std::vector<common::SpiffeId>> ParentIdsOf(const AttestedAgent& agent) const;
+  // True when `agent`, whose ParentIdsOf are `parents`, may be served `entry` now (used again
+  // at signing time; a batch of CSRs looks the parents up once).
+  bool Authorizes(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
+                  const RegistrationEntry& entry) const;
+  // The bundles of the control plane and every zone, as OwnBundle() gives them (merged over
+  // the replicas once SetBundleMerger was called).
+  std::vector<spinel::v1::Bundle> Bundles() const;
+  // Call before serving; `merger` outlives the view.
+  void SetBundleMerger(const BundleMerger* merger) { merger_ = merger; }
+  // The policy document every agent is sent (JSON), from one zone generation:
+  //   {"zones": [{"name": N, "trust_domain": TD, "peers": [symmetric peers],
+  //               "federates_with": [foreign trust domains]}, ...],
+  //    "zone_files": [{"file": "inference.yaml", "text": "<YAML>"}, ...]}
+  // zones sorted by name, zone_files in file-name order; the agent rebuilds the server's
+  // ZoneSet with zones::BuildZoneSet(zone_files) and evaluates resource policy locally.
+  std::string PolicyDocument() const;
+
+ private:
+  // The stored bundles of the foreign trust domains the zones of `entries` federate with.
+  absl::StatusOr<std::vector<spinel::v1::Bundle>> FederatedBundlesFor(
+      const zones::ZoneSet& zones, const std::vector<RegistrationEntry>& entries) const;
+
+  Datastore& datastore_;
+  const ZoneState& zones_;
+  CaManager& cas_;
+  const common::TrustDomain control_;
+  const common::Clock& clock_;
+  FederatedBundles federated_;
+  const BundleMerger* merger_ = nullptr;
+};
+
+// Something that wants to hear "your view may have changed".
+class SyncSubscriber {
+ public:
+  virtual ~SyncSubscriber() = default;
+  // Called on the hub's dispatch thread; must not block for long.
+  virtual void Refresh() = 0;
+  // False when an entry change under only `parent_ids` cannot change what this subscriber
+  // serves (NotifyEntriesChanged then skips it). The default is true: refresh on everything.
+  virtual bool ConcernsParents(const std::set<std::string>& /*parent_ids*/) const {
+    return true;
+  }
+};
+
+class SyncHub {
+ public:
+  SyncHub();
+  ~SyncHub();
+
+  void Subscribe(SyncSubscriber* subscriber);
+  // After Unsubscribe returns, Refresh is not running and will not be called on `subscriber`.
+  void Unsubscribe(SyncSubscriber* subscriber);
+  // Schedules a refresh of every subscriber (coalesced: many notifications while a pass runs
+  // cause one more pass).
+  void NotifyChanged();
+  // Schedules a refresh of the subscribers that ConcernsParents(`parent_ids`) (coalesced with
+  // other notifications the same way; a pending NotifyChanged covers it).
+  void NotifyEntriesChanged(const std::set<std::string>& parent_ids);
+  void Stop();
+  size_t subscriber_count() const;
+
+ private:
+  void DispatchLoop();
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::set<SyncSubscriber*> subscribers_;  // guarded by mutex_
+  bool pending_all_ = false;               // guarded by mutex_
+  std::set<std::string> pending_parents_;  // guarded by mutex_
+  bool stopping_ = false;                  // guarded by mutex_
+  std::mutex dispatch_mutex_;              // held while subscribers are refreshed
+  std::thread thread_;
+};
+
+// The EntryRegistry change listener that wakes `hub`'s streams: only the concerned ones for a
+// change under known parents, all of them otherwise.
+EntryRegistry::ChangeListener WakeOnEntryChange(SyncHub& hub);
+
+}  // namespace spinel::server
