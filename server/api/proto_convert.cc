@@ -4,19 +4,6 @@
 #include "common/strings.h"
 
 namespace spinel::server {
-namespace {
-
-absl::StatusOr<common::SpiffeId> OptionalId(std::string_view field, const std::string& value) {
-  if (value.empty()) return common::SpiffeId();
-  absl::StatusOr<common::SpiffeId> id = common::SpiffeId::Parse(value);
-  if (!id.ok()) {
-    return absl::InvalidArgumentError(
-        common::StrCat(field, ": ", std::string(id.status().message())));
-  }
-  return id;
-}
-
-}  // namespace
 
 spinel::v1::Entry EntryToProto(const RegistrationEntry& entry) {
   spinel::v1::Entry proto;
@@ -39,27 +26,6 @@ spinel::v1::Entry EntryToProto(const RegistrationEntry& entry) {
   proto.set_created_at(entry.created_at);
   proto.set_updated_at(entry.updated_at);
   return proto;
-}
-
-absl::StatusOr<RegistrationEntry> EntryFromProto(const spinel::v1::Entry& proto) {
-  RegistrationEntry entry;
-  entry.id = proto.id();
-  SPINEL_ASSIGN_OR_RETURN(entry.spiffe_id, OptionalId("spiffe_id", proto.spiffe_id()));
-  SPINEL_ASSIGN_OR_RETURN(entry.parent_id, OptionalId("parent_id", proto.parent_id()));
-  for (const auto& s : proto.selectors()) {
-    SPINEL_ASSIGN_OR_RETURN(common::Selector selector,
-                            common::Selector::Parse(common::StrCat(s.type(), ":", s.value())));
-    entry.selectors.push_back(std::move(selector));
-  }
-  common::Normalize(entry.selectors);
-  entry.x509_svid_ttl = proto.x509_svid_ttl_seconds();
-  entry.jwt_svid_ttl = proto.jwt_svid_ttl_seconds();
-  entry.dns_names.assign(proto.dns_names().begin(), proto.dns_names().end());
-  entry.hint = proto.hint();
-  entry.admin = proto.admin();
-  if (proto.expires_at() != 0) entry.expires_at = proto.expires_at();
-  entry.revision_number = proto.revision_number();
-  return entry;
 }
 
 spinel::v1::Agent AgentToProto(const AttestedAgent& agent) {

@@ -52,6 +52,25 @@ absl::StatusOr<zones::RequestContext> DecodeApprovalContext(const std::string& t
   return context;
 }
 
+absl::StatusOr<ApprovalRecord> ReadApproval(const SqlRow& row) {
+  ApprovalRecord out;
+  zones::ApprovalRequest& r = out.request;
+  r.id = row.Text(0);
+  r.binding = {row.Text(1), row.Text(2), row.Text(3), row.Text(4)};
+  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(row.Text(5), r.id));
+  r.requesting_agent = row.Text(6);
+  r.zone = row.Text(7);
+  r.rule_id = row.Text(8);
+  r.created_at = FromUnixMillis(row.Int(9));
+  r.expires_at = FromUnixMillis(row.Int(10));
+  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(row.Text(11), r.id));
+  r.decided_by = row.Text(12);
+  r.decision_reason = row.Text(13);
+  r.decided_at = FromUnixMillis(row.Int(14));
+  r.used_at = FromUnixMillis(row.Int(15));
+  return out;
+}
+
 absl::Status ValidateNewApproval(const ApprovalRecord& approval) {
   const zones::ApprovalRequest& r = approval.request;
   if (r.id.empty() || r.id.size() > kMaxApprovalIdLength) {

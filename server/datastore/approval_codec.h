@@ -1,5 +1,5 @@
-// Storage encoding of step-up approvals (types.h ApprovalRecord), shared by every Datastore
-// implementation so that they store, accept and refuse exactly the same approvals.
+// Storage encoding of step-up approvals (types.h ApprovalRecord) for the SQL store
+// (sql_approvals.cc).
 // All functions are pure and thread-safe.
 #pragma once
 
@@ -10,8 +10,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/clock.h"
-#include "common/status_macros.h"
 #include "server/datastore/records.h"
+#include "server/datastore/sql_value.h"
 #include "server/datastore/types.h"
 
 namespace spinel::server {
@@ -36,26 +36,8 @@ absl::StatusOr<zones::RequestContext> DecodeApprovalContext(const std::string& t
 
 absl::Status ApprovalNotFound(std::string_view id);
 
-// A row of kApprovalColumns, from either engine (see records.h for `Row`).
-template <typename Row>
-absl::StatusOr<ApprovalRecord> ReadApproval(const Row& row) {
-  ApprovalRecord out;
-  zones::ApprovalRequest& r = out.request;
-  r.id = row.Text(0);
-  r.binding = {row.Text(1), row.Text(2), row.Text(3), row.Text(4)};
-  SPINEL_ASSIGN_OR_RETURN(out.context, DecodeApprovalContext(row.Text(5), r.id));
-  r.requesting_agent = row.Text(6);
-  r.zone = row.Text(7);
-  r.rule_id = row.Text(8);
-  r.created_at = FromUnixMillis(row.Int(9));
-  r.expires_at = FromUnixMillis(row.Int(10));
-  SPINEL_ASSIGN_OR_RETURN(r.state, ParseApprovalState(row.Text(11), r.id));
-  r.decided_by = row.Text(12);
-  r.decision_reason = row.Text(13);
-  r.decided_at = FromUnixMillis(row.Int(14));
-  r.used_at = FromUnixMillis(row.Int(15));
-  return out;
-}
+// A row of kApprovalColumns.
+absl::StatusOr<ApprovalRecord> ReadApproval(const SqlRow& row);
 
 // Checks what the state machine's Create does not: the id (1..128 characters), the pending
 // state and that the context matches the binding's digest.

@@ -13,8 +13,8 @@ using common::Quote;
 using common::StrCat;
 
 absl::Status InvalidRelationship(const FederationRelationship& r, std::string_view problem) {
-  return absl::InvalidArgumentError(StrCat("federation relationship with ",
-                                           Quote(r.trust_domain.name()), ": ", problem));
+  return absl::InvalidArgumentError(
+      StrCat("federation relationship with ", Quote(r.trust_domain.name()), ": ", problem));
 }
 
 bool IsJsonObject(const std::string& text) {
@@ -39,8 +39,8 @@ absl::StatusOr<common::TrustDomain> ReadTrustDomain(const std::string& name,
                                                     std::string_view what) {
   auto td = common::TrustDomain::Parse(name);
   if (!td.ok()) {
-    return absl::DataLossError(StrCat("stored ", what, " has an invalid trust domain ",
-                                      Quote(name)));
+    return absl::DataLossError(
+        StrCat("stored ", what, " has an invalid trust domain ", Quote(name)));
   }
   return *td;
 }
@@ -64,8 +64,8 @@ absl::Status ValidateFederationRelationship(const FederationRelationship& r) {
       return InvalidRelationship(r, "profile https_web takes no endpoint SPIFFE ID");
     }
   } else {
-    return InvalidRelationship(r, StrCat("unknown profile ", Quote(r.profile),
-                                         " (https_web or https_spiffe)"));
+    return InvalidRelationship(
+        r, StrCat("unknown profile ", Quote(r.profile), " (https_web or https_spiffe)"));
   }
   return absl::OkStatus();
 }
@@ -96,13 +96,12 @@ absl::Status ValidateServerBundle(const ServerBundleRecord& record) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<FederationRelationship> ReadFederationRelationship(const ColumnReader& row) {
+absl::StatusOr<FederationRelationship> ReadFederationRelationship(const SqlRow& row) {
   FederationRelationship r;
-  SPINEL_ASSIGN_OR_RETURN(r.trust_domain,
-                          ReadTrustDomain(row.text(0), "federation relationship"));
-  r.bundle_endpoint_url = row.text(1);
-  r.profile = row.text(2);
-  const std::string endpoint_id = row.text(3);
+  SPINEL_ASSIGN_OR_RETURN(r.trust_domain, ReadTrustDomain(row.Text(0), "federation relationship"));
+  r.bundle_endpoint_url = row.Text(1);
+  r.profile = row.Text(2);
+  const std::string endpoint_id = row.Text(3);
   if (!endpoint_id.empty()) {
     auto id = common::SpiffeId::Parse(endpoint_id);
     if (!id.ok()) {
@@ -112,21 +111,20 @@ absl::StatusOr<FederationRelationship> ReadFederationRelationship(const ColumnRe
     }
     r.endpoint_spiffe_id = *id;
   }
-  r.web_ca_pem = row.text(4);
-  r.created_at = row.integer(5);
-  r.updated_at = row.integer(6);
-  r.refresh = FederationRefreshState{row.integer(7), row.integer(8), row.integer(9),
-                                     row.text(10), row.integer(11)};
+  r.web_ca_pem = row.Text(4);
+  r.created_at = row.Int(5);
+  r.updated_at = row.Int(6);
+  r.refresh = FederationRefreshState{row.Int(7), row.Int(8), row.Int(9), row.Text(10), row.Int(11)};
   return r;
 }
 
-absl::StatusOr<ServerBundleRecord> ReadServerBundle(const ColumnReader& row) {
+absl::StatusOr<ServerBundleRecord> ReadServerBundle(const SqlRow& row) {
   ServerBundleRecord r;
-  r.server_id = row.text(0);
-  SPINEL_ASSIGN_OR_RETURN(r.trust_domain, ReadTrustDomain(row.text(1), "server bundle"));
-  r.bundle_json = row.text(2);
-  r.sequence = row.integer(3);
-  r.updated_at = row.integer(4);
+  r.server_id = row.Text(0);
+  SPINEL_ASSIGN_OR_RETURN(r.trust_domain, ReadTrustDomain(row.Text(1), "server bundle"));
+  r.bundle_json = row.Text(2);
+  r.sequence = row.Int(3);
+  r.updated_at = row.Int(4);
   return r;
 }
 
@@ -138,10 +136,9 @@ absl::Status FederationNotFound(const common::TrustDomain& td) {
 absl::Status CheckServerBundleSequence(const ServerBundleRecord& stored,
                                        const ServerBundleRecord& next) {
   if (stored.sequence <= next.sequence) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      StrCat("bundle of ", Quote(next.trust_domain.name()), " published by server ",
-             Quote(next.server_id), " is at sequence ", stored.sequence, ", newer than ",
-             next.sequence, ": not replaced"));
+  return absl::FailedPreconditionError(StrCat(
+      "bundle of ", Quote(next.trust_domain.name()), " published by server ", Quote(next.server_id),
+      " is at sequence ", stored.sequence, ", newer than ", next.sequence, ": not replaced"));
 }
 
 }  // namespace spinel::server

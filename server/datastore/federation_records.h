@@ -1,17 +1,17 @@
 // Validation and row decoding of federation relationships and of the replicas' own bundles,
-// shared by the SQLite and PostgreSQL datastores (see datastore.h for the contract).
+// used by the SQL store (sql_federation.cc, sql_bundles.cc) (see datastore.h for the contract).
 //
-// Rows are read through a ColumnReader so both engines' row types can be used: columns are in
-// the order of kFederationColumns / kServerBundleColumns.
+// Rows are read as SqlRows (sql_value.h): columns are in the order of kFederationColumns /
+// kServerBundleColumns.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/datastore/sql_value.h"
 #include "server/datastore/types.h"
 
 namespace spinel::server {
@@ -26,11 +26,6 @@ inline constexpr char kServerBundleColumns[] =
 inline constexpr char kProfileHttpsWeb[] = "https_web";
 inline constexpr char kProfileHttpsSpiffe[] = "https_spiffe";
 
-struct ColumnReader {
-  std::function<std::string(int)> text;
-  std::function<int64_t(int)> integer;
-};
-
 // InvalidArgument naming the trust domain and the problem (see CreateFederationRelationship).
 absl::Status ValidateFederationRelationship(const FederationRelationship& relationship);
 // The initial bundle given with a new relationship: of the same trust domain, a JSON object.
@@ -38,8 +33,8 @@ absl::Status ValidateInitialBundle(const FederationRelationship& relationship,
                                    const BundleRecord& bundle);
 absl::Status ValidateServerBundle(const ServerBundleRecord& record);
 
-absl::StatusOr<FederationRelationship> ReadFederationRelationship(const ColumnReader& row);
-absl::StatusOr<ServerBundleRecord> ReadServerBundle(const ColumnReader& row);
+absl::StatusOr<FederationRelationship> ReadFederationRelationship(const SqlRow& row);
+absl::StatusOr<ServerBundleRecord> ReadServerBundle(const SqlRow& row);
 
 absl::Status FederationNotFound(const common::TrustDomain& td);
 // The sequence guard of PublishServerBundle: FailedPrecondition when `stored` is newer.

@@ -11,8 +11,6 @@ namespace {
 using common::StrAppend;
 using common::StrCat;
 
-constexpr size_t kSqlInMessage = 60;  // how much of the statement an error message shows
-
 absl::StatusCode CodeForSqlState(std::string_view state) {
   if (state == "23505") return absl::StatusCode::kAlreadyExists;
   if (state == "40001" || state == "40P01") return absl::StatusCode::kAborted;
@@ -44,8 +42,7 @@ absl::StatusOr<std::string> PgLocation(const std::string& conninfo) {
   if (options == nullptr) {
     std::string message = OneLine(error);
     PQfreemem(error);
-    return absl::InvalidArgumentError(
-        StrCat("invalid PostgreSQL connection string: ", message));
+    return absl::InvalidArgumentError(StrCat("invalid PostgreSQL connection string: ", message));
   }
   std::string user, host, port, dbname;
   for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
@@ -65,55 +62,47 @@ absl::StatusOr<std::string> PgLocation(const std::string& conninfo) {
   return out;
 }
 
-// --- PgParams, PgRow, PgRows --------------------------------------------------------------
+namespace {
 
-PgParams& PgParams::Text(std::string_view value) {
-  values_.emplace_back(std::string(value));
-  return *this;
+// The values of `params` as libpq text parameters (nullopt: NULL).
+std::vector<std::optional<std::string>> TextParams(const SqlParams& params) {
+  std::vector<std::optional<std::string>> out;
+  out.reserve(params.values().size());
+  for (const SqlValue& v : params.values()) {
+    if (const auto* text = std::get_if<std::string>(&v)) {
+      out.emplace_back(*text);
+    } else if (const auto* number = std::get_if<int64_t>(&v)) {
+      out.emplace_back(std::to_string(*number));
+    } else if (const auto* flag = std::get_if<bool>(&v)) {
+      out.emplace_back(*flag ? "true" : "false");
+    } else {
+      out.emplace_back(std::nullopt);
+    }
+  }
+  return out;
 }
 
-PgParams& PgParams::Int(int64_t value) {
-  values_.emplace_back(std::to_string(value));
-  return *this;
+SqlRows ToRows(const PGresult* result) {
+  const int rows = PQntuples(result);
+  const int columns = PQnfields(result);
+  std::vector<SqlValue> values;
+  values.reserve(static_cast<size_t>(rows) * static_cast<size_t>(columns));
+  for (int r = 0; r < rows; ++r) {
+    for (int c = 0; c < columns; ++c) {
+      if (PQgetisnull(result, r, c) == 1) {
+        values.emplace_back(std::monostate{});
+      } else {
+        values.emplace_back(
+            std::string(PQgetvalue(result, r, c), static_cast<size_t>(PQgetlength(result, r, c))));
+      }
+    }
+  }
+  // PQcmdTuples takes a non-const result but only reads it.
+  const int64_t affected = std::strtoll(PQcmdTuples(const_cast<PGresult*>(result)), nullptr, 10);
+  return SqlRows(columns, std::move(values), affected);
 }
 
-PgParams& PgParams::Bool(bool value) {
-  values_.emplace_back(value ? "true" : "false");
-  return *this;
-}
-
-PgParams& PgParams::Null() {
-  values_.emplace_back(std::nullopt);
-  return *this;
-}
-
-PgParams& PgParams::OptionalInt(const std::optional<int64_t>& value) {
-  return value.has_value() ? Int(*value) : Null();
-}
-
-std::string PgRow::Text(int column) const {
-  if (IsNull(column)) return "";
-  return std::string(PQgetvalue(result_, row_, column),
-                     static_cast<size_t>(PQgetlength(result_, row_, column)));
-}
-
-int64_t PgRow::Int(int column) const {
-  if (IsNull(column)) return 0;
-  return std::strtoll(PQgetvalue(result_, row_, column), nullptr, 10);
-}
-
-bool PgRow::Bool(int column) const { return Text(column) == "t"; }
-
-bool PgRow::IsNull(int column) const { return PQgetisnull(result_, row_, column) == 1; }
-
-std::optional<int64_t> PgRow::OptionalInt(int column) const {
-  if (IsNull(column)) return std::nullopt;
-  return Int(column);
-}
-
-int64_t PgRows::affected() const {
-  return std::strtoll(PQcmdTuples(result_.get()), nullptr, 10);
-}
+}  // namespace
 
 // --- PgConnection -------------------------------------------------------------------------
 
@@ -128,12 +117,13 @@ absl::StatusOr<PgConnection> PgConnection::Connect(const std::string& conninfo,
     return absl::ResourceExhaustedError("libpq could not allocate a connection");
   }
   if (PQstatus(conn.get()) != CONNECTION_OK) {
-    return absl::UnavailableError(StrCat("PostgreSQL database ", location,
-                                         ": cannot connect: ", OneLine(PQerrorMessage(conn.get()))));
+    return absl::UnavailableError(StrCat("PostgreSQL database ", location, ": cannot connect: ",
+                                         OneLine(PQerrorMessage(conn.get()))));
   }
   // Server notices ("relation already exists, skipping") are not errors; libpq would print
   // them on stderr.
-  PQsetNoticeProcessor(conn.get(), [](void*, const char*) {}, nullptr);
+  PQsetNoticeProcessor(
+      conn.get(), [](void*, const char*) {}, nullptr);
   return PgConnection(std::move(conn), location);
 }
 
@@ -148,24 +138,22 @@ absl::Status PgConnection::Error(const PGresult* result, std::string_view sql) c
     code = CodeForSqlState(state);
   }
   if (!healthy()) code = absl::StatusCode::kUnavailable;
-  if (!sql.empty()) {
-    StrAppend(&message, " in \"", sql.substr(0, kSqlInMessage),
-              sql.size() > kSqlInMessage ? "...\"" : "\"");
-  }
+  StrAppend(&message, SqlExcerpt(sql));
   return absl::Status(code, message);
 }
 
-absl::StatusOr<PgRows> PgConnection::Query(std::string_view sql, const PgParams& params) {
+absl::StatusOr<SqlRows> PgConnection::Query(std::string_view sql, const SqlParams& params) {
+  const std::vector<std::optional<std::string>> text = TextParams(params);
   std::vector<const char*> values;
-  values.reserve(params.values_.size());
-  for (const auto& v : params.values_) values.push_back(v ? v->c_str() : nullptr);
-  const std::string text(sql);
-  PgResultPtr result(PQexecParams(conn_.get(), text.c_str(), params.size(), nullptr,
+  values.reserve(text.size());
+  for (const auto& v : text) values.push_back(v ? v->c_str() : nullptr);
+  const std::string statement(sql);
+  PgResultPtr result(PQexecParams(conn_.get(), statement.c_str(), params.size(), nullptr,
                                   values.data(), nullptr, nullptr, /*resultFormat=*/0));
   const ExecStatusType status =
       result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Error(result.get(), sql);
-  return PgRows(std::move(result));
+  return ToRows(result.get());
 }
 
 absl::Status PgConnection::Exec(const std::string& sql) {
@@ -174,35 +162,6 @@ absl::Status PgConnection::Exec(const std::string& sql) {
       result != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return Error(result.get(), sql);
   return absl::OkStatus();
-}
-
-absl::StatusOr<int64_t> PgConnection::QueryInt(std::string_view sql) {
-  absl::StatusOr<PgRows> rows = Query(sql);
-  if (!rows.ok()) return rows.status();
-  if (rows->empty()) return absl::InternalError(StrCat("no result from ", sql));
-  return (*rows)[0].Int(0);
-}
-
-// --- PgTransaction ------------------------------------------------------------------------
-
-absl::StatusOr<PgTransaction> PgTransaction::Begin(PgConnection& conn) {
-  absl::Status status = conn.Exec("BEGIN");
-  if (!status.ok()) return status;
-  return PgTransaction(&conn);
-}
-
-absl::Status PgTransaction::Commit() {
-  absl::Status status = conn_->Exec("COMMIT");
-  if (status.ok()) conn_ = nullptr;
-  return status;
-}
-
-PgTransaction::~PgTransaction() {
-  // A failed statement leaves the transaction aborted: ROLLBACK ends it. A broken connection
-  // is dropped by the pool; nothing uncommitted is ever durable.
-  if (conn_ != nullptr && conn_->healthy() && conn_->InTransaction()) {
-    conn_->Exec("ROLLBACK").IgnoreError();
-  }
 }
 
 // --- PgPool -------------------------------------------------------------------------------
@@ -234,26 +193,6 @@ void PgPool::Release(std::unique_ptr<PgConnection> conn) {
   if (!conn->healthy() || conn->InTransaction()) return;  // closed on the way out
   absl::MutexLock lock(&mu_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
-}
-
-// --- PgConditions -------------------------------------------------------------------------
-
-void PgConditions::AddText(std::string_view condition, std::string_view value) {
-  params_.Text(value);
-  conditions_.push_back(StrCat(condition, "$", params_.size()));
-}
-
-void PgConditions::AddInt(std::string_view condition, int64_t value) {
-  params_.Int(value);
-  conditions_.push_back(StrCat(condition, "$", params_.size()));
-}
-
-std::string PgConditions::Sql() const {
-  std::string sql;
-  for (size_t i = 0; i < conditions_.size(); ++i) {
-    StrAppend(&sql, i == 0 ? " WHERE " : " AND ", conditions_[i]);
-  }
-  return sql;
 }
 
 }  // namespace spinel::server

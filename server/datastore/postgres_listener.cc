@@ -2,13 +2,15 @@
 
 #include <poll.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <utility>
 
 #include "common/log.h"
 #include "common/strings.h"
 #include "server/datastore/postgres_conn.h"
-#include "server/datastore/postgres_datastore.h"
+#include "server/datastore/postgres_session.h"
 
 namespace spinel::server {
 namespace {
@@ -20,12 +22,17 @@ constexpr int kMaxBackoffMs = 5000;
 }  // namespace
 
 PgChangeListener::PgChangeListener(std::string conninfo, std::string location,
-                                   std::function<void()> on_change)
+                                   std::function<void(int64_t)> on_revision)
     : conninfo_(std::move(conninfo)),
       location_(std::move(location)),
-      on_change_(std::move(on_change)) {
+      on_revision_(std::move(on_revision)) {
   thread_ = std::thread([this] { Run(); });
 }
+
+PgChangeListener::PgChangeListener(std::string conninfo, std::string location,
+                                   std::function<void()> on_change)
+    : PgChangeListener(std::move(conninfo), std::move(location),
+                       [on_change = std::move(on_change)](int64_t) { on_change(); }) {}
 
 PgChangeListener::~PgChangeListener() { Stop(); }
 
@@ -59,28 +66,30 @@ void PgChangeListener::Run() {
 
 bool PgChangeListener::ListenOnce() {
   absl::StatusOr<PgConnection> conn = PgConnection::Connect(conninfo_, location_);
-  absl::Status status = conn.ok() ? conn->Exec(common::StrCat("LISTEN ", kPgChangeChannel))
-                                  : conn.status();
+  absl::Status status =
+      conn.ok() ? conn->Exec(common::StrCat("LISTEN ", kPgChangeChannel)) : conn.status();
   if (!status.ok()) {
     LOG_WARN("datastore change listener cannot listen; retrying",
              {{"error", std::string(status.message())}});
     return !stopping_;
   }
   connected_ = true;
-  on_change_();  // whatever changed while we were not listening
+  on_revision_(0);  // whatever changed while we were not listening
   PGconn* raw = conn->raw();
   while (!stopping_) {
     pollfd fd{PQsocket(raw), POLLIN, 0};
     if (poll(&fd, 1, kPollMs) < 0 && errno != EINTR) break;
     if (PQconsumeInput(raw) == 0) break;  // connection lost
     int received = 0;
+    int64_t latest = 0;  // the payload is the change's revision
     while (PGnotify* n = PQnotifies(raw)) {
       ++received;
+      latest = std::max<int64_t>(latest, std::strtoll(n->extra, nullptr, 10));
       PQfreemem(n);
     }
     if (received > 0) {
       ++batches_;
-      on_change_();
+      on_revision_(latest);
     }
   }
   connected_ = false;

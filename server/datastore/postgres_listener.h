@@ -1,19 +1,20 @@
 // PgChangeListener: the push of datastore changes between spinel-server replicas sharing one
 // PostgreSQL database. Every PostgresDatastore write that records a change sends NOTIFY on
-// kPgChangeChannel at commit; a listener holds its own connection with LISTEN on that channel
-// and calls `on_change` (e.g. SyncHub::NotifyChanged) on its thread for each batch of
-// notifications, within milliseconds of the other replica's commit.
+// kPgChangeChannel at commit, with the change's revision; a listener holds its own connection
+// with LISTEN on that channel and calls `on_revision` on its thread for each batch of
+// notifications, with the highest revision in it, within milliseconds of the other replica's
+// commit. The change feed (change_feed.h) then reads the change log since what it delivered.
 //
 // Robustness: when the connection fails (server restart, network), the listener reconnects
-// with a bounded backoff (0.1 s doubling to 5 s) and calls `on_change` once after every
-// (re)connect, since notifications sent while it was away are lost; callers recompute from the
-// datastore, so a spurious call costs a recomputation only. `on_change` is also called once
-// right after the first connect.
+// with a bounded backoff (0.1 s doubling to 5 s) and calls `on_revision(0)` ("unknown: read
+// the log") once after every (re)connect, since notifications sent while it was away are lost.
+// It is also called so right after the first connect.
 //
 // Thread-safe; Stop() (or the destructor) joins the thread. `on_change` must not block long.
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -24,6 +25,9 @@ namespace spinel::server {
 class PgChangeListener {
  public:
   // Starts listening on a new thread; never fails (a connection error is retried).
+  PgChangeListener(std::string conninfo, std::string location,
+                   std::function<void(int64_t revision)> on_revision);
+  // As above, for a caller that needs no revision.
   PgChangeListener(std::string conninfo, std::string location, std::function<void()> on_change);
   ~PgChangeListener();
   PgChangeListener(const PgChangeListener&) = delete;
@@ -43,7 +47,7 @@ class PgChangeListener {
 
   const std::string conninfo_;
   const std::string location_;
-  const std::function<void()> on_change_;
+  const std::function<void(int64_t)> on_revision_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> connected_{false};
   std::atomic<int64_t> batches_{0};

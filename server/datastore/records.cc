@@ -9,7 +9,9 @@
 #include <utility>
 
 #include "common/sha256.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
+#include "common/x509_builder.h"
 
 namespace spinel::server {
 namespace {
@@ -88,19 +90,26 @@ absl::Status CheckSelectors(const common::SelectorSet& selectors, std::string_vi
   return absl::OkStatus();
 }
 
+absl::Status CheckTtl(std::string_view field, std::string_view what, int64_t ttl,
+                      std::string_view owner) {
+  if (ttl >= 0) return absl::OkStatus();
+  return Invalid(owner, StrCat(field, ": ", what, " must not be negative"));
+}
+
 absl::Status CheckEntryFields(const RegistrationEntry& e, std::string_view owner) {
-  if (e.spiffe_id.empty()) return Invalid(owner, "spiffe_id is required");
-  if (e.parent_id.empty()) return Invalid(owner, "parent_id is required");
+  if (e.spiffe_id.empty()) return Invalid(owner, "spiffe_id: a SPIFFE ID is required");
+  if (e.parent_id.empty()) return Invalid(owner, "parent_id: a parent ID is required");
   if (e.selectors.empty()) return Invalid(owner, "at least one selector is required");
-  if (e.x509_svid_ttl < 0 || e.jwt_svid_ttl < 0) return Invalid(owner, "TTLs cannot be negative");
-  if (e.hint.size() > kMaxHintLength || !IsCleanText(e.hint, /*allow_breaks=*/false)) {
-    return Invalid(owner, "hint must be at most 1024 bytes of UTF-8 without control characters");
+  SPINEL_RETURN_IF_ERROR(CheckTtl("x509_svid_ttl", "X.509 SVID TTL", e.x509_svid_ttl, owner));
+  SPINEL_RETURN_IF_ERROR(CheckTtl("jwt_svid_ttl", "JWT SVID TTL", e.jwt_svid_ttl, owner));
+  if (e.hint.size() > kMaxHintLength) return Invalid(owner, "hint is longer than 1024 bytes");
+  if (!IsCleanText(e.hint, /*allow_breaks=*/false)) {
+    return Invalid(owner, "hint must be UTF-8 without control characters");
   }
   for (const std::string& dns : e.dns_names) {
-    if (dns.empty() || dns.size() > kMaxDnsNameLength ||
-        !std::all_of(dns.begin(), dns.end(), IsVisibleAscii)) {
-      return Invalid(owner, StrCat("invalid DNS name ", Quote(dns)));
-    }
+    // The rule of the X.509 builder that will put the name in the SVID.
+    absl::Status valid = common::CheckDnsName(dns);
+    if (!valid.ok()) return Invalid(owner, std::string(valid.message()));
   }
   return CheckSelectors(e.selectors, owner);
 }
@@ -257,12 +266,17 @@ std::string_view ChangeKindName(ChangeKind kind) {
       return "agent";
     case ChangeKind::kBundle:
       return "bundle";
+    case ChangeKind::kFederation:
+      return "federation";
+    case ChangeKind::kZones:
+      return "zones";
   }
   return "unknown";
 }
 
 absl::StatusOr<ChangeKind> ParseChangeKind(std::string_view name) {
-  for (ChangeKind k : {ChangeKind::kEntry, ChangeKind::kAgent, ChangeKind::kBundle}) {
+  for (ChangeKind k : {ChangeKind::kEntry, ChangeKind::kAgent, ChangeKind::kBundle,
+                       ChangeKind::kFederation, ChangeKind::kZones}) {
     if (ChangeKindName(k) == name) return k;
   }
   return absl::DataLossError(StrCat("unknown change kind ", Quote(name)));
@@ -274,35 +288,6 @@ int64_t UnixMillis(common::TimePoint t) {
 
 common::TimePoint FromUnixMillis(int64_t ms) {
   return common::TimePoint(std::chrono::milliseconds(ms));
-}
-
-std::string AgentName(const common::SpiffeId& id) { return StrCat("agent ", Quote(id.ToString())); }
-
-absl::Status AgentNotFound(const common::SpiffeId& id) {
-  return absl::NotFoundError(StrCat(AgentName(id), " not found"));
-}
-
-std::string JoinTokenName(const JoinToken& token) {
-  return StrCat("join token for agent ", Quote(token.agent_id.ToString()));
-}
-
-absl::Status BundleNotFound(const common::TrustDomain& td) {
-  return absl::NotFoundError(StrCat("bundle of ", Quote(td.name()), " not found"));
-}
-
-absl::Status CheckBundleSequence(const BundleRecord& stored, const BundleRecord& next) {
-  if (stored.sequence <= next.sequence) return absl::OkStatus();
-  return absl::FailedPreconditionError(StrCat("bundle of ", Quote(next.trust_domain.name()),
-                                              " is at sequence ", stored.sequence, ", newer than ",
-                                              next.sequence, ": not replaced"));
-}
-
-absl::StatusOr<common::TrustDomain> DecodeBundleTrustDomain(std::string_view name) {
-  auto td = common::TrustDomain::Parse(name);
-  if (!td.ok()) {
-    return absl::DataLossError(StrCat("stored bundle has an invalid trust domain ", Quote(name)));
-  }
-  return td;
 }
 
 }  // namespace spinel::server

@@ -1,5 +1,7 @@
 #include "server/datastore/sqlite_db.h"
 
+#include <cctype>
+
 #include "common/strings.h"
 
 namespace spinel::server {
@@ -7,8 +9,6 @@ namespace {
 
 using common::StrAppend;
 using common::StrCat;
-
-constexpr size_t kSqlInMessage = 60;  // how much of the statement an error message shows
 
 absl::StatusCode CodeFor(int rc) {
   switch (rc & 0xff) {
@@ -32,6 +32,27 @@ absl::StatusCode CodeFor(int rc) {
     default:
       return absl::StatusCode::kInternal;
   }
+}
+
+// `sql` with every $<digits> placeholder outside '...' and "..." as ?<digits>.
+std::string SqlitePlaceholders(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size());
+  char quote = 0;  // the quote character of the literal or identifier we are in, if any
+  for (size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens: same result
+    } else if (c == '\'' || c == '"') {
+      quote = c;
+    } else if (c == '$' && i + 1 < sql.size() &&
+               std::isdigit(static_cast<unsigned char>(sql[i + 1])) != 0) {
+      out += '?';
+      continue;
+    }
+    out += c;
+  }
+  return out;
 }
 
 }  // namespace
@@ -62,8 +83,22 @@ Statement& Statement::BindNull(int index) {
   return *this;
 }
 
-Statement& Statement::BindOptionalInt(int index, const std::optional<int64_t>& value) {
-  return value.has_value() ? BindInt(index, *value) : BindNull(index);
+Statement& Statement::BindAll(const SqlParams& params) {
+  const std::vector<SqlValue>& values = params.values();
+  for (size_t i = 0; i < values.size(); ++i) {
+    const int index = static_cast<int>(i) + 1;
+    const SqlValue& v = values[i];
+    if (const auto* text = std::get_if<std::string>(&v)) {
+      BindText(index, *text);
+    } else if (const auto* number = std::get_if<int64_t>(&v)) {
+      BindInt(index, *number);
+    } else if (const auto* flag = std::get_if<bool>(&v)) {
+      BindInt(index, *flag ? 1 : 0);
+    } else {
+      BindNull(index);
+    }
+  }
+  return *this;
 }
 
 absl::StatusOr<bool> Statement::Step() {
@@ -96,38 +131,18 @@ bool Statement::ColumnIsNull(int column) const {
   return sqlite3_column_type(stmt_.get(), column) == SQLITE_NULL;
 }
 
-std::optional<int64_t> Statement::ColumnOptionalInt(int column) const {
-  if (ColumnIsNull(column)) return std::nullopt;
-  return ColumnInt(column);
-}
-
-// --- SqlConditions ------------------------------------------------------------------------
-
-void SqlConditions::AddText(const char* condition, std::string value) {
-  conditions_.push_back(condition);
-  values_.emplace_back(std::move(value));
-}
-
-void SqlConditions::AddInt(const char* condition, int64_t value) {
-  conditions_.push_back(condition);
-  values_.emplace_back(value);
-}
-
-std::string SqlConditions::Sql() const {
-  std::string sql;
-  for (size_t i = 0; i < conditions_.size(); ++i) {
-    StrAppend(&sql, i == 0 ? " WHERE " : " AND ", conditions_[i]);
-  }
-  return sql;
-}
-
-void SqlConditions::Bind(Statement& stmt) const {
-  for (size_t i = 0; i < values_.size(); ++i) {
-    const int index = static_cast<int>(i) + 1;
-    if (const auto* text = std::get_if<std::string>(&values_[i])) {
-      stmt.BindText(index, *text);
-    } else {
-      stmt.BindInt(index, std::get<int64_t>(values_[i]));
+void Statement::AppendRow(std::vector<SqlValue>& values) const {
+  const int columns = sqlite3_column_count(stmt_.get());
+  for (int c = 0; c < columns; ++c) {
+    switch (sqlite3_column_type(stmt_.get(), c)) {
+      case SQLITE_NULL:
+        values.emplace_back(std::monostate{});
+        break;
+      case SQLITE_INTEGER:
+        values.emplace_back(ColumnInt(c));
+        break;
+      default:
+        values.emplace_back(ColumnText(c));
     }
   }
 }
@@ -155,6 +170,27 @@ absl::StatusOr<Statement> SqliteDb::Prepare(std::string_view sql) {
   SqliteStmtPtr stmt(raw);  // owned from here on (null on failure)
   if (rc != SQLITE_OK) return Error(rc, sql);
   return Statement(this, std::move(stmt));
+}
+
+absl::StatusOr<SqlRows> SqliteDb::Query(std::string_view sql, const SqlParams& params) {
+  absl::StatusOr<Statement> stmt = Prepare(SqlitePlaceholders(sql));
+  if (!stmt.ok()) return stmt.status();
+  const int expected = sqlite3_bind_parameter_count(stmt->stmt_.get());
+  if (params.size() != expected) {
+    return absl::InvalidArgumentError(StrCat("SQLite database ", path_, ": statement takes ",
+                                             expected, " parameters, given ", params.size(),
+                                             SqlExcerpt(sql)));
+  }
+  stmt->BindAll(params);
+  const int columns = sqlite3_column_count(stmt->stmt_.get());
+  std::vector<SqlValue> values;
+  while (true) {
+    absl::StatusOr<bool> row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    stmt->AppendRow(values);
+  }
+  return SqlRows(columns, std::move(values), Changes());
 }
 
 absl::Status SqliteDb::Exec(const std::string& sql) {
@@ -193,32 +229,8 @@ absl::Status SqliteDb::Error(int rc, std::string_view sql) const {
   // sqlite3_errmsg accepts a null handle (it then reports "out of memory").
   std::string message =
       StrCat("SQLite database ", path_, ": ", sqlite3_errmsg(conn_.get()), " (code ", rc, ")");
-  if (!sql.empty()) {
-    StrAppend(&message, " in \"", sql.substr(0, kSqlInMessage),
-              sql.size() > kSqlInMessage ? "...\"" : "\"");
-  }
+  StrAppend(&message, SqlExcerpt(sql));
   return absl::Status(CodeFor(rc), message);
-}
-
-// --- Transaction --------------------------------------------------------------------------
-
-absl::StatusOr<Transaction> Transaction::Begin(SqliteDb& db, Mode mode) {
-  absl::Status status = db.Exec(mode == Mode::kImmediate ? "BEGIN IMMEDIATE" : "BEGIN");
-  if (!status.ok()) return status;
-  return Transaction(&db);
-}
-
-absl::Status Transaction::Commit() {
-  absl::Status status = db_->Exec("COMMIT");
-  if (status.ok()) db_ = nullptr;
-  return status;  // on failure the destructor rolls back what is left
-}
-
-Transaction::~Transaction() {
-  // SQLite may already have rolled back on its own (e.g. after SQLITE_FULL); only an open
-  // transaction needs ROLLBACK. Its failure leaves nothing to do: an uncommitted transaction
-  // is never durable.
-  if (db_ != nullptr && db_->InTransaction()) db_->Exec("ROLLBACK").IgnoreError();
 }
 
 }  // namespace spinel::server

@@ -1,9 +1,10 @@
 // A thin RAII layer over the SQLite C API: SqliteDb owns a connection (sqlite3*), Statement
-// owns a prepared statement (sqlite3_stmt*), Transaction rolls back unless committed. This is
+// owns a prepared statement (sqlite3_stmt*); transactions are RunTransaction's
+// (driver_support.h). This is
 // the only code that calls sqlite3_close/sqlite3_finalize; nothing else holds raw handles.
 //
-// Values reach SQL only through bound parameters (Bind*); Exec takes constant SQL text for
-// schema and pragmas and must never be given user input.
+// Values reach SQL only through bound parameters (Bind*, Query's SqlParams); Exec takes
+// constant SQL text for schema and pragmas and must never be given user input.
 //
 // Errors: every SQLite failure becomes an absl::Status carrying SQLite's message, its result
 // code and the database path, with codes chosen by what the caller can do about them:
@@ -11,9 +12,9 @@
 //   SQLITE_CONSTRAINT_UNIQUE / PRIMARYKEY -> AlreadyExists; other CONSTRAINT -> FailedPrecondition
 //   SQLITE_CORRUPT, NOTADB -> DataLoss; everything else -> Internal.
 //
-// Thread-safety: none. A SqliteDb, its Statements and Transactions must be used by one thread
-// at a time (SqliteDatastore serializes with its mutex). Statements and Transactions borrow
-// the SqliteDb, which must outlive them.
+// Thread-safety: none. A SqliteDb and its Statements must be used by one thread
+// at a time (SqliteSqlDatabase serializes with its mutex). Statements borrow the SqliteDb,
+// which must outlive them.
 #pragma once
 
 #include <sqlite3.h>
@@ -23,22 +24,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "server/datastore/driver_support.h"
+#include "server/datastore/sql_value.h"
 
 namespace spinel::server {
 
-struct SqliteCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-struct SqliteFinalizer {
-  void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
-};
-using SqliteConnPtr = std::unique_ptr<sqlite3, SqliteCloser>;
-using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, SqliteFinalizer>;
+using SqliteConnPtr = std::unique_ptr<sqlite3, CFreeDeleter<sqlite3_close_v2>>;
+using SqliteStmtPtr = std::unique_ptr<sqlite3_stmt, CFreeDeleter<sqlite3_finalize>>;
 
 class SqliteDb;
 
@@ -52,7 +48,8 @@ class Statement {
   Statement& BindInt(int index, int64_t value);
   Statement& BindText(int index, std::string_view value);  // copied
   Statement& BindNull(int index);
-  Statement& BindOptionalInt(int index, const std::optional<int64_t>& value);
+  // Binds parameters 1..params.size(); a bool as 0 or 1.
+  Statement& BindAll(const SqlParams& params);
 
   // Advances to the next row: true when a row is available, false when done.
   absl::StatusOr<bool> Step();
@@ -62,13 +59,8 @@ class Statement {
   int64_t ColumnInt(int column) const;
   std::string ColumnText(int column) const;  // "" for NULL
   bool ColumnIsNull(int column) const;
-  std::optional<int64_t> ColumnOptionalInt(int column) const;
-
-  // The row accessors the shared decoders of records.h read through (as PgRow's).
-  std::string Text(int column) const { return ColumnText(column); }
-  int64_t Int(int column) const { return ColumnInt(column); }
-  bool Bool(int column) const { return ColumnInt(column) != 0; }  // stored as 0 or 1
-  bool IsNull(int column) const { return ColumnIsNull(column); }
+  // The current row as values: integers as int64_t, text (and anything else) as text.
+  void AppendRow(std::vector<SqlValue>& values) const;
 
  private:
   friend class SqliteDb;
@@ -78,25 +70,6 @@ class Statement {
   SqliteDb* db_;  // borrowed
   SqliteStmtPtr stmt_;
   absl::Status bind_status_;
-};
-
-// Builds a WHERE clause from constant conditions with anonymous "?" parameters, e.g.
-//   SqlConditions where;
-//   if (filter.zone) where.AddText("zone = ?", *filter.zone);
-//   sql += where.Sql();  // " WHERE zone = ?" or ""
-//   where.Bind(stmt);    // binds parameters 1..Count()
-// Conditions must be constant SQL; values only ever reach SQL as bound parameters.
-class SqlConditions {
- public:
-  void AddText(const char* condition, std::string value);
-  void AddInt(const char* condition, int64_t value);
-  std::string Sql() const;
-  void Bind(Statement& stmt) const;
-  int Count() const { return static_cast<int>(conditions_.size()); }
-
- private:
-  std::vector<const char*> conditions_;
-  std::vector<std::variant<int64_t, std::string>> values_;
 };
 
 struct SqliteOpenOptions {
@@ -115,6 +88,12 @@ class SqliteDb {
   SqliteDb& operator=(SqliteDb&&) noexcept = default;
 
   absl::StatusOr<Statement> Prepare(std::string_view sql);
+  // Runs one statement of the shared SQL (sql_session.h) with `params` bound as $1, $2, ...
+  // and returns all its rows and how many rows it changed. SQLite would take "$1" for a
+  // *named* parameter (numbered by first appearance), so every $<digits> outside quotes is
+  // rewritten to ?<digits>, which SQLite numbers as written. InvalidArgument when `params`
+  // does not match the statement's parameters.
+  absl::StatusOr<SqlRows> Query(std::string_view sql, const SqlParams& params);
   // Runs constant SQL (possibly several statements, no parameters).
   absl::Status Exec(const std::string& sql);
   // Runs constant SQL returning one integer, e.g. "PRAGMA user_version".
@@ -126,6 +105,9 @@ class SqliteDb {
   int64_t Changes() const;
   bool IsReadOnly() const;
   bool InTransaction() const;
+  // True while a transaction is open (SQLite may have rolled back on its own, e.g. after
+  // SQLITE_FULL): what RunTransaction must roll back.
+  bool CanRollBack() const { return InTransaction(); }
   const std::string& path() const { return path_; }
 
   // The Status for result code `rc` of an operation on `sql` (may be empty).
@@ -136,26 +118,6 @@ class SqliteDb {
 
   SqliteConnPtr conn_;
   std::string path_;
-};
-
-// A transaction that rolls back when destroyed without a successful Commit.
-class Transaction {
- public:
-  enum class Mode {
-    kDeferred,   // BEGIN: takes the write lock at the first write (use for reads)
-    kImmediate,  // BEGIN IMMEDIATE: takes the write lock now (use for every write)
-  };
-  static absl::StatusOr<Transaction> Begin(SqliteDb& db, Mode mode);
-
-  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
-  Transaction& operator=(Transaction&&) = delete;
-  ~Transaction();
-
-  absl::Status Commit();
-
- private:
-  explicit Transaction(SqliteDb* db) : db_(db) {}
-  SqliteDb* db_;  // borrowed; null once committed or rolled back
 };
 
 }  // namespace spinel::server

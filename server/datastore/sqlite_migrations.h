@@ -1,8 +1,9 @@
-// The SQLite schema, as an ordered list of migrations. The schema version lives in
-// PRAGMA user_version: 0 for a new file, N once migration N is applied. Opening a database
-// applies every pending migration in one transaction (all or nothing), so a crash mid-way
-// leaves the old version intact. A database whose version is newer than the last migration
-// this build knows is refused rather than guessed at.
+// The SQLite schema (sql_schema.h), as an ordered list of migrations applied by the one runner
+// of schema_migrations.h. The schema version lives in PRAGMA user_version: 0 for a new file, N
+// once migration N is applied. Opening a database applies every pending migration in one
+// BEGIN IMMEDIATE transaction (all or nothing), so a crash mid-way leaves the old version
+// intact. A database whose version is newer than the last migration this build knows is
+// refused rather than guessed at.
 //
 // Adding to the schema: append a migration with the next version; never edit a released one.
 //

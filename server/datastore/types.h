@@ -138,11 +138,11 @@ struct FederationRelationship {
 // and JWT keys; the bundle of a trust domain that agents, workloads and federated peers get is
 // the union over the replicas' published bundles (merged; see server/bundles/bundle_merger.h).
 struct ServerBundleRecord {
-  std::string server_id{};            // stable replica id (config `server_id` or generated)
+  std::string server_id{};  // stable replica id (config `server_id` or generated)
   common::TrustDomain trust_domain{};
-  std::string bundle_json{};          // this replica's SPIFFE bundle (JWKS) of trust_domain
-  int64_t sequence = 0;               // this replica's sequence for it; never goes backwards
-  int64_t updated_at = 0;             // set by the datastore
+  std::string bundle_json{};  // this replica's SPIFFE bundle (JWKS) of trust_domain
+  int64_t sequence = 0;       // this replica's sequence for it; never goes backwards
+  int64_t updated_at = 0;     // set by the datastore
 
   bool operator==(const ServerBundleRecord&) const = default;
 };
@@ -187,12 +187,18 @@ struct CreatedApproval {
   bool created = false;
 };
 
-// What a change-log record is about.
-enum class ChangeKind { kEntry, kAgent, kBundle };
+// What a change is about.
+enum class ChangeKind {
+  kEntry,       // object_id: the entry id
+  kAgent,       // object_id: the agent's SPIFFE ID
+  kBundle,      // object_id: the trust domain name (its bundle or a replica's published one)
+  kFederation,  // object_id: the trust domain name of a federation relationship
+  kZones,       // never stored: this replica's zones were reloaded (ChangeFeed::PublishLocal)
+};
 
-// The latest change of one object. Every write of an entry, agent or bundle gets the next
-// revision of the datastore-wide change counter; the log keeps one record per object (its
-// latest change), including deletions.
+// The latest change of one entry, agent or bundle (ListChanges). Every committed write of an
+// entry, agent, bundle or federation relationship gets the next revision of the
+// datastore-wide change counter.
 struct Change {
   int64_t revision = 0;
   ChangeKind kind = ChangeKind::kEntry;
@@ -200,6 +206,19 @@ struct Change {
   bool deleted = false;
 
   bool operator==(const Change&) const = default;
+};
+
+// One committed change, as the change feed delivers it (ListChangeEvents, SetChangeListener):
+// what changed and, for an entry, the parents whose agents it concerns (the parent it had and
+// the one it has: one ID for a create or delete, one or two for an update).
+struct ChangeEvent {
+  int64_t revision = 0;
+  ChangeKind kind = ChangeKind::kEntry;
+  std::string object_id{};
+  bool deleted = false;
+  std::vector<std::string> parent_ids{};  // SPIFFE IDs; entries only
+
+  bool operator==(const ChangeEvent&) const = default;
 };
 
 }  // namespace spinel::server

@@ -2,8 +2,8 @@
 
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "common/x509_builder.h"
 #include "server/api/agent/node_attestation.h"
+#include "server/datastore/records.h"
 
 namespace spinel::server {
 namespace {
@@ -11,11 +11,9 @@ namespace {
 using common::Quote;
 using common::StrCat;
 
-constexpr size_t kMaxHintBytes = 1024;
-
-absl::Status CheckTtl(std::string_view what, int64_t ttl_seconds,
-                      const zones::TtlLimit& limit, std::string_view zone) {
-  if (ttl_seconds < 0) return absl::InvalidArgumentError(StrCat(what, " must not be negative"));
+// The zone's cap; a negative TTL never gets here (NormalizeEntry refuses it).
+absl::Status CheckTtlCap(std::string_view what, int64_t ttl_seconds, const zones::TtlLimit& limit,
+                         std::string_view zone) {
   const int64_t max = std::chrono::duration_cast<std::chrono::seconds>(limit.max_ttl).count();
   if (ttl_seconds > max) {
     return absl::InvalidArgumentError(StrCat(what, " of ", ttl_seconds, "s is above zone ",
@@ -31,7 +29,6 @@ bool EntryRegistry::IsNodeAlias(const RegistrationEntry& entry) const {
 }
 
 absl::Status EntryRegistry::ValidateParent(const RegistrationEntry& entry) const {
-  if (entry.parent_id.empty()) return absl::InvalidArgumentError("parent ID is required");
   if (!entry.parent_id.MemberOf(control_)) {
     return absl::InvalidArgumentError(
         StrCat("parent ID ", Quote(entry.parent_id.ToString()),
@@ -53,10 +50,10 @@ absl::Status EntryRegistry::ValidateZoneRules(const RegistrationEntry& entry) co
                                              " (the trust domain of ", entry.spiffe_id.ToString(),
                                              ")"));
   }
-  SPINEL_RETURN_IF_ERROR(CheckTtl("X.509 SVID TTL", entry.x509_svid_ttl, zone->x509_svid_ttl,
-                                  zone->name));
+  SPINEL_RETURN_IF_ERROR(CheckTtlCap("X.509 SVID TTL", entry.x509_svid_ttl, zone->x509_svid_ttl,
+                                     zone->name));
   SPINEL_RETURN_IF_ERROR(
-      CheckTtl("JWT SVID TTL", entry.jwt_svid_ttl, zone->jwt_svid_ttl, zone->name));
+      CheckTtlCap("JWT SVID TTL", entry.jwt_svid_ttl, zone->jwt_svid_ttl, zone->name));
   absl::StatusOr<AttestedAgent> agent = datastore_.GetAttestedAgent(entry.parent_id);
   if (agent.ok() && !zones::ZoneSet::MayHost(*zone, agent->selectors)) {
     return absl::FailedPreconditionError(
@@ -67,33 +64,19 @@ absl::Status EntryRegistry::ValidateZoneRules(const RegistrationEntry& entry) co
 }
 
 absl::Status EntryRegistry::Validate(const RegistrationEntry& entry) const {
-  if (entry.spiffe_id.empty()) return absl::InvalidArgumentError("SPIFFE ID is required");
+  // The rules of every stored entry (one place: the datastore's NormalizeEntry), then policy.
+  SPINEL_RETURN_IF_ERROR(NormalizeEntry(entry).status());
   if (entry.spiffe_id.path().empty()) {
     return absl::InvalidArgumentError(
         StrCat("SPIFFE ID ", Quote(entry.spiffe_id.ToString()), " must have a path"));
   }
   SPINEL_RETURN_IF_ERROR(ValidateParent(entry));
-  if (entry.selectors.empty()) {
-    return absl::InvalidArgumentError("an entry needs at least one selector");
-  }
-  for (const std::string& dns : entry.dns_names) {
-    SPINEL_RETURN_IF_ERROR(common::CheckDnsName(dns));
-  }
-  if (entry.hint.size() > kMaxHintBytes) {
-    return absl::InvalidArgumentError("hint is longer than 1024 bytes");
-  }
-  if (IsNodeAlias(entry)) {
-    if (entry.x509_svid_ttl < 0 || entry.jwt_svid_ttl < 0) {
-      return absl::InvalidArgumentError("TTLs must not be negative");
-    }
-    return absl::OkStatus();
-  }
+  if (IsNodeAlias(entry)) return absl::OkStatus();
   return ValidateZoneRules(entry);
 }
 
 absl::StatusOr<RegistrationEntry> EntryRegistry::Create(RegistrationEntry entry) {
   SPINEL_RETURN_IF_ERROR(Validate(entry));
-  entry.zone = entry.spiffe_id.trust_domain().name();
   SPINEL_ASSIGN_OR_RETURN(RegistrationEntry created, datastore_.CreateEntry(entry));
   NotifyChanged(ChangeOf(created));
   return created;
@@ -101,7 +84,6 @@ absl::StatusOr<RegistrationEntry> EntryRegistry::Create(RegistrationEntry entry)
 
 absl::StatusOr<RegistrationEntry> EntryRegistry::Update(RegistrationEntry entry) {
   SPINEL_RETURN_IF_ERROR(Validate(entry));
-  entry.zone = entry.spiffe_id.trust_domain().name();
   if (entry.revision_number == 0) {
     SPINEL_ASSIGN_OR_RETURN(RegistrationEntry stored, datastore_.GetEntry(entry.id));
     entry.revision_number = stored.revision_number;

@@ -1,15 +1,17 @@
 // EntryRegistry: the server's rules for registration entries, on top of the datastore.
 //
-// An entry is accepted only when:
+// An entry is accepted only when it follows the rules of every stored entry (required IDs and
+// selectors, TTLs not negative, valid DNS names, the hint: NormalizeEntry in
+// server/datastore/records.h, the one place they are checked) and the server's policy:
 //   - its SPIFFE ID has a non-root path and belongs to a zone's trust domain (the entry's zone),
 //     or is a node alias: an ID in the control trust domain whose parent is the server's own ID
 //     (spiffe://<control-td>/spinel/server); node aliases group agents by node selectors;
 //   - its parent is in the control trust domain: an agent ID, a node alias ID, or (for node
 //     aliases) the server ID;
-//   - its TTLs are not negative and not above the zone's caps (refused, not clamped: the
-//     operator asked for something the zone forbids);
-//   - when the parent is an attested agent, that agent's node may host the zone (zone `nodes`);
-//   - DNS names are valid host names and the hint is at most 1024 bytes.
+//   - its TTLs are not above the zone's caps (refused, not clamped: the operator asked for
+//     something the zone forbids);
+//   - when the parent is an attested agent, that agent's node may host the zone (zone `nodes`).
+// The datastore fills in the zone (the SPIFFE ID's trust domain).
 // Every refusal is InvalidArgument (or FailedPrecondition for placement) naming the problem;
 // nothing is written. Datastore errors pass through.
 //

@@ -281,6 +281,10 @@ class UnavailableDatastore final : public Datastore {
   absl::StatusOr<std::vector<Change>> ListChanges(int64_t, int) override {
     return Fail<std::vector<Change>>();
   }
+  absl::StatusOr<std::vector<ChangeEvent>> ListChangeEvents(int64_t, int) override {
+    return Fail<std::vector<ChangeEvent>>();
+  }
+  void SetChangeListener(ChangeListener) override {}  // it never commits anything
 };
 
 }  // namespace spinel::server::testing

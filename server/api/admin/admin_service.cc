@@ -90,8 +90,10 @@ absl::StatusOr<common::TrustDomain> ParseTrustDomainField(std::string_view field
 absl::StatusOr<RegistrationEntry> ParseEntryField(std::string_view field,
                                                   const spinel::v1::Entry& proto) {
   const std::string prefix = field.empty() ? "" : StrCat(field, ".");
-  SPINEL_RETURN_IF_ERROR(ParseIdField(prefix + "spiffe_id", proto.spiffe_id()).status());
-  SPINEL_RETURN_IF_ERROR(ParseIdField(prefix + "parent_id", proto.parent_id()).status());
+  RegistrationEntry entry;
+  entry.id = proto.id();
+  SPINEL_ASSIGN_OR_RETURN(entry.spiffe_id, ParseIdField(prefix + "spiffe_id", proto.spiffe_id()));
+  SPINEL_ASSIGN_OR_RETURN(entry.parent_id, ParseIdField(prefix + "parent_id", proto.parent_id()));
   for (int i = 0; i < proto.selectors_size(); ++i) {
     const spinel::v1::Selector& s = proto.selectors(i);
     absl::StatusOr<common::Selector> selector =
@@ -100,13 +102,21 @@ absl::StatusOr<RegistrationEntry> ParseEntryField(std::string_view field,
       return FieldError(StrCat(prefix, "selectors[", i, "]"),
                         std::string(selector.status().message()));
     }
+    entry.selectors.push_back(*std::move(selector));
   }
   SPINEL_RETURN_IF_ERROR(
       CheckTtlField(prefix + "x509_svid_ttl_seconds", proto.x509_svid_ttl_seconds()));
   SPINEL_RETURN_IF_ERROR(
       CheckTtlField(prefix + "jwt_svid_ttl_seconds", proto.jwt_svid_ttl_seconds()));
   if (proto.expires_at() < 0) return FieldError(prefix + "expires_at", "must not be negative");
-  return EntryFromProto(proto);
+  entry.x509_svid_ttl = proto.x509_svid_ttl_seconds();
+  entry.jwt_svid_ttl = proto.jwt_svid_ttl_seconds();
+  entry.dns_names.assign(proto.dns_names().begin(), proto.dns_names().end());
+  entry.hint = proto.hint();
+  entry.admin = proto.admin();
+  if (proto.expires_at() != 0) entry.expires_at = proto.expires_at();
+  entry.revision_number = proto.revision_number();
+  return entry;
 }
 
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(

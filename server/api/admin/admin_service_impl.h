@@ -189,8 +189,9 @@ absl::StatusOr<common::SpiffeId> ParseIdField(std::string_view field, const std:
 // A required bare trust domain name (not a SPIFFE ID).
 absl::StatusOr<common::TrustDomain> ParseTrustDomainField(std::string_view field,
                                                           const std::string& value);
-// A registration entry from the API: IDs, selectors ("<field>.selectors[i]"), TTLs and expiry.
-// Registry rules are not checked here.
+// A registration entry from the API, parsed once: IDs, selectors ("<field>.selectors[i]"),
+// TTLs and expiry, with errors naming the API field. The rules of entries are not checked
+// here (EntryRegistry and the datastore's NormalizeEntry are).
 absl::StatusOr<RegistrationEntry> ParseEntryField(std::string_view field,
                                                   const spinel::v1::Entry& proto);
 

@@ -1,13 +1,16 @@
 // PostgreSQL-specific behaviour of PostgresDatastore (the shared contract is covered by the
 // datastore_*_test.cc contract tests, which run against it too): connection errors, schema
-// versions, several datastores ("replicas") on one database, and the change listener.
+// versions, several datastores ("replicas") on one database, the change listener and the
+// change feed across replicas.
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <chrono>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "server/datastore/change_feed.h"
 #include "server/datastore/postgres_datastore.h"
 #include "server/datastore/postgres_listener.h"
 #include "tests/server/datastore/datastore_test_util.h"
@@ -179,6 +182,41 @@ TEST_CASE("postgres: the change listener hears another datastore's commits, not 
   CHECK(Eventually([&] { return listener.batches() > batches; }));
   listener.Stop();
   CHECK_FALSE(listener.connected());
+}
+
+TEST_CASE("postgres: a change through one datastore reaches another's change feed once") {
+  SharedSchema schema;
+  spinel::testing::FakeClock clock;
+  auto a = OpenPostgres(schema.uri, clock);
+  auto b = OpenPostgres(schema.uri, clock);
+  auto feed = ChangeFeed::Start(*b, {});
+  REQUIRE(feed.ok());
+  std::mutex mutex;
+  std::vector<ChangeEvent> seen;
+  (*feed)->Subscribe([&](const ChangeBatch& batch) {
+    std::lock_guard<std::mutex> lock(mutex);
+    seen.insert(seen.end(), batch.events.begin(), batch.events.end());
+  });
+  auto count = [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return seen.size();
+  };
+
+  auto created = a->CreateEntry(MakeEntry("spiffe://a.org/w", kAgent, {"unix:uid:1"}));
+  REQUIRE(created.ok());
+  REQUIRE(Eventually([&] { return count() >= 1; }));
+  // Refused through A (identical entry): rolled back, nothing reaches B.
+  CHECK_FALSE(a->CreateEntry(MakeEntry("spiffe://a.org/w", kAgent, {"unix:uid:1"})).ok());
+  // B's own write and A's next one, in one order.
+  REQUIRE(b->CreateAttestedAgent(MakeAgent(kAgent)).ok());
+  REQUIRE(a->DeleteEntry(created->id).ok());
+  REQUIRE(Eventually([&] { return (*feed)->delivered_revision() == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // nothing more comes
+  std::lock_guard<std::mutex> lock(mutex);
+  REQUIRE(seen.size() == 3);
+  CHECK(seen[0] == ChangeEvent{1, ChangeKind::kEntry, created->id, false, {kAgent}});
+  CHECK(seen[1] == ChangeEvent{2, ChangeKind::kAgent, kAgent, false, {}});
+  CHECK(seen[2] == ChangeEvent{3, ChangeKind::kEntry, created->id, true, {kAgent}});
 }
 
 }  // namespace

@@ -46,6 +46,30 @@ TEST_CASE("NormalizeEntry: hints must be clean UTF-8") {
   }
 }
 
+TEST_CASE("NormalizeEntry: one rule set, the X.509 DNS rule, the zone filled in once") {
+  RegistrationEntry e =
+      MakeEntry("spiffe://inference.example.org/w", "spiffe://control.example.org/a", {"u:1"});
+  for (const char* good : {"model", "model.example.org", "*.example.org", "a_b.example"}) {
+    CAPTURE(good);
+    e.dns_names = {good};
+    CHECK(NormalizeEntry(e).ok());
+  }
+  // Names the SVID builder would refuse are refused when stored, not when signing.
+  for (const char* bad : {"-model.example.org", "a..b", "model.example.org.", "a b", ""}) {
+    CAPTURE(bad);
+    e.dns_names = {bad};
+    auto r = NormalizeEntry(e);
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK(Contains(r.status().message(), "DNS name"));
+  }
+  e.dns_names.clear();
+  auto normalized = NormalizeEntry(e);
+  REQUIRE(normalized.ok());
+  CHECK(normalized->zone == "inference.example.org");
+  e.jwt_svid_ttl = -1;
+  CHECK(Contains(NormalizeEntry(e).status().message(), "JWT SVID TTL must not be negative"));
+}
+
 TEST_CASE("selector and string arrays round-trip; malformed stored JSON is DataLoss") {
   const common::SelectorSet selectors = Selectors({"unix:uid:1000", "k8s:pod-uid:a:b"});
   auto decoded = DecodeSelectors(EncodeSelectors(selectors), "entry \"x\"");

@@ -127,6 +127,30 @@ TEST_CASE("sqlite migrations: applied in order in one transaction; a failure app
   CHECK(ApplySqliteMigrations(db, gap).code() == absl::StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("sqlite: a database of the previous schema keeps its change history when migrated") {
+  TempDir dir;
+  const std::string path = dir.File("spinel.db");
+  {
+    SqliteDb db = OpenRaw(path);
+    // The schema before change events (version 3): one change-log record per object.
+    REQUIRE(ApplySqliteMigrations(db, SqliteSchemaMigrations().first(3)).ok());
+    REQUIRE(db.Exec("INSERT INTO change_log (revision, kind, object_id, deleted) VALUES "
+                    "(7, 'bundle', 'inference.example.org', 0)")
+                .ok());
+  }
+  FakeClock clock;
+  auto ds = OpenSqlite(path, clock);
+  CHECK(*ds->QueryIntForTest("PRAGMA user_version") == LatestSqliteSchemaVersion());
+  CHECK(*ds->CurrentRevision() == 7);
+  REQUIRE(ds->CreateEntry(NamedEntry("after")).ok());
+  auto changes = ds->ListChanges(0, 0);
+  REQUIRE(changes.ok());
+  REQUIRE(changes->size() == 2);
+  CHECK((*changes)[0] == Change{7, ChangeKind::kBundle, "inference.example.org", false});
+  CHECK((*changes)[1] == Change{8, ChangeKind::kEntry, "after", false});
+  CHECK(ds->ListChangeEvents(7, 0)->at(0).parent_ids == std::vector<std::string>{kAgent});
+}
+
 TEST_CASE("sqlite: acknowledged writes survive SIGKILL right after the call returns") {
   TempDir dir;
   const std::string path = dir.File("spinel.db");
