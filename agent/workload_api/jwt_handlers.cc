@@ -69,7 +69,7 @@ grpc::ServerUnaryReactor* WorkloadService::FetchJWTSVID(grpc::CallbackServerCont
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   grpc::Status status = CheckSecurityHeader(*context);
   if (status.ok()) status = common::ToGrpcStatus(CheckJwtSvidRequest(*request));
-  absl::StatusOr<PeerCredentials> caller = absl::UnknownError("not looked up");
+  absl::StatusOr<ProcessInfo> caller = absl::UnknownError("not looked up");
   if (status.ok()) {
     caller = Caller(*context);
     if (!caller.ok()) status = common::ToGrpcStatus(caller.status());
@@ -128,7 +128,7 @@ grpc::ServerUnaryReactor* WorkloadService::ValidateJWTSVID(grpc::CallbackServerC
   if (status.ok() && request->svid().empty()) {
     status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "svid must be specified");
   }
-  absl::StatusOr<PeerCredentials> caller = absl::UnknownError("not looked up");
+  absl::StatusOr<ProcessInfo> caller = absl::UnknownError("not looked up");
   if (status.ok()) {
     caller = Caller(*context);
     if (!caller.ok()) status = common::ToGrpcStatus(caller.status());

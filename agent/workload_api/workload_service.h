@@ -55,8 +55,7 @@ namespace spinel::agent {
 
 // Turns a caller's peer credentials into its selectors (the agent passes its workload
 // attestors). Called on the service's worker threads, concurrently; must be thread-safe.
-using CallerAttestor =
-    std::function<absl::StatusOr<common::SelectorSet>(const PeerCredentials& peer)>;
+using CallerAttestor = std::function<absl::StatusOr<common::SelectorSet>(const ProcessInfo& peer)>;
 
 struct WorkloadServiceOptions {
   // true (default): a stream opened by a caller that matches no entry (once the agent has
@@ -106,9 +105,9 @@ class WorkloadService final : public ::SpiffeWorkloadAPI::CallbackService {
   // OK, or the INVALID_ARGUMENT status for a missing/wrong security header.
   static grpc::Status CheckSecurityHeader(const grpc::CallbackServerContext& context);
   // The caller's credentials, or PERMISSION_DENIED when its connection is unknown.
-  absl::StatusOr<PeerCredentials> Caller(const grpc::CallbackServerContext& context) const;
+  absl::StatusOr<ProcessInfo> Caller(const grpc::CallbackServerContext& context) const;
   // Runs the attestor; the selectors come back normalized.
-  absl::StatusOr<common::SelectorSet> Attest(const PeerCredentials& peer) const;
+  absl::StatusOr<common::SelectorSet> Attest(const ProcessInfo& peer) const;
   // Registers `stream` and schedules its attestation, or finishes it with an error.
   void StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream);
 
