@@ -14,13 +14,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/rfc3339.h"
 #include "tests/integration/agent_process_util.h"
 
 using nlohmann::json;
@@ -61,14 +61,7 @@ const json& OnlySvid(const json& message) {
 }
 
 // RFC 3339 UTC timestamps of the same format compare as strings.
-std::string NowRfc3339() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string NowRfc3339() { return spinel::common::FormatRfc3339(std::chrono::system_clock::now()); }
 
 // Every message brings a new SVID, and arrived before the previous one expired.
 void CheckRotations(const std::vector<json>& messages) {
