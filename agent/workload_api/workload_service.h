@@ -111,6 +111,16 @@ class WorkloadService final : public ::SpiffeWorkloadAPI::CallbackService {
   // Registers `stream` and schedules its attestation, or finishes it with an error.
   void StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream);
 
+  // The body of a unary JWT call: the answer for an attested caller's selectors.
+  using JwtCallHandler = std::function<absl::Status(const common::SelectorSet& selectors)>;
+  // The preamble every unary JWT call shares: finishes at once with the first error among the
+  // security header, `request_check` and the caller lookup; otherwise attests the caller on a
+  // worker and finishes with `handle`'s status, clearing `response` on error. `handle` runs on
+  // a worker thread while the call (its request and `response`) is alive.
+  grpc::ServerUnaryReactor* ServeJwtCall(grpc::CallbackServerContext* context,
+                                         const absl::Status& request_check,
+                                         google::protobuf::Message* response,
+                                         JwtCallHandler handle);
   absl::Status FetchJwtSvids(const common::SelectorSet& selectors, const ::JWTSVIDRequest& request,
                              ::JWTSVIDResponse* response);
   absl::Status ValidateJwt(const common::SelectorSet& selectors,
