@@ -28,6 +28,7 @@ using spinel::testing::AgentProcess;
 using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
 using spinel::testing::ParseJsonOutput;
+using spinel::testing::RequireOk;
 using spinel::testing::ServerProcess;
 using spinel::testing::TempDir;
 
@@ -133,9 +134,10 @@ TEST_CASE("agent: workload identities by uid, rotation on an open stream, outage
   // --- 2. rotations pushed on one open stream ----------------------------------------------
   const std::string watch_log = dir.File("watch.log");
   ChildProcess watch;
-  watch.Start(AgentProcess::AsUid(kWorkloadUid, {agent.binary(), "api", "watch", "--socket",
-                                                 agent.socket_path(), "--output", "json"}),
-              watch_log);
+  RequireOk(
+      watch.Start(AgentProcess::AsUid(kWorkloadUid, {agent.binary(), "api", "watch", "--socket",
+                                                     agent.socket_path(), "--output", "json"}),
+                  watch_log));
   REQUIRE_MESSAGE(spinel::testing::WaitFor([&] { return WatchMessages(watch_log).size() >= 3; },
                                            std::chrono::seconds(45)),
                   spinel::testing::ReadWholeFile(watch_log) << agent.Log());
