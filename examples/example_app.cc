@@ -1,4 +1,4 @@
-#include "trust-zones/examples/example_app.h"
+#include "examples/example_app.h"
 
 #include <poll.h>
 #include <sys/socket.h>

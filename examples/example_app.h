@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "trust-zones/examples/live_identity.h"
-#include "trust-zones/examples/mtls.h"
+#include "examples/live_identity.h"
+#include "examples/mtls.h"
 
 namespace spinel::examples {
 

@@ -11,8 +11,8 @@
 
 #include "common/rfc3339.h"
 #include "common/strings.h"
-#include "trust-zones/examples/authorize_client.h"
-#include "trust-zones/examples/example_app.h"
+#include "examples/authorize_client.h"
+#include "examples/example_app.h"
 
 namespace ex = spinel::examples;
 using nlohmann::json;
