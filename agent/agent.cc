@@ -50,14 +50,7 @@ std::unique_ptr<CompositeAttestor> MakeAttestor() {
 }
 
 CallerAttestor AttestCaller(CompositeAttestor& attestor) {
-  return [&attestor](const PeerCredentials& peer) -> absl::StatusOr<common::SelectorSet> {
-    ProcessInfo process{peer.pid, peer.uid, peer.gid, peer.start_time.value_or(0), peer.pidfd};
-    if (!peer.start_time) {
-      SPINEL_ASSIGN_OR_RETURN(process,
-                              MakeProcessInfo(ProcFs(), peer.pid, peer.uid, peer.gid, peer.pidfd));
-    }
-    return attestor.Attest(process);
-  };
+  return [&attestor](const ProcessInfo& peer) { return attestor.Attest(peer); };
 }
 
 }  // namespace

@@ -78,9 +78,7 @@ absl::StatusOr<bool> NodeSession::LoadPersisted() {
     return false;
   }
   SPINEL_ASSIGN_OR_RETURN(std::string chain_pem, common::ReadFile(SvidPath(config_)));
-  SPINEL_ASSIGN_OR_RETURN(std::string key_text, common::ReadFile(KeyPath(config_)));
-  common::SecretData key_pem(key_text);
-  std::fill(key_text.begin(), key_text.end(), '\0');
+  SPINEL_ASSIGN_OR_RETURN(common::SecretData key_pem, common::ReadSecretFile(KeyPath(config_)));
   SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> chain,
                           common::Certificate::ParsePemChain(chain_pem));
   SPINEL_ASSIGN_OR_RETURN(common::SpiffeId id, common::CheckX509SvidLeaf(chain.front()));
@@ -113,11 +111,12 @@ absl::Status NodeSession::Attest() {
   absl::StatusOr<AgentSvid> svid;
   if (!config_.x509pop_cert_path.empty()) {
     SPINEL_ASSIGN_OR_RETURN(std::string cert_pem, common::ReadFile(config_.x509pop_cert_path));
-    SPINEL_ASSIGN_OR_RETURN(std::string node_key_pem, common::ReadFile(config_.x509pop_key_path));
+    SPINEL_ASSIGN_OR_RETURN(const common::SecretData node_key_pem,
+                            common::ReadSecretFile(config_.x509pop_key_path));
     SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> chain,
                             common::Certificate::ParsePemChain(cert_pem));
-    SPINEL_ASSIGN_OR_RETURN(common::PrivateKey node_key, common::PrivateKey::FromPem(node_key_pem));
-    std::fill(node_key_pem.begin(), node_key_pem.end(), '\0');
+    SPINEL_ASSIGN_OR_RETURN(common::PrivateKey node_key,
+                            common::PrivateKey::FromPem(node_key_pem.view()));
     std::vector<std::string> chain_der;
     for (const common::Certificate& cert : chain) chain_der.push_back(cert.ToDer());
     svid = client_.AttestX509Pop(chain_der, node_key, key);

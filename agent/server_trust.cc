@@ -76,6 +76,7 @@ std::shared_ptr<grpc::ChannelCredentials> MakeAgentChannelCredentials(
         {std::string(identity->key_pem.view()), identity->chain_pem}};
     options.set_certificate_provider(
         std::make_shared<grpc::experimental::StaticDataCertificateProvider>(pairs));
+    for (auto& pair : pairs) common::WipeSecret(pair.private_key);  // the provider has a copy
     options.watch_identity_key_cert_pairs();
   }
   options.set_verify_server_certs(false);  // the SPIFFE verifier below replaces it

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace spinel::common {
@@ -44,6 +45,35 @@ absl::Status SyncDirectoryOf(const std::string& path) {
   return absl::OkStatus();
 }
 
+// Reads the whole file straight into `out` (no intermediate buffer), sized from fstat so that a
+// regular file is read without `out` growing: growing would leave a copy of the bytes read so
+// far in freed memory, which matters for ReadSecretFile.
+absl::Status ReadInto(const std::string& path, std::string& out) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoError("opening", path);
+  struct stat st {};
+  size_t chunk = 16384;  // the step for files whose size fstat does not know (/proc)
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+    chunk = static_cast<size_t>(st.st_size) + 1;  // + 1: sees the end without growing
+  }
+  size_t used = 0;
+  while (true) {
+    if (used == out.size()) out.resize(used + chunk);
+    ssize_t n = ::read(fd, out.data() + used, out.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      absl::Status status = ErrnoError("reading", path);
+      ::close(fd);
+      return status;
+    }
+    if (n == 0) break;
+    used += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  out.resize(used);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status WriteFileAtomic(const std::string& path, std::string_view contents, unsigned mode) {
@@ -65,23 +95,19 @@ absl::Status WriteFileAtomic(const std::string& path, std::string_view contents,
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoError("opening", path);
   std::string out;
-  char buf[16384];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      absl::Status status = ErrnoError("reading", path);
-      ::close(fd);
-      return status;
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
+  SPINEL_RETURN_IF_ERROR(ReadInto(path, out));
   return out;
+}
+
+absl::StatusOr<SecretData> ReadSecretFile(const std::string& path) {
+  std::string out;
+  absl::Status status = ReadInto(path, out);
+  if (!status.ok()) {
+    WipeSecret(out);  // whatever was read before the error
+    return status;
+  }
+  return SecretData(std::move(out));
 }
 
 absl::Status MakeDirs(const std::string& path, unsigned mode) {

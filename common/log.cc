@@ -3,11 +3,11 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <mutex>
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "common/strings.h"
 
 namespace spinel::common {
@@ -31,18 +31,7 @@ std::string_view LevelName(LogLevel level) {
   return "?";
 }
 
-std::string NowRfc3339() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-  std::time_t t = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms.count()));
-  return buf;
-}
+std::string NowRfc3339() { return FormatRfc3339Millis(std::chrono::system_clock::now()); }
 
 std::string TextValue(std::string_view value) {
   bool plain = !value.empty();

@@ -1,6 +1,8 @@
 // SecretData: bytes of a secret (private key DER/PEM, token material). The buffer is wiped
 // with OPENSSL_cleanse when released, compared in constant time, and never printed: streaming
 // it yields "[redacted]". Move-only, so secrets are not copied around by accident.
+// WipeSecret is the one way to wipe secret bytes that must sit in a plain std::string (e.g. a
+// protobuf field); nothing else in the tree calls OPENSSL_cleanse. Not thread-safe: one owner.
 #pragma once
 
 #include <cstdint>
@@ -12,10 +14,22 @@
 
 namespace spinel::common {
 
+// Overwrites every byte of `bytes` with OPENSSL_cleanse, also its spare capacity (which may
+// hold an earlier, longer secret), and leaves it empty.
+inline void WipeSecret(std::string& bytes) {
+  bytes.resize(bytes.capacity());  // the spare capacity becomes bytes that can be wiped
+  if (!bytes.empty()) OPENSSL_cleanse(bytes.data(), bytes.size());
+  bytes.clear();
+}
+
 class SecretData {
  public:
   SecretData() = default;
+  // Copies `bytes`; the caller wipes its own copy.
   explicit SecretData(std::string_view bytes) : bytes_(bytes) {}
+  // Takes over `bytes` without a copy and wipes what the move leaves in it (a short string's
+  // bytes are copied, not moved).
+  explicit SecretData(std::string&& bytes) : bytes_(std::move(bytes)) { WipeSecret(bytes); }
   SecretData(const uint8_t* data, size_t size)
       : bytes_(reinterpret_cast<const char*>(data), size) {}
   ~SecretData() { Wipe(); }
@@ -48,13 +62,7 @@ class SecretData {
   }
 
  private:
-  void Wipe() {
-    if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
-    // Also wipe spare capacity that may hold an earlier, longer secret.
-    bytes_.resize(bytes_.capacity());
-    if (!bytes_.empty()) OPENSSL_cleanse(bytes_.data(), bytes_.size());
-    bytes_.clear();
-  }
+  void Wipe() { WipeSecret(bytes_); }
 
   std::string bytes_;
 };

@@ -7,7 +7,7 @@
 # temporary data directory, with the embedded SQLite datastore and the four shipped zones:
 #   1. starts spinel-server and one spinel-agent (join token) and waits until both are healthy;
 #   2. registers four example AI workloads (trainer, model server, retriever, tool runner; real
-#      programs from trust-zones/examples) told apart by unix:path + unix:sha256 selectors;
+#      programs from examples/) told apart by unix:path + unix:sha256 selectors;
 #   3. each example gets its X509-SVID from the Workload API and prints its SPIFFE ID, zone and
 #      expiry; with a short TTL, a live rotation is shown;
 #   4. model server (inference) -> retriever (retrieval) over mTLS succeeds; trainer (training)
@@ -146,7 +146,7 @@ if ((SETUP)); then
 fi
 SERVER="$BUILD_DIR/server/spinel-server"
 AGENT="$BUILD_DIR/agent/spinel-agent"
-EXAMPLES="$BUILD_DIR/trust-zones/examples"
+EXAMPLES="$BUILD_DIR/examples"
 for binary in "$SERVER" "$AGENT" "$EXAMPLES"/spinel-example-{trainer,model-server,retriever,tool-runner}; do
   [ -x "$binary" ] || { echo "demo: $binary is missing (build first, or drop --no-setup)" >&2; exit 1; }
 done

@@ -2,7 +2,7 @@
 
 #include <openssl/rand.h>
 
-#include "absl/time/time.h"
+#include "common/rfc3339.h"
 #include "common/sha256.h"
 #include "common/spiffe_id.h"
 #include "common/ssl_error.h"
@@ -16,10 +16,6 @@ using common::IsSha256Hex;
 using common::Quote;
 using common::Sha256Hex;
 using common::StrCat;
-
-std::string FormatTime(common::TimePoint t) {
-  return absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", absl::FromChrono(t), absl::UTCTimeZone());
-}
 
 absl::Status Invalid(std::string_view field, std::string_view problem) {
   return absl::InvalidArgumentError(StrCat("approval ", field, ": ", problem));
@@ -145,7 +141,7 @@ absl::Status ApprovalRequest::Approve(std::string_view approver, std::string_vie
   }
   if (IsExpired(now)) {
     return absl::FailedPreconditionError(
-        StrCat("approval ", id, " expired at ", FormatTime(expires_at)));
+        StrCat("approval ", id, " expired at ", common::FormatRfc3339(expires_at)));
   }
   state = ApprovalState::kApproved;
   decided_by = std::string(approver);
@@ -180,12 +176,13 @@ absl::Status ApprovalRequest::Use(const ApprovalBinding& presented, const common
           StrCat(prefix, "it was denied by ", decided_by, ": ", decision_reason));
     case ApprovalState::kUsed:
       return absl::PermissionDeniedError(
-          StrCat(prefix, "it was already used at ", FormatTime(used_at)));
+          StrCat(prefix, "it was already used at ", common::FormatRfc3339(used_at)));
     case ApprovalState::kApproved:
       break;
   }
   if (IsExpired(now)) {
-    return absl::PermissionDeniedError(StrCat(prefix, "it expired at ", FormatTime(expires_at)));
+    return absl::PermissionDeniedError(
+        StrCat(prefix, "it expired at ", common::FormatRfc3339(expires_at)));
   }
   const std::string mismatch = Mismatch(binding, presented);
   if (!mismatch.empty()) return absl::PermissionDeniedError(StrCat(prefix, mismatch));

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "common/log.h"
+#include "common/status_macros.h"
 #include "common/strings.h"
 
 namespace spinel::agent {
@@ -65,12 +66,16 @@ absl::StatusOr<ProcessInfo> MakeProcessInfo(const ProcFs& proc, pid_t pid, uid_t
 }
 
 absl::Status CheckProcessIdentity(const ProcFs& proc, const ProcessInfo& process) {
+  if (!process.start_time.has_value()) {
+    return absl::FailedPreconditionError(
+        StrCat("process ", PidText(process.pid), ": no start time recorded to check it against"));
+  }
   absl::StatusOr<ProcStat> stat = ReadLiveStat(proc, process.pid);
   if (!stat.ok()) return stat.status();
-  if (stat->start_time != process.start_time) {
+  if (stat->start_time != *process.start_time) {
     return absl::FailedPreconditionError(
         StrCat("process ", PidText(process.pid), " changed during attestation: start time ",
-               stat->start_time, " != ", process.start_time, " recorded at connect (pid reused)"));
+               stat->start_time, " != ", *process.start_time, " recorded at connect (pid reused)"));
   }
   if (process.pidfd >= 0) return CheckPidfdAlive(process.pidfd, process.pid);
   return absl::OkStatus();
@@ -80,7 +85,12 @@ CompositeAttestor::CompositeAttestor(ProcFs proc,
                                      std::vector<std::unique_ptr<WorkloadAttestor>> attestors)
     : proc_(std::move(proc)), attestors_(std::move(attestors)) {}
 
-absl::StatusOr<common::SelectorSet> CompositeAttestor::Attest(const ProcessInfo& process) const {
+absl::StatusOr<common::SelectorSet> CompositeAttestor::Attest(const ProcessInfo& connected) const {
+  ProcessInfo process = connected;
+  if (!process.start_time.has_value()) {
+    SPINEL_ASSIGN_OR_RETURN(process, MakeProcessInfo(proc_, connected.pid, connected.uid,
+                                                     connected.gid, connected.pidfd));
+  }
   absl::Status before = CheckProcessIdentity(proc_, process);
   if (!before.ok()) return before;
   common::SelectorSet all;

@@ -29,6 +29,8 @@
 // inherited or was passed. ProcessInfo::start_time must itself be read promptly after accept:
 // if the connecting process exited before that read, the start time belongs to the pid's new
 // owner; SO_PEERPIDFD closes that window too (MakeProcessInfo checks the pidfd after reading).
+// When the listener could not read it (start_time is nullopt), Attest reads it first
+// (MakeProcessInfo), which widens that window to the time until attestation.
 #pragma once
 
 #include <sys/types.h>
@@ -40,21 +42,10 @@
 
 #include "absl/status/statusor.h"
 #include "agent/attestor/proc_fs.h"
+#include "agent/attestor/process_info.h"
 #include "common/selector.h"
 
 namespace spinel::agent {
-
-// The process on the other end of a Workload API connection.
-struct ProcessInfo {
-  pid_t pid = 0;  // SO_PEERCRED: the process that called connect()
-  uid_t uid = 0;  // SO_PEERCRED: its effective uid at connect() time
-  gid_t gid = 0;  // SO_PEERCRED: its effective gid at connect() time
-  // /proc/<pid>/stat field 22 (clock ticks after boot), read once right after SO_PEERCRED.
-  uint64_t start_time = 0;
-  // Optional pidfd for the process (SO_PEERPIDFD or pidfd_open), or -1. Borrowed: the
-  // connection owns it and keeps it open while attestation runs.
-  int pidfd = -1;
-};
 
 // Builds a ProcessInfo from peer credentials: reads the start time from `proc` and, when
 // `pidfd` >= 0 (borrowed), checks after that read that the pidfd's process is still alive.
@@ -64,7 +55,8 @@ absl::StatusOr<ProcessInfo> MakeProcessInfo(const ProcFs& proc, pid_t pid, uid_t
 
 // Checks that /proc/<pid> still belongs to `process` (steps 1 and 3 above). Returns
 // FailedPrecondition naming the pid when the process exited, became a zombie, or was replaced
-// (start time differs); other ProcFs errors (e.g. PermissionDenied) as they are.
+// (start time differs) or when no start time was recorded; other ProcFs errors (e.g.
+// PermissionDenied) as they are.
 absl::Status CheckProcessIdentity(const ProcFs& proc, const ProcessInfo& process);
 
 // One family of selectors for a process.
@@ -94,7 +86,8 @@ class CompositeAttestor : public WorkloadAttestor {
 
   // The normalized union of the selectors of every attestor that succeeded; attestors that fail
   // are logged (WARN, with the pid and error) and skipped, so the result may be empty. Returns
-  // FailedPrecondition, and no selectors, when the process identity guard fails.
+  // FailedPrecondition, and no selectors, when the process identity guard fails. A `process`
+  // without a start time gets one from MakeProcessInfo before the guard (its errors as they are).
   absl::StatusOr<common::SelectorSet> Attest(const ProcessInfo& process) const override;
 
  private:

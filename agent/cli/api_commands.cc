@@ -1,7 +1,6 @@
 #include "agent/cli/api_commands.h"
 
 #include <cstdio>
-#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -10,6 +9,7 @@
 #include "common/certificate.h"
 #include "common/file_util.h"
 #include "common/keys.h"
+#include "common/rfc3339.h"
 #include "common/spiffe_id.h"
 #include "common/strings.h"
 
@@ -31,15 +31,6 @@ void AddCommonFlags(CLI::App* command, CommonFlags* flags) {
       ->check(CLI::IsMember({"table", "json"}));
 }
 
-std::string Rfc3339(common::TimePoint t) {
-  std::time_t seconds = static_cast<std::time_t>(common::ToUnixSeconds(t));
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 // The DER authorities as PEM ("" when they do not parse).
 std::string DerToPem(const std::string& der) {
   auto certs = common::Certificate::ParseDerChain(der);
@@ -50,7 +41,7 @@ json DescribeSvid(const ::X509SVID& svid) {
   json out = {{"spiffe_id", svid.spiffe_id()}, {"hint", svid.hint()}};
   auto chain = common::Certificate::ParseDerChain(svid.x509_svid());
   if (chain.ok()) {
-    out["expires_at"] = Rfc3339(chain->front().NotAfter());
+    out["expires_at"] = common::FormatRfc3339(chain->front().NotAfter());
     out["serial"] = chain->front().SerialHex();
     out["chain_length"] = chain->size();
   }
@@ -199,7 +190,7 @@ int Watch(const CommonFlags& flags) {
   auto reader = stub->FetchX509SVID(context.get(), ::X509SVIDRequest());
   ::X509SVIDResponse response;
   while (reader->Read(&response)) {
-    json update = {{"received_at", Rfc3339(std::chrono::system_clock::now())},
+    json update = {{"received_at", common::FormatRfc3339(std::chrono::system_clock::now())},
                    {"svids", json::array()}};
     for (const ::X509SVID& svid : response.svids()) update["svids"].push_back(DescribeSvid(svid));
     std::printf("%s\n", update.dump(flags.output == "json" ? -1 : 2).c_str());

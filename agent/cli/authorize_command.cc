@@ -3,7 +3,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <cstdio>
-#include <ctime>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -14,6 +13,7 @@
 #include "authorization.grpc.pb.h"
 #include "common/certificate.h"
 #include "common/file_util.h"
+#include "common/rfc3339.h"
 
 namespace spinel::agent::cli {
 namespace {
@@ -45,14 +45,9 @@ int Fail(const std::string& message) {
   return kExitError;
 }
 
-std::string Rfc3339(int64_t unix_seconds) {
-  if (unix_seconds <= 0) return "";
-  std::time_t seconds = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+// An approval's expiry as RFC 3339; "" when the verdict carries none (0).
+std::string ApprovalExpiry(int64_t unix_seconds) {
+  return unix_seconds <= 0 ? "" : common::FormatRfc3339(unix_seconds);
 }
 
 // Fills the request's context from k=v flags; "" or an error message.
@@ -106,7 +101,7 @@ void PrintTable(const AuthorizeResponse& response) {
   row("Rule:", response.rule().empty() ? "(none)" : response.rule());
   row("Reason:", response.reason());
   row("Approval ID:", response.approval_id());
-  row("Expires:", Rfc3339(response.approval_expires_at()));
+  row("Expires:", ApprovalExpiry(response.approval_expires_at()));
   if (response.verdict() == AuthorizeResponse::APPROVAL_REQUIRED &&
       !response.approval_id().empty()) {
     std::printf(
@@ -123,7 +118,7 @@ void PrintJson(const AuthorizeResponse& response) {
               {"rule", response.rule()},
               {"reason", response.reason()},
               {"approval_id", response.approval_id()},
-              {"approval_expires_at", Rfc3339(response.approval_expires_at())}};
+              {"approval_expires_at", ApprovalExpiry(response.approval_expires_at())}};
   std::printf("%s\n", out.dump(2, ' ', false, json::error_handler_t::replace).c_str());
 }
 

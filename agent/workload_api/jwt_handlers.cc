@@ -1,5 +1,6 @@
-// FetchJWTSVID, ValidateJWTSVID and the FetchJWTBundles response (contracts in
-// workload_service.h and workload_streams.h).
+// FetchJWTSVID, ValidateJWTSVID (both through ServeJwtCall: one preamble for the unary JWT
+// calls) and the FetchJWTBundles response (contracts in workload_service.h and
+// workload_streams.h).
 #include <google/protobuf/util/json_util.h>
 
 #include <set>
@@ -42,6 +43,12 @@ absl::Status CheckJwtSvidRequest(const ::JWTSVIDRequest& request) {
   return absl::OkStatus();
 }
 
+absl::Status CheckValidateJwtSvidRequest(const ::ValidateJWTSVIDRequest& request) {
+  if (request.audience().empty()) return absl::InvalidArgumentError("audience must be specified");
+  if (request.svid().empty()) return absl::InvalidArgumentError("svid must be specified");
+  return absl::OkStatus();
+}
+
 absl::Status MintError(const CachedEntry& entry, const absl::Status& status) {
   LOG_WARN("workload API: JWT-SVID minting failed",
            {{"spiffe_id", entry.spiffe_id.ToString()}, {"error", std::string(status.message())}});
@@ -63,13 +70,14 @@ absl::Status ClaimsToStruct(const nlohmann::json& claims, google::protobuf::Stru
 
 }  // namespace
 
-grpc::ServerUnaryReactor* WorkloadService::FetchJWTSVID(grpc::CallbackServerContext* context,
-                                                        const ::JWTSVIDRequest* request,
-                                                        ::JWTSVIDResponse* response) {
+grpc::ServerUnaryReactor* WorkloadService::ServeJwtCall(grpc::CallbackServerContext* context,
+                                                        const absl::Status& request_check,
+                                                        google::protobuf::Message* response,
+                                                        JwtCallHandler handle) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   grpc::Status status = CheckSecurityHeader(*context);
-  if (status.ok()) status = common::ToGrpcStatus(CheckJwtSvidRequest(*request));
-  absl::StatusOr<PeerCredentials> caller = absl::UnknownError("not looked up");
+  if (status.ok()) status = common::ToGrpcStatus(request_check);
+  absl::StatusOr<ProcessInfo> caller = absl::UnknownError("not looked up");
   if (status.ok()) {
     caller = Caller(*context);
     if (!caller.ok()) status = common::ToGrpcStatus(caller.status());
@@ -78,14 +86,22 @@ grpc::ServerUnaryReactor* WorkloadService::FetchJWTSVID(grpc::CallbackServerCont
     reactor->Finish(status);
     return reactor;
   }
-  workers_.Post([this, reactor, request, response, peer = *caller] {
+  workers_.Post([this, reactor, response, handle = std::move(handle), peer = *caller] {
     absl::StatusOr<common::SelectorSet> selectors = Attest(peer);
-    absl::Status result =
-        selectors.ok() ? FetchJwtSvids(*selectors, *request, response) : selectors.status();
+    absl::Status result = selectors.ok() ? handle(*selectors) : selectors.status();
     if (!result.ok()) response->Clear();
     reactor->Finish(common::ToGrpcStatus(result));
   });
   return reactor;
+}
+
+grpc::ServerUnaryReactor* WorkloadService::FetchJWTSVID(grpc::CallbackServerContext* context,
+                                                        const ::JWTSVIDRequest* request,
+                                                        ::JWTSVIDResponse* response) {
+  return ServeJwtCall(context, CheckJwtSvidRequest(*request), response,
+                      [this, request, response](const common::SelectorSet& selectors) {
+                        return FetchJwtSvids(selectors, *request, response);
+                      });
 }
 
 absl::Status WorkloadService::FetchJwtSvids(const common::SelectorSet& selectors,
@@ -120,31 +136,10 @@ absl::Status WorkloadService::FetchJwtSvids(const common::SelectorSet& selectors
 grpc::ServerUnaryReactor* WorkloadService::ValidateJWTSVID(grpc::CallbackServerContext* context,
                                                            const ::ValidateJWTSVIDRequest* request,
                                                            ::ValidateJWTSVIDResponse* response) {
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status status = CheckSecurityHeader(*context);
-  if (status.ok() && request->audience().empty()) {
-    status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "audience must be specified");
-  }
-  if (status.ok() && request->svid().empty()) {
-    status = grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "svid must be specified");
-  }
-  absl::StatusOr<PeerCredentials> caller = absl::UnknownError("not looked up");
-  if (status.ok()) {
-    caller = Caller(*context);
-    if (!caller.ok()) status = common::ToGrpcStatus(caller.status());
-  }
-  if (!status.ok()) {
-    reactor->Finish(status);
-    return reactor;
-  }
-  workers_.Post([this, reactor, request, response, peer = *caller] {
-    absl::StatusOr<common::SelectorSet> selectors = Attest(peer);
-    absl::Status result =
-        selectors.ok() ? ValidateJwt(*selectors, *request, response) : selectors.status();
-    if (!result.ok()) response->Clear();
-    reactor->Finish(common::ToGrpcStatus(result));
-  });
-  return reactor;
+  return ServeJwtCall(context, CheckValidateJwtSvidRequest(*request), response,
+                      [this, request, response](const common::SelectorSet& selectors) {
+                        return ValidateJwt(selectors, *request, response);
+                      });
 }
 
 absl::Status WorkloadService::ValidateJwt(const common::SelectorSet& selectors,

@@ -14,18 +14,18 @@ PeerRegistry::~PeerRegistry() {
 }
 
 void PeerRegistry::CloseEntry(Entry& entry) {
-  if (entry.credentials.pidfd >= 0) ::close(entry.credentials.pidfd);
-  entry.credentials.pidfd = -1;
+  if (entry.process.pidfd >= 0) ::close(entry.process.pidfd);
+  entry.process.pidfd = -1;
 }
 
-void PeerRegistry::Record(int fd, uint64_t inode, PeerCredentials credentials) {
+void PeerRegistry::Record(int fd, uint64_t inode, ProcessInfo process) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = records_.find(fd);
   if (it != records_.end()) {
     CloseEntry(it->second);
-    it->second = Entry{inode, credentials};
+    it->second = Entry{inode, process};
   } else {
-    records_.emplace(fd, Entry{inode, credentials});
+    records_.emplace(fd, Entry{inode, process});
   }
 }
 
@@ -40,17 +40,17 @@ std::optional<int> PeerRegistry::ParsePeer(std::string_view peer) {
   return fd;
 }
 
-std::optional<PeerCredentials> PeerRegistry::Lookup(std::string_view peer) const {
+std::optional<ProcessInfo> PeerRegistry::Lookup(std::string_view peer) const {
   std::optional<int> fd = ParsePeer(peer);
   if (!fd.has_value()) return std::nullopt;
   return LookupFd(*fd);
 }
 
-std::optional<PeerCredentials> PeerRegistry::LookupFd(int fd) const {
+std::optional<ProcessInfo> PeerRegistry::LookupFd(int fd) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = records_.find(fd);
   if (it == records_.end()) return std::nullopt;
-  return it->second.credentials;
+  return it->second.process;
 }
 
 void PeerRegistry::Remove(int fd) {

@@ -14,7 +14,7 @@
 // stale records by the fd table.
 //
 // Ownership: the registry owns each record's pidfd and closes it when the record is replaced,
-// pruned or the registry is destroyed. PeerCredentials returned by Lookup borrow that pidfd:
+// pruned or the registry is destroyed. ProcessInfo values returned by Lookup borrow that pidfd:
 // it stays open as long as the looked-up connection (and so the caller's call) is alive.
 //
 // Thread-safety: all methods may be called concurrently. Record and Prune are meant for the
@@ -29,20 +29,9 @@
 #include <optional>
 #include <string_view>
 
-namespace spinel::agent {
+#include "agent/attestor/process_info.h"
 
-// The process on the other end of a Workload API connection, as seen right after accept().
-struct PeerCredentials {
-  pid_t pid = 0;  // SO_PEERCRED: the process that called connect()
-  uid_t uid = 0;  // its effective uid at connect() time
-  gid_t gid = 0;  // its effective gid at connect() time
-  // A pidfd for that process (SO_PEERPIDFD, or pidfd_open right after accept), or -1 when the
-  // kernel offers neither. Borrowed from the registry (see the ownership note above).
-  int pidfd = -1;
-  // /proc/<pid>/stat field 22 (clock ticks after boot), read right after SO_PEERCRED, when it
-  // could be read; lets attestation detect a reused pid.
-  std::optional<uint64_t> start_time = std::nullopt;
-};
+namespace spinel::agent {
 
 class PeerRegistry {
  public:
@@ -51,14 +40,14 @@ class PeerRegistry {
   PeerRegistry(const PeerRegistry&) = delete;
   PeerRegistry& operator=(const PeerRegistry&) = delete;
 
-  // Records `credentials` for connection fd `fd` (whose socket inode is `inode`), replacing
+  // Records the peer `process` of connection fd `fd` (whose socket inode is `inode`), replacing
   // (and closing the pidfd of) any earlier record under that number. Takes ownership of
-  // credentials.pidfd.
-  void Record(int fd, uint64_t inode, PeerCredentials credentials);
-  // The credentials for a gRPC peer string "fd:N"; nullopt when `peer` has another form or
+  // process.pidfd.
+  void Record(int fd, uint64_t inode, ProcessInfo process);
+  // The peer process for a gRPC peer string "fd:N"; nullopt when `peer` has another form or
   // nothing is recorded under N.
-  std::optional<PeerCredentials> Lookup(std::string_view peer) const;
-  std::optional<PeerCredentials> LookupFd(int fd) const;
+  std::optional<ProcessInfo> Lookup(std::string_view peer) const;
+  std::optional<ProcessInfo> LookupFd(int fd) const;
   // Drops the record of `fd` (closing its pidfd), e.g. when handing it to gRPC failed.
   void Remove(int fd);
   // Drops records whose fd is closed or refers to another file than the recorded socket.
@@ -72,7 +61,7 @@ class PeerRegistry {
  private:
   struct Entry {
     uint64_t inode = 0;
-    PeerCredentials credentials;
+    ProcessInfo process;
   };
   static void CloseEntry(Entry& entry);
 

@@ -38,7 +38,7 @@ grpc::ServerGenericBidiReactor* PeerProbeService::CreateReactor(
     auto nonce = metadata.find(kProbeNonceHeader);
     if (nonce != metadata.end() && nonce->second == nonce_) {
       Observation seen{.peer = context->peer()};
-      std::optional<PeerCredentials> credentials = registry_.Lookup(seen.peer);
+      std::optional<ProcessInfo> credentials = registry_.Lookup(seen.peer);
       seen.registered_as_self = credentials.has_value() && credentials->pid == ::getpid();
       std::lock_guard<std::mutex> lock(mutex_);
       observation_ = std::move(seen);

@@ -74,7 +74,7 @@ class SnapshotStream {
     if (refs_.fetch_sub(1) == 1) delete this;
   }
   // Called before the attestation is scheduled: until Activate(), a requested finish is
-  // deferred, so the call (and the connection whose PeerCredentials the attestation uses)
+  // deferred, so the call (and the connection whose ProcessInfo the attestation uses)
   // stays alive while the attestation runs.
   void BeginActivation();
   // Called once, with the caller's normalized selectors or the attestation error (the call is

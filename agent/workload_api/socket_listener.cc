@@ -11,8 +11,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "common/log.h"
@@ -86,26 +84,6 @@ absl::StatusOr<int> BindAndListen(const SocketListenerOptions& options, const so
   if (status.ok()) return fd;
   ::close(fd);
   return status;
-}
-
-// Field 22 of /proc/<pid>/stat (after the parenthesised comm, which may contain anything).
-std::optional<uint64_t> ReadStartTime(pid_t pid) {
-  std::ifstream in(StrCat("/proc/", static_cast<int64_t>(pid), "/stat"));
-  std::string line;
-  if (!std::getline(in, line)) return std::nullopt;
-  size_t close_paren = line.rfind(')');
-  if (close_paren == std::string::npos) return std::nullopt;
-  std::istringstream fields(line.substr(close_paren + 1));
-  std::string field;
-  for (int index = 3; index <= 22; ++index) {  // field 3 (state) is the first after comm
-    if (!(fields >> field)) return std::nullopt;
-  }
-  uint64_t value = 0;
-  for (char c : field) {
-    if (c < '0' || c > '9') return std::nullopt;
-    value = value * 10 + static_cast<uint64_t>(c - '0');
-  }
-  return value;
 }
 
 // SO_PEERPIDFD, else pidfd_open(pid); -1 when the kernel offers neither.
@@ -247,13 +225,12 @@ void SocketListener::HandleConnection(int fd) {
     ::close(fd);
     return;
   }
-  PeerCredentials credentials;
-  credentials.pid = cred.pid;
-  credentials.uid = cred.uid;
-  credentials.gid = cred.gid;
-  credentials.pidfd = OpenPeerPidfd(fd, cred.pid);
-  credentials.start_time = ReadStartTime(cred.pid);
-  registry_.Record(fd, static_cast<uint64_t>(st.st_ino), credentials);
+  ProcessInfo process{.pid = cred.pid, .uid = cred.uid, .gid = cred.gid};
+  process.pidfd = OpenPeerPidfd(fd, cred.pid);
+  // Unreadable (e.g. the process already exited): attestation reads it itself and fails then.
+  absl::StatusOr<ProcStat> stat = options_.proc.ReadStat(cred.pid);
+  if (stat.ok()) process.start_time = stat->start_time;
+  registry_.Record(fd, static_cast<uint64_t>(st.st_ino), process);
   if (++accepted_ % 256 == 0) registry_.Prune();
   LOG_DEBUG("workload API connection", {{"fd", std::to_string(fd)},
                                         {"pid", std::to_string(cred.pid)},

@@ -17,9 +17,10 @@
 // gid); takes a pidfd for the peer (SO_PEERPIDFD on Linux >= 6.5, which pins the connecting
 // process itself; otherwise pidfd_open(pid) right away, Linux >= 5.3; neither is required:
 // ENOPROTOOPT/ENOSYS/EINVAL just leave pidfd = -1); reads the process start time from
-// /proc/<pid>/stat; records all of it in the PeerRegistry under the fd number; and only then
-// calls `on_connection(fd)` (which takes ownership of the fd, e.g. AddInsecureChannelFromFd).
-// A connection whose credentials cannot be read is closed.
+// /proc/<pid>/stat through SocketListenerOptions::proc (left unset when unreadable); records all of
+// it as a ProcessInfo in the PeerRegistry under the fd number; and only then calls
+// `on_connection(fd)` (which takes ownership of the fd, e.g. AddInsecureChannelFromFd). A
+// connection whose credentials cannot be read is closed.
 //
 // Running out of file descriptors (EMFILE/ENFILE) does not stop the listener: it logs (at most
 // once a second), refuses the pending connection cleanly (a reserved descriptor is released to
@@ -41,6 +42,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "agent/attestor/proc_fs.h"
 #include "agent/workload_api/peer_registry.h"
 
 namespace spinel::agent {
@@ -53,6 +55,8 @@ struct SocketListenerOptions {
   std::chrono::milliseconds error_backoff{100};
   // Idle interval after which stale PeerRegistry records are pruned.
   std::chrono::milliseconds prune_interval{5000};
+  // Where each peer's start time is read (/proc/<pid>/stat); tests point it at a fixture.
+  ProcFs proc{};
 };
 
 class SocketListener {

@@ -55,10 +55,10 @@ grpc::Status WorkloadService::CheckSecurityHeader(const grpc::CallbackServerCont
   return grpc::Status::OK;
 }
 
-absl::StatusOr<PeerCredentials> WorkloadService::Caller(
+absl::StatusOr<ProcessInfo> WorkloadService::Caller(
     const grpc::CallbackServerContext& context) const {
   const std::string peer = context.peer();
-  std::optional<PeerCredentials> credentials = peers_.Lookup(peer);
+  std::optional<ProcessInfo> credentials = peers_.Lookup(peer);
   if (!credentials.has_value()) {
     LOG_WARN("workload API: call from an unknown connection", {{"peer", peer}});
     return absl::PermissionDeniedError("caller could not be identified");
@@ -66,7 +66,7 @@ absl::StatusOr<PeerCredentials> WorkloadService::Caller(
   return *credentials;
 }
 
-absl::StatusOr<common::SelectorSet> WorkloadService::Attest(const PeerCredentials& peer) const {
+absl::StatusOr<common::SelectorSet> WorkloadService::Attest(const ProcessInfo& peer) const {
   absl::StatusOr<common::SelectorSet> selectors = attestor_(peer);
   if (!selectors.ok()) {
     LOG_WARN(
@@ -84,7 +84,7 @@ void WorkloadService::StartStream(grpc::CallbackServerContext* context, Snapshot
     stream->RequestFinish(header);
     return;
   }
-  absl::StatusOr<PeerCredentials> caller = Caller(*context);
+  absl::StatusOr<ProcessInfo> caller = Caller(*context);
   if (!caller.ok()) {
     stream->RequestFinish(common::ToGrpcStatus(caller.status()));
     return;

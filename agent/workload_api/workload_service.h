@@ -55,8 +55,7 @@ namespace spinel::agent {
 
 // Turns a caller's peer credentials into its selectors (the agent passes its workload
 // attestors). Called on the service's worker threads, concurrently; must be thread-safe.
-using CallerAttestor =
-    std::function<absl::StatusOr<common::SelectorSet>(const PeerCredentials& peer)>;
+using CallerAttestor = std::function<absl::StatusOr<common::SelectorSet>(const ProcessInfo& peer)>;
 
 struct WorkloadServiceOptions {
   // true (default): a stream opened by a caller that matches no entry (once the agent has
@@ -106,12 +105,22 @@ class WorkloadService final : public ::SpiffeWorkloadAPI::CallbackService {
   // OK, or the INVALID_ARGUMENT status for a missing/wrong security header.
   static grpc::Status CheckSecurityHeader(const grpc::CallbackServerContext& context);
   // The caller's credentials, or PERMISSION_DENIED when its connection is unknown.
-  absl::StatusOr<PeerCredentials> Caller(const grpc::CallbackServerContext& context) const;
+  absl::StatusOr<ProcessInfo> Caller(const grpc::CallbackServerContext& context) const;
   // Runs the attestor; the selectors come back normalized.
-  absl::StatusOr<common::SelectorSet> Attest(const PeerCredentials& peer) const;
+  absl::StatusOr<common::SelectorSet> Attest(const ProcessInfo& peer) const;
   // Registers `stream` and schedules its attestation, or finishes it with an error.
   void StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream);
 
+  // The body of a unary JWT call: the answer for an attested caller's selectors.
+  using JwtCallHandler = std::function<absl::Status(const common::SelectorSet& selectors)>;
+  // The preamble every unary JWT call shares: finishes at once with the first error among the
+  // security header, `request_check` and the caller lookup; otherwise attests the caller on a
+  // worker and finishes with `handle`'s status, clearing `response` on error. `handle` runs on
+  // a worker thread while the call (its request and `response`) is alive.
+  grpc::ServerUnaryReactor* ServeJwtCall(grpc::CallbackServerContext* context,
+                                         const absl::Status& request_check,
+                                         google::protobuf::Message* response,
+                                         JwtCallHandler handle);
   absl::Status FetchJwtSvids(const common::SelectorSet& selectors, const ::JWTSVIDRequest& request,
                              ::JWTSVIDResponse* response);
   absl::Status ValidateJwt(const common::SelectorSet& selectors,

@@ -1,11 +1,10 @@
 // Response builders of FetchX509SVID and FetchX509Bundles (contract in workload_streams.h).
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <set>
 #include <string>
 
 #include "agent/workload_api/workload_streams.h"
+#include "common/secret_data.h"
 #include "common/strings.h"
 
 namespace spinel::agent {
@@ -93,9 +92,7 @@ BuiltResponse BuildX509BundlesResponse(const CacheSnapshot& snapshot,
 
 void WipeX509SvidKeys(::X509SVIDResponse* response) {
   for (::X509SVID& svid : *response->mutable_svids()) {
-    std::string* key = svid.mutable_x509_svid_key();
-    if (!key->empty()) OPENSSL_cleanse(key->data(), key->size());
-    key->clear();
+    common::WipeSecret(*svid.mutable_x509_svid_key());
   }
 }
 

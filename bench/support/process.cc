@@ -1,10 +1,7 @@
 #include "bench/support/process.h"
 
-#include <fcntl.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <sys/resource.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -12,7 +9,6 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <thread>
 
 #include "common/strings.h"
 
@@ -67,105 +63,6 @@ absl::StatusOr<std::string> TempDir::Write(std::string_view name,
   out << content;
   if (!out.good()) return absl::InternalError(StrCat("cannot write ", file));
   return file;
-}
-
-std::string ShellQuote(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string CommandResult::Describe() const {
-  return StrCat("exit ", exit_code, "\nstdout:\n", out, "\nstderr:\n", err);
-}
-
-CommandResult RunCommand(const std::string& command) {
-  CommandResult result;
-  char err_path[] = "/tmp/spinel-bench-stderr-XXXXXX";
-  const int err_fd = mkstemp(err_path);
-  if (err_fd < 0) {
-    result.err = "mkstemp failed";
-    return result;
-  }
-  ::close(err_fd);
-  const std::string full = StrCat("(", command, ") </dev/null 2>", ShellQuote(err_path));
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe != nullptr) {
-    char buf[4096];
-    size_t n = 0;
-    while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.out.append(buf, n);
-    const int status = pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  result.err = ReadWholeFile(err_path);
-  ::unlink(err_path);
-  return result;
-}
-
-bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout,
-             std::chrono::milliseconds interval) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(interval);
-  }
-  return ready();
-}
-
-absl::Status ChildProcess::Start(const std::vector<std::string>& argv,
-                                 const std::string& log_path) {
-  if (pid_ > 0) return absl::FailedPreconditionError("process already started");
-  if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-  args.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError("fork failed");
-  if (pid == 0) {
-    const int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-    if (log >= 0) {
-      ::dup2(log, STDOUT_FILENO);
-      ::dup2(log, STDERR_FILENO);
-    }
-    ::execv(args[0], args.data());
-    _exit(127);
-  }
-  pid_ = pid;
-  return absl::OkStatus();
-}
-
-bool ChildProcess::Running() {
-  if (pid_ <= 0) return false;
-  int status = 0;
-  if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-    exit_status_ = status;
-    pid_ = -1;
-    return false;
-  }
-  return true;
-}
-
-int ChildProcess::Kill(int signal) {
-  if (pid_ <= 0) return exit_status_;
-  ::kill(pid_, signal);
-  int status = 0;
-  ::waitpid(pid_, &status, 0);
-  pid_ = -1;
-  exit_status_ = status;
-  return status;
 }
 
 absl::StatusOr<ProcessUsage> ReadUsage(pid_t pid) {

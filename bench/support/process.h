@@ -5,10 +5,10 @@
 //     directory it was configured from.
 //   - TempDir: a fresh directory under $TMPDIR (or /tmp), removed with its contents on
 //     destruction.
-//   - ShellQuote(), RunCommand(): run a shell command, capturing stdout, stderr, exit code.
-//   - WaitFor(): poll with a deadline instead of sleeping a fixed time.
-//   - ChildProcess: fork/exec a long-running program, output to a log file; SIGKILLed and
-//     reaped on destruction, so a benchmark that fails half-way leaves nothing running.
+//   - ShellQuote(), RunShellCommand(), ReadWholeFile(), ChildProcess: the child-process helpers
+//     the tests use too (tests/support/: command.h, child_process.h), brought in here;
+//   - WaitFor(): poll with a deadline instead of sleeping a fixed time (tests/support/wait_for.h,
+//     polling every 20 ms here);
 //   - ReadUsage(): CPU time and peak RSS of a running process from /proc.
 //   - RaiseFileLimit(): raise RLIMIT_NOFILE (soft up to the hard limit) for many clients.
 // Not thread-safe.
@@ -24,6 +24,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "tests/support/child_process.h"
+#include "tests/support/command.h"
+#include "tests/support/wait_for.h"
 
 namespace spinel::bench {
 
@@ -47,43 +50,18 @@ class TempDir {
   std::string path_;
 };
 
-// 'text' for /bin/sh, with embedded single quotes escaped.
-std::string ShellQuote(std::string_view text);
-std::string ReadWholeFile(const std::string& path);
+using testing::ChildProcess;
+using testing::CommandResult;
+using testing::ReadWholeFile;
+using testing::RunShellCommand;
+using testing::ShellQuote;
 
-struct CommandResult {
-  int exit_code = -1;  // -1 when the command did not exit normally
-  std::string out;
-  std::string err;
-  std::string Describe() const;
-};
-// Runs `command` with /bin/sh; stdin is /dev/null.
-CommandResult RunCommand(const std::string& command);
-
-// Polls `ready` every `interval` until it returns true (true) or `timeout` passes (false).
-bool WaitFor(const std::function<bool()>& ready,
-             std::chrono::milliseconds timeout = std::chrono::seconds(60),
-             std::chrono::milliseconds interval = std::chrono::milliseconds(20));
-
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  ~ChildProcess() { Kill(9); }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  // Starts argv[0] (an absolute path) with stdout and stderr appended to `log_path`.
-  absl::Status Start(const std::vector<std::string>& argv, const std::string& log_path);
-  // True while the process has not exited (reaps it when it has).
-  bool Running();
-  // Sends `signal` and waits for the process to end; its wait status, or -1.
-  int Kill(int signal);
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int exit_status_ = -1;
-};
+// testing::WaitFor, polling every 20 ms unless told otherwise (finer than the tests' 50 ms).
+inline bool WaitFor(const std::function<bool()>& ready,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                    std::chrono::milliseconds interval = std::chrono::milliseconds(20)) {
+  return testing::WaitFor(ready, timeout, interval);
+}
 
 struct ProcessUsage {
   double cpu_seconds = 0;  // user + system

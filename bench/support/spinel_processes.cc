@@ -66,8 +66,8 @@ absl::Status ServerProcess::Start() {
 }
 
 CommandResult ServerProcess::Cli(const std::string& args) const {
-  return RunCommand(StrCat("SPINEL_ADMIN_SOCKET=", ShellQuote(data_dir_ + "/admin.sock"), " ",
-                           ShellQuote(binary_), " ", args));
+  return RunShellCommand(StrCat("SPINEL_ADMIN_SOCKET=", ShellQuote(data_dir_ + "/admin.sock"), " ",
+                                ShellQuote(binary_), " ", args));
 }
 
 absl::StatusOr<JoinToken> ServerProcess::NewJoinToken() const {
@@ -144,7 +144,7 @@ absl::Status AgentProcess::Start(const std::string& join_token) {
 }
 
 CommandResult AgentProcess::Api(const std::string& args) const {
-  return RunCommand(
+  return RunShellCommand(
       StrCat(ShellQuote(binary_), " ", args, " --socket ", ShellQuote(socket_path_)));
 }
 

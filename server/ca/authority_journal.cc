@@ -20,18 +20,32 @@ absl::Status DataLoss(const std::string& dir, std::string_view what) {
   return absl::DataLossError(StrCat("authority journal ", dir, ": ", what));
 }
 
+absl::Status Missing(const std::string& path, const absl::Status& status) {
+  return absl::DataLossError(
+      StrCat("authority journal is missing ", path, ": ", std::string(status.message())));
+}
+
 absl::StatusOr<std::string> ReadRequired(const std::string& path) {
   absl::StatusOr<std::string> text = common::ReadFile(path);
-  if (!text.ok()) {
-    return absl::DataLossError(
-        StrCat("authority journal is missing ", path, ": ", std::string(text.status().message())));
-  }
+  if (!text.ok()) return Missing(path, text.status());
   return text;
 }
 
-absl::StatusOr<std::string> KeyPem(const common::PrivateKey& key) {
-  SPINEL_ASSIGN_OR_RETURN(common::SecretData pem, key.ToPkcs8Pem());
-  return std::string(pem.view());
+// The key file `path` of the journal in `dir`, parsed; its bytes stay in SecretData. `what`
+// names the key in the error ("x509 authority <id>").
+absl::StatusOr<common::PrivateKey> ReadKey(const std::string& dir, const std::string& path,
+                                           std::string_view what) {
+  absl::StatusOr<common::SecretData> pem = common::ReadSecretFile(path);
+  if (!pem.ok()) return Missing(path, pem.status());
+  absl::StatusOr<common::PrivateKey> key = common::PrivateKey::FromPem(pem->view());
+  if (!key.ok()) return DataLoss(dir, StrCat("bad key for ", what));
+  return key;
+}
+
+// Writes `key` as PKCS#8 PEM to `path` (0600), through SecretData only.
+absl::Status WriteKey(const std::string& path, const common::PrivateKey& key) {
+  SPINEL_ASSIGN_OR_RETURN(const common::SecretData pem, key.ToPkcs8Pem());
+  return common::WriteFileAtomic(path, pem.view());
 }
 
 absl::StatusOr<std::vector<common::Certificate>> ReadCerts(const std::string& path) {
@@ -57,10 +71,7 @@ bool IsSafeId(const std::string& id) {
 absl::Status AuthorityJournal::SaveX509Files(const X509Authority& a) const {
   std::string base = StrCat(dir_, "/x509-", a.id);
   if (!common::FileExists(base + ".key")) {
-    SPINEL_ASSIGN_OR_RETURN(std::string pem, KeyPem(*a.key));
-    absl::Status status = common::WriteFileAtomic(base + ".key", pem);
-    std::fill(pem.begin(), pem.end(), '\0');
-    SPINEL_RETURN_IF_ERROR(status);
+    SPINEL_RETURN_IF_ERROR(WriteKey(base + ".key", *a.key));
   }
   SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(base + ".pem", a.certificate.ToPem()));
   if (a.upstream_root) {
@@ -74,10 +85,7 @@ absl::Status AuthorityJournal::SaveX509Files(const X509Authority& a) const {
 absl::Status AuthorityJournal::SaveJwtFiles(const JwtAuthority& a) const {
   std::string path = StrCat(dir_, "/jwt-", a.kid, ".key");
   if (common::FileExists(path)) return absl::OkStatus();
-  SPINEL_ASSIGN_OR_RETURN(std::string pem, KeyPem(*a.key));
-  absl::Status status = common::WriteFileAtomic(path, pem);
-  std::fill(pem.begin(), pem.end(), '\0');
-  return status;
+  return WriteKey(path, *a.key);
 }
 
 absl::Status AuthorityJournal::Save(const AuthorityState& state) {
@@ -119,17 +127,15 @@ void AuthorityJournal::RemoveUnreferenced(const AuthorityState& state) const {
 absl::StatusOr<X509Authority> AuthorityJournal::LoadX509(const std::string& id,
                                                          SlotState state) const {
   const std::string base = StrCat(dir_, "/x509-", id);
-  SPINEL_ASSIGN_OR_RETURN(std::string key_pem, ReadRequired(base + ".key"));
-  absl::StatusOr<common::PrivateKey> key = common::PrivateKey::FromPem(key_pem);
-  std::fill(key_pem.begin(), key_pem.end(), '\0');
-  if (!key.ok()) return DataLoss(dir_, StrCat("bad key for x509 authority ", id));
+  SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key,
+                          ReadKey(dir_, base + ".key", StrCat("x509 authority ", id)));
   SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> cert, ReadCerts(base + ".pem"));
   X509Authority a{.id = id,
                   .state = state,
                   .certificate = cert.front(),
                   .upstream_root = std::nullopt,
                   .intermediates = {},
-                  .key = std::make_shared<const common::PrivateKey>(std::move(*key))};
+                  .key = std::make_shared<const common::PrivateKey>(std::move(key))};
   if (common::FileExists(base + ".root.pem")) {
     SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> root, ReadCerts(base + ".root.pem"));
     a.upstream_root = root.front();
@@ -144,18 +150,16 @@ absl::StatusOr<X509Authority> AuthorityJournal::LoadX509(const std::string& id,
 absl::StatusOr<JwtAuthority> AuthorityJournal::LoadJwt(const std::string& kid, SlotState state,
                                                        int64_t not_before,
                                                        int64_t not_after) const {
-  SPINEL_ASSIGN_OR_RETURN(std::string key_pem, ReadRequired(StrCat(dir_, "/jwt-", kid, ".key")));
-  absl::StatusOr<common::PrivateKey> key = common::PrivateKey::FromPem(key_pem);
-  std::fill(key_pem.begin(), key_pem.end(), '\0');
-  if (!key.ok()) return DataLoss(dir_, StrCat("bad key for jwt authority ", kid));
+  SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, ReadKey(dir_, StrCat(dir_, "/jwt-", kid, ".key"),
+                                                          StrCat("jwt authority ", kid)));
   JwtAuthority a;
   a.kid = kid;
   a.state = state;
   a.not_before = common::FromUnixSeconds(not_before);
   a.not_after = common::FromUnixSeconds(not_after);
-  SPINEL_ASSIGN_OR_RETURN(common::PublicKey pub, key->Public());
+  SPINEL_ASSIGN_OR_RETURN(common::PublicKey pub, key.Public());
   a.public_key = pub;
-  a.key = std::make_shared<const common::PrivateKey>(std::move(*key));
+  a.key = std::make_shared<const common::PrivateKey>(std::move(key));
   return a;
 }
 

@@ -33,11 +33,11 @@ absl::StatusOr<std::optional<UpstreamCa>> CaManager::LoadUpstream(
     return absl::InvalidArgumentError(StrCat("upstream authority for ", td, ": ", what));
   };
   SPINEL_ASSIGN_OR_RETURN(std::string cert_pem, common::ReadFile(config.upstream_cert_path));
-  SPINEL_ASSIGN_OR_RETURN(std::string key_pem, common::ReadFile(config.upstream_key_path));
+  SPINEL_ASSIGN_OR_RETURN(const common::SecretData key_pem,
+                          common::ReadSecretFile(config.upstream_key_path));
   auto certs = common::Certificate::ParsePemChain(cert_pem);
   if (!certs.ok()) return fail(StrCat(config.upstream_cert_path, ": ", certs.status().message()));
-  auto key = common::PrivateKey::FromPem(key_pem);
-  std::fill(key_pem.begin(), key_pem.end(), '\0');
+  auto key = common::PrivateKey::FromPem(key_pem.view());
   if (!key.ok()) return fail(StrCat(config.upstream_key_path, ": not a readable private key"));
   UpstreamCa upstream{certs->front(), std::make_shared<const common::PrivateKey>(std::move(*key))};
   SPINEL_ASSIGN_OR_RETURN(common::PublicKey cert_key, upstream.certificate.GetPublicKey());

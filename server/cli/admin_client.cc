@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "common/duration.h"
 #include "common/file_util.h"
+#include "common/rfc3339.h"
 #include "common/strings.h"
 
 namespace spinel::server::cli {
@@ -153,12 +154,7 @@ absl::StatusOr<int64_t> ParseTimeFlag(std::string_view flag, const std::string& 
 
 std::string FormatTime(int64_t unix_seconds, std::string_view if_zero) {
   if (unix_seconds == 0) return std::string(if_zero);
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm parts {};
-  if (gmtime_r(&t, &parts) == nullptr) return std::to_string(unix_seconds);
-  char text[32];
-  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &parts);
-  return text;
+  return common::FormatRfc3339(unix_seconds);
 }
 
 std::string FormatTtl(int64_t seconds) {

@@ -44,10 +44,7 @@ absl::StatusOr<std::shared_ptr<const TlsFilePair::Pair>> TlsFilePair::ReadPair()
   SPINEL_ASSIGN_OR_RETURN(std::string cert_pem, common::ReadFile(cert_path_));
   SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> chain,
                           common::Certificate::ParsePemChain(cert_pem));
-  absl::StatusOr<std::string> key_text = common::ReadFile(key_path_);
-  if (!key_text.ok()) return key_text.status();
-  const common::SecretData key_pem(*key_text);
-  OPENSSL_cleanse(key_text->data(), key_text->size());
+  SPINEL_ASSIGN_OR_RETURN(const common::SecretData key_pem, common::ReadSecretFile(key_path_));
   SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::FromPem(key_pem.view()));
   if (X509_check_private_key(chain[0].x509(), key.evp()) != 1) {
     common::ClearSslErrors();

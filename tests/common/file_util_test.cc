@@ -29,6 +29,21 @@ TEST_CASE("WriteFileAtomic writes private files that ReadFile reads back") {
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("ReadSecretFile reads the whole file into SecretData") {
+  std::string dir = TempDir();
+  const std::string key(40000, 'k');  // larger than one read of an unsized file
+  REQUIRE(WriteFileAtomic(dir + "/key.pem", key).ok());
+  absl::StatusOr<SecretData> read = ReadSecretFile(dir + "/key.pem");
+  REQUIRE(read.ok());
+  CHECK(read->view() == key);
+  REQUIRE(WriteFileAtomic(dir + "/empty", "").ok());
+  CHECK(ReadSecretFile(dir + "/empty")->empty());
+  CHECK(ReadSecretFile(dir + "/missing").status().code() == absl::StatusCode::kNotFound);
+  // /proc files report size 0 to fstat and are read to their end all the same.
+  CHECK(ReadFile("/proc/self/status")->find("\nPid:\t") != std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("errors name the path and map errno to a status code") {
   auto missing = ReadFile("/nonexistent/spinel/file");
   CHECK(missing.status().code() == absl::StatusCode::kNotFound);

@@ -119,7 +119,7 @@ class AgentProcess {
       argv.push_back(join_token);
     }
     const size_t log_before = Log().size();  // the log is appended to across restarts
-    process_.Start(argv, log_path_);
+    RequireOk(process_.Start(argv, log_path_));
     bool healthy = WaitFor([&] {
       REQUIRE_MESSAGE(process_.Running(), "spinel-agent exited:\n" << Log());
       return Log().find("spinel-agent started", log_before) != std::string::npos;

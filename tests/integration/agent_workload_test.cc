@@ -14,13 +14,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <ctime>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/rfc3339.h"
 #include "tests/integration/agent_process_util.h"
 
 using nlohmann::json;
@@ -28,6 +28,7 @@ using spinel::testing::AgentProcess;
 using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
 using spinel::testing::ParseJsonOutput;
+using spinel::testing::RequireOk;
 using spinel::testing::ServerProcess;
 using spinel::testing::TempDir;
 
@@ -61,14 +62,7 @@ const json& OnlySvid(const json& message) {
 }
 
 // RFC 3339 UTC timestamps of the same format compare as strings.
-std::string NowRfc3339() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string NowRfc3339() { return spinel::common::FormatRfc3339(std::chrono::system_clock::now()); }
 
 // Every message brings a new SVID, and arrived before the previous one expired.
 void CheckRotations(const std::vector<json>& messages) {
@@ -140,9 +134,10 @@ TEST_CASE("agent: workload identities by uid, rotation on an open stream, outage
   // --- 2. rotations pushed on one open stream ----------------------------------------------
   const std::string watch_log = dir.File("watch.log");
   ChildProcess watch;
-  watch.Start(AgentProcess::AsUid(kWorkloadUid, {agent.binary(), "api", "watch", "--socket",
-                                                 agent.socket_path(), "--output", "json"}),
-              watch_log);
+  RequireOk(
+      watch.Start(AgentProcess::AsUid(kWorkloadUid, {agent.binary(), "api", "watch", "--socket",
+                                                     agent.socket_path(), "--output", "json"}),
+                  watch_log));
   REQUIRE_MESSAGE(spinel::testing::WaitFor([&] { return WatchMessages(watch_log).size() >= 3; },
                                            std::chrono::seconds(45)),
                   spinel::testing::ReadWholeFile(watch_log) << agent.Log());

@@ -16,6 +16,7 @@
 using nlohmann::json;
 using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
+using spinel::testing::RequireOk;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
 using spinel::testing::ShellQuote;
@@ -95,9 +96,9 @@ class World {
                                      "\ntrust_bundle: " + dir_.File("control-bundle.pem") +
                                      "\ndata_dir: " + dir_.File("agent-data") +
                                      "\nsocket_path: " + socket_ + "\n");
-    agent_.Start({spinel::testing::BuildDir() + "/agent/spinel-agent", "run", "--config", config,
-                  "--join-token", token},
-                 dir_.File("agent.log"));
+    RequireOk(agent_.Start({spinel::testing::BuildDir() + "/agent/spinel-agent", "run", "--config",
+                            config, "--join-token", token},
+                           dir_.File("agent.log")));
     REQUIRE_MESSAGE(spinel::testing::WaitForFile(socket_), AgentLog());
     // Ready once the workloads' SVIDs are served (the entries and policy have
     // been synced).

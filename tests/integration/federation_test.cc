@@ -27,6 +27,7 @@ using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
 using spinel::testing::CountCertificates;
 using spinel::testing::ReadWholeFile;
+using spinel::testing::RequireOk;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
 using spinel::testing::ShellQuote;
@@ -123,10 +124,11 @@ json FetchFiles(const TempDir& dir, const AgentProcess& agent, const Workload& w
 // `openssl s_server` with the files in `files` (SVID, key, bundle.pem as the only trust),
 // demanding and verifying a client certificate; returns its port.
 int StartTlsServer(const std::string& files, ChildProcess& process, const std::string& log) {
-  process.Start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "2",
-                 "-cert", files + "/svid.pem", "-key", files + "/svid.key", "-CAfile",
-                 files + "/bundle.pem", "-Verify", "2", "-verify_return_error", "-www"},
-                log);
+  RequireOk(
+      process.Start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "2",
+                     "-cert", files + "/svid.pem", "-key", files + "/svid.key", "-CAfile",
+                     files + "/bundle.pem", "-Verify", "2", "-verify_return_error", "-www"},
+                    log));
   std::smatch match;
   std::string text;
   const std::regex accept("ACCEPT 127\\.0\\.0\\.1:([0-9]+)");

@@ -25,6 +25,7 @@ using spinel::testing::Contains;
 using spinel::testing::CountCertificates;
 using spinel::testing::ParseJsonOutput;
 using spinel::testing::ReadWholeFile;
+using spinel::testing::RequireOk;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
 using spinel::testing::ShellQuote;
@@ -72,11 +73,11 @@ json FetchFiles(const TempDir& dir, const AgentProcess& agent, const Workload& w
 int StartTlsServer(const TempDir& dir, const Workload& w, ChildProcess& process,
                    const std::string& log) {
   const std::string files = dir.File(w.name);
-  process.Start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "4",
-                 "-cert", files + "/svid.pem", "-key",
-                 files + "/svid.key", "-CAfile", files + "/bundle.pem", "-Verify", "2",
-                 "-verify_return_error", "-www"},
-                log);
+  RequireOk(
+      process.Start({"/usr/bin/openssl", "s_server", "-accept", "127.0.0.1:0", "-naccept", "4",
+                     "-cert", files + "/svid.pem", "-key", files + "/svid.key", "-CAfile",
+                     files + "/bundle.pem", "-Verify", "2", "-verify_return_error", "-www"},
+                    log));
   std::smatch match;
   std::string text;
   const std::regex accept("ACCEPT 127\\.0\\.0\\.1:([0-9]+)");

@@ -1,16 +1,16 @@
 // Helpers for integration tests that run the real binaries:
 //   - BuildDir()/SourceDir(): $SPINEL_BUILD_DIR and $SPINEL_SOURCE_DIR (set by ctest);
-//   - ShellQuote() and RunCommand(): run a shell command, capturing stdout, stderr and the exit
-//     code separately;
+//   - RunCommand(): RunShellCommand (tests/support/command.h: stdout, stderr and the exit code
+//     separately), failing the test case when the shell cannot be started;
 //   - Contains(): substring test for output and logs; CountCertificates() in a PEM text;
-//   - WaitFor()/WaitForFile(): poll with a deadline instead of sleeping a fixed time;
-//   - ChildProcess: fork/exec a long-running program with its output in a log file, kill it
-//     (SIGTERM or SIGKILL) and reap it; killed with SIGKILL on destruction;
+//   - WaitForFile(): WaitFor (tests/support/wait_for.h) until a file exists;
+//   - RequireOk(): fail the test case with a status's message unless it is OK;
 //   - ServerProcess: a spinel-server with a fresh config in a temp directory (port 0, data dir
 //     inside it, the shipped zones), started and waited for until `healthcheck` passes, plus
 //     Cli() to run operator commands against it; UseDatastore() points it at another datastore.
-// Temp directories are spinel::testing::TempDir (tests/fakes/temp_dir.h). Failures abort the
-// current doctest case (REQUIRE). Not thread-safe; one test thread.
+// Child processes are spinel::testing::ChildProcess (tests/support/child_process.h), shared
+// with the benchmarks; temp directories are spinel::testing::TempDir (tests/fakes/temp_dir.h).
+// Failures abort the current doctest case (REQUIRE). Not thread-safe; one test thread.
 #pragma once
 
 #include <doctest/doctest.h>
@@ -30,7 +30,11 @@
 #include <thread>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "tests/fakes/temp_dir.h"
+#include "tests/support/child_process.h"
+#include "tests/support/command.h"
+#include "tests/support/wait_for.h"
 
 namespace spinel::testing {
 
@@ -42,51 +46,11 @@ inline std::string RequiredEnv(const char* name) {
 inline std::string BuildDir() { return RequiredEnv("SPINEL_BUILD_DIR"); }
 inline std::string SourceDir() { return RequiredEnv("SPINEL_SOURCE_DIR"); }
 
-// 'text' for /bin/sh, with embedded single quotes escaped.
-inline std::string ShellQuote(std::string_view text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
-inline std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-struct CommandResult {
-  int exit_code = -1;  // -1 when the command did not exit normally
-  std::string out;     // stdout
-  std::string err;     // stderr
-  std::string Describe() const {
-    return "exit " + std::to_string(exit_code) + "\nstdout:\n" + out + "\nstderr:\n" + err;
-  }
-};
-
-// Runs `command` with /bin/sh; stdin is /dev/null.
+// RunShellCommand (tests/support/command.h), failing the current test case when /bin/sh could
+// not be started at all.
 inline CommandResult RunCommand(const std::string& command) {
-  char err_path[] = "/tmp/spinel-stderr-XXXXXX";
-  int err_fd = mkstemp(err_path);
-  REQUIRE(err_fd >= 0);
-  ::close(err_fd);
-  std::string full = "(" + command + ") </dev/null 2>" + ShellQuote(err_path);
-  FILE* pipe = popen(full.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  CommandResult result;
-  char buf[4096];
-  size_t n = 0;
-  while ((n = fread(buf, 1, sizeof(buf), pipe)) > 0) result.out.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  result.err = ReadWholeFile(err_path);
-  ::unlink(err_path);
+  CommandResult result = RunShellCommand(command);
+  REQUIRE_MESSAGE(result.ran, result.err);
   return result;
 }
 
@@ -104,79 +68,15 @@ inline size_t CountCertificates(const std::string& pem) {
   return count;
 }
 
-// Polls `ready` every 50ms until it returns true (true) or `timeout` passes (false).
-inline bool WaitFor(const std::function<bool()>& ready,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (ready()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return ready();
-}
-
 inline bool WaitForFile(const std::string& path,
                         std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
   return WaitFor([&] { return ::access(path.c_str(), F_OK) == 0; }, timeout);
 }
 
-// A program running in the background; its stdout and stderr go to `log_path`.
-class ChildProcess {
- public:
-  ChildProcess() = default;
-  ~ChildProcess() { Kill(SIGKILL); }
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  void Start(const std::vector<std::string>& argv, const std::string& log_path) {
-    REQUIRE(pid_ <= 0);
-    REQUIRE(!argv.empty());
-    pid_t pid = fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-      int log = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-      if (log >= 0) {
-        ::dup2(log, STDOUT_FILENO);
-        ::dup2(log, STDERR_FILENO);
-      }
-      std::vector<char*> args;
-      for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-      args.push_back(nullptr);
-      ::execv(args[0], args.data());
-      _exit(127);
-    }
-    pid_ = pid;
-  }
-
-  // True while the process has not exited (reaps it when it has).
-  bool Running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_status_ = status;
-      pid_ = -1;
-      return false;
-    }
-    return true;
-  }
-
-  // Sends `signal` and waits for the process to end; returns its wait status (or -1).
-  int Kill(int signal) {
-    if (pid_ <= 0) return exit_status_;
-    ::kill(pid_, signal);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-    exit_status_ = status;
-    return status;
-  }
-
-  pid_t pid() const { return pid_; }
-
- private:
-  pid_t pid_ = -1;
-  int exit_status_ = -1;
-};
+// Fails the current test case with `status` unless it is OK (e.g. ChildProcess::Start).
+inline void RequireOk(const absl::Status& status) {
+  REQUIRE_MESSAGE(status.ok(), status.ToString());
+}
 
 // The control trust domain of ServerProcess.
 inline constexpr char kTestControlTd[] = "control.spinel.test";
@@ -203,7 +103,7 @@ class ServerProcess {
 
   // Starts the server and waits until `healthcheck` passes.
   void Start() {
-    process_.Start({binary_, "run", "--config", config_path_}, log_path_);
+    RequireOk(process_.Start({binary_, "run", "--config", config_path_}, log_path_));
     bool healthy = WaitFor([&] {
       REQUIRE_MESSAGE(process_.Running(), "spinel-server exited:\n" << Log());
       return Cli("healthcheck").exit_code == 0;

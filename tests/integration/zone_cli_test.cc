@@ -15,6 +15,7 @@ using nlohmann::json;
 using spinel::testing::ChildProcess;
 using spinel::testing::CommandResult;
 using spinel::testing::ReadWholeFile;
+using spinel::testing::RequireOk;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;
 using spinel::testing::ShellQuote;
@@ -74,12 +75,12 @@ std::string StartAgent(const TempDir& dir, const ServerProcess& server, ChildPro
                               dir.File("bootstrap.pem") + "\ndata_dir: " +
                               dir.File("agent-data") + "\nsocket_path: " +
                               dir.File("workload.sock") + "\n");
-  agent.Start({spinel::testing::BuildDir() + "/agent/spinel-agent", "run", "--config",
-               dir.File("agent.yaml"), "--join-token", token["token"].get<std::string>()},
-              dir.File("agent.log"));
+  RequireOk(agent.Start({spinel::testing::BuildDir() + "/agent/spinel-agent", "run", "--config",
+                         dir.File("agent.yaml"), "--join-token", token["token"].get<std::string>()},
+                        dir.File("agent.log")));
   const bool attested = WaitFor([&] {
-    REQUIRE_MESSAGE(agent.Running(),
-                    "spinel-agent exited:\n" << ReadWholeFile(dir.File("agent.log")));
+    REQUIRE_MESSAGE(agent.Running(), "spinel-agent exited:\n"
+                                         << ReadWholeFile(dir.File("agent.log")));
     return Contains(server.Cli("agent list --output json").out, agent_id);
   });
   REQUIRE_MESSAGE(attested, ReadWholeFile(dir.File("agent.log")));

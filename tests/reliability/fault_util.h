@@ -1,6 +1,6 @@
 // Helpers for the fault tests (tests/reliability/), on top of tests/integration/ process helpers:
-//   - RunQuiet(): RunCommand without doctest assertions, safe from several threads at once
-//     (the concurrent writers of the crash tests);
+//   - RunShellCommand() (tests/support/command.h) is RunCommand without doctest assertions,
+//     safe from several threads at once (the concurrent writers of the crash tests);
 //   - UnixSeconds()/ParseRfc3339(): the times `api watch` and the CLI print, as Unix seconds;
 //   - WatchMessages()/WatchedSvids(): what a running `spinel-agent api watch --output json`
 //     child has printed (one JSON document a line) and every SVID in it;
@@ -35,32 +35,10 @@
 
 namespace spinel::testing {
 
-// Runs `command` with /bin/sh (stdin /dev/null), capturing stdout and stderr separately. No
-// doctest assertions: callable from any thread. exit_code is -1 when it could not run.
-inline CommandResult RunQuiet(const std::string& command) {
-  CommandResult result;
-  char err_path[] = "/tmp/spinel-fault-stderr-XXXXXX";
-  const int err_fd = ::mkstemp(err_path);
-  if (err_fd < 0) return result;
-  ::close(err_fd);
-  const std::string full = "(" + command + ") </dev/null 2>" + ShellQuote(err_path);
-  FILE* pipe = ::popen(full.c_str(), "r");
-  if (pipe != nullptr) {
-    char buf[4096];
-    size_t n = 0;
-    while ((n = std::fread(buf, 1, sizeof(buf), pipe)) > 0) result.out.append(buf, n);
-    const int status = ::pclose(pipe);
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  }
-  result.err = ReadWholeFile(err_path);
-  ::unlink(err_path);
-  return result;
-}
-
 // `spinel-server <args>` on `server`'s admin socket; assertion-free (any thread).
 inline CommandResult ServerCliQuiet(const ServerProcess& server, const std::string& args) {
-  return RunQuiet("SPINEL_ADMIN_SOCKET=" + ShellQuote(server.socket_path()) + " " +
-                  ShellQuote(server.binary()) + " " + args);
+  return RunShellCommand("SPINEL_ADMIN_SOCKET=" + ShellQuote(server.socket_path()) + " " +
+                         ShellQuote(server.binary()) + " " + args);
 }
 
 inline int64_t UnixSeconds(std::chrono::system_clock::time_point t) {
@@ -171,7 +149,7 @@ inline bool SetLimit(pid_t pid, __rlimit_resource resource, rlim_t soft) {
 
 // How many descriptors process `pid` has open.
 inline int OpenDescriptors(pid_t pid) {
-  CommandResult listed = RunQuiet("ls /proc/" + std::to_string(pid) + "/fd | wc -l");
+  CommandResult listed = RunShellCommand("ls /proc/" + std::to_string(pid) + "/fd | wc -l");
   return listed.exit_code == 0 ? std::atoi(listed.out.c_str()) : -1;
 }
 

@@ -177,6 +177,26 @@ TEST_CASE("Identity guard: replaced before attestation, exited, or zombie") {
   CHECK(absl::IsFailedPrecondition(MakeProcessInfo(fx.Proc(), 4242, 1000, 1000).status()));
 }
 
+TEST_CASE("Identity guard: a start time not recorded at connect is read before attesting") {
+  ProcFixture fx;
+  fx.AddProcess(4242, 777, "bin");
+  ProcessInfo unrecorded = kProcess;
+  unrecorded.start_time.reset();
+  auto unchecked = CheckProcessIdentity(fx.Proc(), unrecorded);
+  REQUIRE(absl::IsFailedPrecondition(unchecked));
+  CHECK(std::string(unchecked.message()).find("no start time") != std::string::npos);
+
+  CompositeAttestor composite(fx.Proc(), RealAttestors(fx.Proc()));
+  auto selectors = composite.Attest(unrecorded);
+  REQUIRE_MESSAGE(selectors.ok(), selectors.status().ToString());
+  CHECK(Contains(*selectors, "unix:user:alice"));
+
+  fx.WriteStat(4242, "app", 'Z', 777);  // gone by the time attestation reads it
+  auto zombie = composite.Attest(unrecorded);
+  REQUIRE(absl::IsFailedPrecondition(zombie.status()));
+  CHECK(std::string(zombie.status().message()).find("exited") != std::string::npos);
+}
+
 TEST_CASE("Identity guard on the real /proc: a child reaped between the reads") {
   Sleeper child;
   ProcFs proc;
@@ -226,7 +246,7 @@ TEST_CASE("Identity guard with a pidfd: alive passes, exited (even unreaped) fai
   WaitForState(child, 'Z');
   // A fixture /proc that still shows the process alive: only the pidfd can tell.
   ProcFixture fx;
-  fx.AddProcess(child, info->start_time, "bin");
+  fx.AddProcess(child, *info->start_time, "bin");
   fx.WriteStatus(child, getuid(), getgid(), "");
   // /proc may show the zombie a moment before the kernel reports the exit on the pidfd (seen
   // under load): the guard must fail within a short while, not necessarily at once.

@@ -24,7 +24,7 @@ struct SocketHarness {
     WorkloadApiServerOptions options;
     options.socket.path = dir.File("agent.sock");
     options.additional_services.push_back(&service);
-    auto attestor = [](const PeerCredentials& peer) -> absl::StatusOr<common::SelectorSet> {
+    auto attestor = [](const ProcessInfo& peer) -> absl::StatusOr<common::SelectorSet> {
       return common::SelectorSet{{"unix", "uid:" + std::to_string(peer.uid)}};
     };
     auto started = WorkloadApiServer::Start(options, world.cache, minter, attestor, world.clock);

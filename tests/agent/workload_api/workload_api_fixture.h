@@ -207,8 +207,7 @@ inline void WorkloadApiWorld::StartServer(agent::WorkloadServiceOptions service_
   options.socket.path = socket_path;
   options.service = service_options;
   options.service.expiry_check_interval = 50ms;
-  auto attestor =
-      [this](const agent::PeerCredentials& peer) -> absl::StatusOr<common::SelectorSet> {
+  auto attestor = [this](const agent::ProcessInfo& peer) -> absl::StatusOr<common::SelectorSet> {
     ++attestations;
     last_attested_pid = peer.pid;
     common::SelectorSet selectors = {{"unix", "uid:" + std::to_string(peer.uid)},

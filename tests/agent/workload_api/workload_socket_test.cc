@@ -15,6 +15,7 @@
 
 #include "agent/workload_api/peer_registry.h"
 #include "agent/workload_api/socket_listener.h"
+#include "tests/agent/attestor/proc_fixture.h"
 #include "tests/agent/workload_api/workload_api_fixture.h"
 
 namespace spinel::testing {
@@ -64,7 +65,7 @@ TEST_CASE("WorkloadApi SocketListener: records the peer before handing the fd ov
   CHECK(S_ISSOCK(st.st_mode));
   CHECK((st.st_mode & 0777) == 0777);
 
-  std::promise<std::optional<agent::PeerCredentials>> seen;
+  std::promise<std::optional<agent::ProcessInfo>> seen;
   std::promise<int> flags;
   REQUIRE((*listener)
               ->Start([&](int fd) {
@@ -80,12 +81,47 @@ TEST_CASE("WorkloadApi SocketListener: records the peer before handing the fd ov
   CHECK(credentials->uid == ::getuid());
   CHECK(credentials->gid == ::getgid());
   CHECK(credentials->pidfd >= 0);  // SO_PEERPIDFD or pidfd_open on this kernel
-  CHECK(credentials->start_time.has_value());
+  CHECK(credentials->start_time == agent::ProcFs().ReadStat(::getpid())->start_time);
   CHECK((flags.get_future().get() & O_NONBLOCK) != 0);
   ::close(client);
   (*listener)->Stop();
   CHECK_FALSE(std::filesystem::exists(path));
   CHECK(registry.Prune() == 1);  // the fd was closed: its record goes
+}
+
+// The ProcessInfo the listener records for one connection of this process, /proc read from `proc`.
+std::optional<agent::ProcessInfo> RecordedPeer(agent::ProcFs proc) {
+  TempDir dir;
+  agent::PeerRegistry registry;
+  const std::string path = dir.File("w.sock");
+  auto listener = agent::SocketListener::Create({.path = path, .proc = std::move(proc)}, registry);
+  REQUIRE_MESSAGE(listener.ok(), listener.status().ToString());
+  std::promise<std::optional<agent::ProcessInfo>> seen;
+  REQUIRE((*listener)
+              ->Start([&](int fd) {
+                seen.set_value(registry.LookupFd(fd));
+                ::close(fd);
+              })
+              .ok());
+  int client = ConnectUnix(path);
+  std::optional<agent::ProcessInfo> recorded = seen.get_future().get();
+  ::close(client);
+  return recorded;
+}
+
+TEST_CASE("WorkloadApi SocketListener: reads the peer's start time through its ProcFs") {
+  ProcFixture fx;
+  fx.AddProcess(::getpid(), 424242, "bin");
+  auto recorded = RecordedPeer(fx.Proc());
+  REQUIRE(recorded.has_value());
+  CHECK(recorded->pid == ::getpid());
+  CHECK(recorded->start_time == 424242u);
+
+  ProcFixture empty;  // no entry for the peer: recorded without a start time, not refused
+  auto unreadable = RecordedPeer(empty.Proc());
+  REQUIRE(unreadable.has_value());
+  CHECK(unreadable->pid == ::getpid());
+  CHECK_FALSE(unreadable->start_time.has_value());
 }
 
 TEST_CASE("WorkloadApi SocketListener: stale socket files go, live sockets and files stay") {

@@ -19,7 +19,7 @@
 #include "absl/status/statusor.h"
 #include "common/certificate.h"
 #include "common/ssl_ptr.h"
-#include "trust-zones/examples/workload_identity.h"
+#include "examples/workload_identity.h"
 
 namespace spinel::examples {
 

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/strings.h"
-#include "trust-zones/examples/authorize_client.h"
-#include "trust-zones/examples/example_app.h"
+#include "examples/authorize_client.h"
+#include "examples/example_app.h"
 
 namespace ex = spinel::examples;
 using nlohmann::json;

@@ -1,4 +1,4 @@
-#include "trust-zones/examples/workload_identity.h"
+#include "examples/workload_identity.h"
 
 #include <cstdlib>
 #include <map>

@@ -4,8 +4,8 @@
 // training: the TLS handshake fails (exit 5), with no policy engine in the path.
 #include <CLI/CLI.hpp>
 
-#include "trust-zones/examples/authorize_client.h"
-#include "trust-zones/examples/example_app.h"
+#include "examples/authorize_client.h"
+#include "examples/example_app.h"
 
 namespace ex = spinel::examples;
 

@@ -1,4 +1,4 @@
-#include "trust-zones/examples/example_app.h"
+#include "examples/example_app.h"
 
 #include <poll.h>
 #include <sys/socket.h>
@@ -7,10 +7,10 @@
 #include <atomic>
 #include <csignal>
 #include <cstdio>
-#include <ctime>
 
 #include "common/duration.h"
 #include "common/file_util.h"
+#include "common/rfc3339.h"
 #include "common/strings.h"
 #include "trust-zones/zone_loader.h"
 
@@ -23,19 +23,6 @@ std::atomic<bool> g_stop{false};
 
 void OnStopSignal(int) { g_stop.store(true); }
 
-}  // namespace
-
-std::string FormatTime(common::TimePoint t) {
-  std::time_t seconds = static_cast<std::time_t>(common::ToUnixSeconds(t));
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-namespace {
-
 std::string SerialOf(const WorkloadIdentity& identity) {
   return identity.svid.chain.front().SerialHex().substr(0, 12);
 }
@@ -45,7 +32,7 @@ std::string ExpiresIn(const WorkloadIdentity& identity) {
   common::TimePoint not_after = identity.svid.chain.front().NotAfter();
   auto left = std::chrono::duration_cast<std::chrono::seconds>(
       not_after - common::SystemClock::Get().Now());
-  return StrCat(FormatTime(not_after), " (in ", left.count(), "s)");
+  return StrCat(common::FormatRfc3339(not_after), " (in ", left.count(), "s)");
 }
 
 // "inference (inference.ai.example.org)" when the zone files name it.

@@ -14,8 +14,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "trust-zones/examples/live_identity.h"
-#include "trust-zones/examples/mtls.h"
+#include "examples/live_identity.h"
+#include "examples/mtls.h"
 
 namespace spinel::examples {
 
@@ -32,9 +32,6 @@ struct ExampleOptions {
 };
 
 void AddExampleOptions(CLI::App& app, ExampleOptions* options);
-
-// RFC 3339 UTC, e.g. "2026-11-26T10:40:00Z".
-std::string FormatTime(common::TimePoint t);
 
 // Prints "<role>  <label>  <text>" (aligned) and flushes.
 void Say(const std::string& role, const std::string& label, const std::string& text);

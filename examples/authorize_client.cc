@@ -1,10 +1,10 @@
-#include "trust-zones/examples/authorize_client.h"
+#include "examples/authorize_client.h"
 
 #include <sstream>
 
 #include "common/grpc_status.h"
 #include "common/strings.h"
-#include "trust-zones/examples/workload_identity.h"
+#include "examples/workload_identity.h"
 
 namespace spinel::examples {
 

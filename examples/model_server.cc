@@ -9,9 +9,10 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "common/strings.h"
-#include "trust-zones/examples/authorize_client.h"
-#include "trust-zones/examples/example_app.h"
+#include "examples/authorize_client.h"
+#include "examples/example_app.h"
 
 namespace ex = spinel::examples;
 using nlohmann::json;
@@ -46,10 +47,10 @@ int InvokeTool(ex::LiveIdentity& identity, const std::string& address,
           StrCat(verdict, rule.empty() ? "" : StrCat(" (rule ", rule, ")")));
   ex::Say(kRole, "reason", answer.value("reason", ""));
   if (verdict == "APPROVAL_REQUIRED") {
-    auto expires = spinel::common::FromUnixSeconds(answer.value("approval_expires_at", int64_t{0}));
+    const int64_t expires = answer.value("approval_expires_at", int64_t{0});
     ex::Say(kRole, "approval",
-            StrCat(answer.value("approval_id", ""), " (pending; expires ", ex::FormatTime(expires),
-                   ")"));
+            StrCat(answer.value("approval_id", ""), " (pending; expires ",
+                   spinel::common::FormatRfc3339(expires), ")"));
   }
   if (answer.contains("result")) ex::Say(kRole, "result", answer["result"].get<std::string>());
   return ExitCodeFor(verdict);

@@ -1,4 +1,4 @@
-#include "trust-zones/examples/mtls.h"
+#include "examples/mtls.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

@@ -5,7 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "common/strings.h"
-#include "trust-zones/examples/example_app.h"
+#include "examples/example_app.h"
 
 namespace ex = spinel::examples;
 

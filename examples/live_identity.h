@@ -14,7 +14,7 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "trust-zones/examples/workload_identity.h"
+#include "examples/workload_identity.h"
 
 namespace spinel::examples {
 

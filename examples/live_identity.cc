@@ -1,4 +1,4 @@
-#include "trust-zones/examples/live_identity.h"
+#include "examples/live_identity.h"
 
 namespace spinel::examples {
 
