@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target for a while.
 #   scripts/fuzz.sh --list            names of the targets
+#   scripts/fuzz.sh --build           build every target (clang, ASan+UBSan), fuzz none
 #   scripts/fuzz.sh TARGET SECONDS    build (clang, ASan+UBSan) and fuzz TARGET for SECONDS
 # The seed corpus is tests/fuzz/corpus/TARGET (read-only here); new inputs go to a temp dir.
 # Crashes are written to build-fuzz/crashes/ and make the script exit non-zero.
@@ -11,8 +12,21 @@ if [ "${1:-}" = "--list" ]; then
   for f in tests/fuzz/*_fuzz.cc; do basename "$f" _fuzz.cc; done
   exit 0
 fi
+build=build-fuzz
+configure() {  # configure every time (cheap): new targets must be seen
+  local generator=()
+  if [ ! -f "$build/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+  CC=clang CXX=clang++ cmake -S . -B "$build" "${generator[@]}" -DSPINEL_FUZZ=ON \
+    -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+}
+if [ "${1:-}" = "--build" ] && [ $# -eq 1 ]; then
+  command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required" >&2; exit 2; }
+  configure
+  cmake --build "$build" -j"$(nproc)" >/dev/null
+  exit 0
+fi
 if [ $# -ne 2 ]; then
-  echo "usage: scripts/fuzz.sh --list | TARGET SECONDS" >&2
+  echo "usage: scripts/fuzz.sh --list | --build | TARGET SECONDS" >&2
   exit 2
 fi
 target=$1 seconds=$2
@@ -26,9 +40,7 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
 fi
 command -v clang++ >/dev/null || { echo "fuzz.sh: clang++ is required" >&2; exit 2; }
 
-build=build-fuzz
-# Configure every time (cheap): new targets must be seen.
-CC=clang CXX=clang++ cmake -S . -B "$build" -DSPINEL_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+configure
 cmake --build "$build" -j"$(nproc)" --target "fuzz_$target" >/dev/null
 
 work=$(mktemp -d)

@@ -2,13 +2,16 @@
 # The test command: installs what is missing, then runs every test in three passes and exits
 # non-zero on any failure. Usage: scripts/test.sh
 #   1. the whole suite (unit, integration, reliability, security, packaging, demo, benchmark
-#      smoke runs) through ctest, built once with AddressSanitizer + UndefinedBehaviorSanitizer
-#      (-O0 -g1: as cheap to compile as an optimized build, and every finding is fatal; UBSan
-#      without its null and alignment checks, see CMakeLists.txt) in
-#      build-test/;
+#      smoke runs) through ctest, built once with clang, AddressSanitizer +
+#      UndefinedBehaviorSanitizer (-O0 -g1: line tables for the reports; every finding is fatal;
+#      UBSan without its null and alignment checks, see CMakeLists.txt) and precompiled headers
+#      (cmake/precompiled_headers.cmake) in build-test/;
 #   2. ThreadSanitizer on the agent's concurrent parts outside gRPC (agent_tsan_tests; see
 #      tests/CMakeLists.txt) in build-tsan/;
 #   3. a few seconds of every libFuzzer target (scripts/fuzz.sh, clang) in build-fuzz/.
+# Passes 2 and 3 are compiled at low priority while ctest runs pass 1 (its tests mostly wait on
+# the processes and timers they drive), and run after it. Fresh build trees use Ninja.
+# docs/testing.md says how the passes run and what each costs.
 # SPINEL_FUZZ_SECONDS (default 5) sets the fuzz time per target.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,16 +26,43 @@ export LSAN_OPTIONS="suppressions=$supp/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 export TSAN_OPTIONS="suppressions=$supp/tsan.supp:halt_on_error=1:second_deadlock_stack=1"
 
+# configure DIR CMAKE_ARGS...: a fresh tree uses Ninja; an existing one keeps its generator.
+configure() {
+  local dir=$1 generator=(); shift
+  if [ ! -f "$dir/CMakeCache.txt" ] && command -v ninja >/dev/null; then generator=(-G Ninja); fi
+  cmake -S . -B "$dir" "${generator[@]}" "$@" >/dev/null
+}
+
 echo "test.sh: pass 1 of 3: the whole suite, ASan + UBSan"
-cmake -S . -B build-test -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O0 -g1" \
-  -DCMAKE_CXX_FLAGS="-O0 -g1" -DSPINEL_SANITIZE=address,undefined >/dev/null
+configure build-test -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O0 -g1" -DCMAKE_CXX_FLAGS="-O0 -g1" \
+  -DSPINEL_SANITIZE=address,undefined
 cmake --build build-test -j"$jobs"
+
+# Passes 2 and 3 compile in the background, niced, while the suite runs.
+configure build-tsan -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O1 -g1" \
+  -DCMAKE_CXX_FLAGS="-O1 -g1" -DSPINEL_SANITIZE=thread
+later_log=$(mktemp) later_builds=
+# On any exit, the background builds (their own process group) are stopped.
+stop_later_builds() {
+  if [ -n "$later_builds" ]; then kill -- "-$later_builds" 2>/dev/null || true; fi
+  rm -f "$later_log"
+}
+trap stop_later_builds EXIT
+setsid nice -n 19 bash -c 'cmake --build build-tsan -j"$1" --target agent_tsan_tests &&
+                           scripts/fuzz.sh --build' _ "$jobs" >"$later_log" 2>&1 &
+later_builds=$!
+
 ctest --test-dir build-test --output-on-failure -j"$jobs"
+if ! wait "$later_builds"; then
+  later_builds=
+  tail -n 60 "$later_log"
+  echo "test.sh: the ThreadSanitizer or fuzz build failed" >&2
+  exit 1
+fi
+later_builds=
 
 echo "test.sh: pass 2 of 3: ThreadSanitizer on the agent's concurrency tests outside gRPC"
-cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O1 -g1" \
-  -DCMAKE_CXX_FLAGS="-O1 -g1" -DSPINEL_SANITIZE=thread >/dev/null
-cmake --build build-tsan -j"$jobs" --target agent_tsan_tests
 SPINEL_BUILD_DIR="$PWD/build-tsan" SPINEL_SOURCE_DIR="$PWD" \
   build-tsan/tests/agent_tsan_tests --no-version
 

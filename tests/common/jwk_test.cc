@@ -55,7 +55,8 @@ TEST_CASE("EC keys round-trip through JWK with fixed-width coordinates") {
       {KeyType::kEcP521, {"P-521", 66}},
   };
   for (const auto& [type, expect] : cases) {
-    CAPTURE(expect.first);
+    const char* curve = expect.first;  // CAPTURE's lambda cannot name a binding in clang 14
+    CAPTURE(curve);
     // Several keys, so some have coordinates with leading zero bytes.
     for (int i = 0; i < 8; ++i) {
       PublicKey key = EcPublic(type);

@@ -69,9 +69,12 @@ class Workloads {
   // After the agent died: every stream ended (no hang) with an error exit.
   void CheckStreamsEnded() {
     for (auto& [uid, watch] : watches_) {
+      // Plain variables: lambdas (ours, CHECK_MESSAGE's) cannot name bindings in clang 14.
+      const auto stream_uid = uid;
+      auto& stream = watch;
       CHECK_MESSAGE(
-          spinel::testing::WaitFor([&] { return !watch->Running(); }, std::chrono::seconds(30)),
-          "uid " << uid << " stream still open after the agent died");
+          spinel::testing::WaitFor([&] { return !stream->Running(); }, std::chrono::seconds(30)),
+          "uid " << stream_uid << " stream still open after the agent died");
       CHECK(watch->Kill(SIGKILL) != 0);  // already exited: its status, an error exit
     }
   }

@@ -227,8 +227,9 @@ TEST_CASE("fault: server kill -9 during concurrent entry creates and SVID signin
   size_t messages = 0;
   for (const auto& [uid, received] : received_by_uid) {
     messages += received.size();
+    const auto& stream_uid = uid;  // INFO's lambda cannot name a binding in clang 14
     for (const spinel::testing::WatchedSvid& svid : spinel::testing::WatchedSvids(received)) {
-      INFO("uid " << uid << " serial " << svid.serial << " " << svid.spiffe_id);
+      INFO("uid " << stream_uid << " serial " << svid.serial << " " << svid.spiffe_id);
       CHECK(svid.received_at <= svid.expires_at);  // never an expired SVID
       auto audited_at = audited.find(svid.serial);
       REQUIRE(audited_at != audited.end());
