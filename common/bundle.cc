@@ -71,8 +71,8 @@ absl::Status AddX509Authority(const json& jwk, size_t index, Bundle* bundle) {
 }
 
 // Adds a jwt-svid or wit-svid key (`use`) to `keys`; its kid must be new to the whole bundle.
-absl::Status AddKeyedAuthority(const json& jwk, size_t index, std::string_view use,
-                               Bundle* bundle, std::map<std::string, PublicKey>* keys) {
+absl::Status AddKeyedAuthority(const json& jwk, size_t index, std::string_view use, Bundle* bundle,
+                               std::map<std::string, PublicKey>* keys) {
   const json* kid = FindMember(jwk, "kid");
   if (kid == nullptr || !kid->is_string() || kid->get_ref<const std::string&>().empty()) {
     return EntryError(index, StrCat("a ", use, " key needs a non-empty string \"kid\""));

@@ -38,7 +38,8 @@ absl::StatusOr<DecodedJwt> DecodeCompactJwt(std::string_view token, size_t max_b
         StrCat("token of ", token.size(), " bytes exceeds the limit of ", max_bytes));
   }
   absl::StatusOr<CompactJws> parts = SplitCompactJws(token);
-  if (!parts.ok()) return absl::InvalidArgumentError(StrCat("segments: ", parts.status().message()));
+  if (!parts.ok())
+    return absl::InvalidArgumentError(StrCat("segments: ", parts.status().message()));
   DecodedJwt jwt;
   jwt.parts = *parts;
   SPINEL_ASSIGN_OR_RETURN(jwt.header, DecodeJsonSegment(parts->header, "header", max_bytes));

@@ -23,10 +23,10 @@
 namespace spinel::common {
 
 struct DecodedJwt {
-  CompactJws parts;        // views into the token: the caller keeps the token alive
-  nlohmann::json header;   // a JSON object
-  nlohmann::json claims;   // a JSON object
-  std::string signature;   // the raw signature bytes
+  CompactJws parts;       // views into the token: the caller keeps the token alive
+  nlohmann::json header;  // a JSON object
+  nlohmann::json claims;  // a JSON object
+  std::string signature;  // the raw signature bytes
 };
 
 // Errors: InvalidArgument; the message names the part that is wrong ("header", "claims",

@@ -28,9 +28,9 @@ absl::Status WptReplayCache::CheckAndRecord(std::string_view subject, std::strin
     return absl::AlreadyExistsError("jti replayed: this proof was already used");
   }
   if (retain_until_.size() >= max_entries_) {
-    return absl::ResourceExhaustedError(
-        StrCat("replay cache full (", max_entries_, " live proofs); refusing rather than "
-               "forgetting a live jti"));
+    return absl::ResourceExhaustedError(StrCat("replay cache full (", max_entries_,
+                                               " live proofs); refusing rather than "
+                                               "forgetting a live jti"));
   }
   by_expiry_.emplace(retain_until, key);
   retain_until_.emplace(std::move(key), retain_until);

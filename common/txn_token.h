@@ -44,7 +44,7 @@ struct TxnTokenTrust {
 
 struct TxnToken {
   std::string txn;
-  std::string subject;              // "sub"
+  std::string subject;  // "sub"
   std::string scope;
   std::string requesting_workload;  // "req_wl"
   TimePoint issued_at;

@@ -74,8 +74,8 @@ absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway, Time
   absl::StatusOr<std::optional<TimePoint>> nbf = NumericDateClaim(claims, "nbf");
   if (!nbf.ok()) return Reject("nbf", nbf.status().message());
   if (*nbf && **nbf > now + leeway) {
-    return Reject("nbf", "not valid before ", ToUnixSeconds(**nbf), " (now ",
-                  ToUnixSeconds(now), ")");
+    return Reject("nbf", "not valid before ", ToUnixSeconds(**nbf), " (now ", ToUnixSeconds(now),
+                  ")");
   }
   *expires = **exp;
   return absl::OkStatus();
@@ -125,9 +125,10 @@ WitSvidSigner::WitSvidSigner(TrustDomain trust_domain, std::string kid, std::str
       signer_(std::move(signer)),
       encoded_header_(std::move(encoded_header)) {}
 
-absl::StatusOr<std::unique_ptr<WitSvidSigner>> WitSvidSigner::Create(
-    TrustDomain trust_domain, const PrivateKey& key, std::string kid,
-    WitSvidSignerOptions options) {
+absl::StatusOr<std::unique_ptr<WitSvidSigner>> WitSvidSigner::Create(TrustDomain trust_domain,
+                                                                     const PrivateKey& key,
+                                                                     std::string kid,
+                                                                     WitSvidSignerOptions options) {
   if (trust_domain.empty()) return absl::InvalidArgumentError("WIT signer: no trust domain");
   if (kid.empty()) return absl::InvalidArgumentError("WIT signer: empty kid");
   SPINEL_RETURN_IF_ERROR(CheckIssuer(options.issuer));
@@ -137,9 +138,9 @@ absl::StatusOr<std::unique_ptr<WitSvidSigner>> WitSvidSigner::Create(
                        {"kid", kid},
                        {"typ", std::string(kWitSvidTyp)}};
   SPINEL_ASSIGN_OR_RETURN(std::string header_json, DumpJson(header));
-  return std::unique_ptr<WitSvidSigner>(new WitSvidSigner(
-      std::move(trust_domain), std::move(kid), std::move(options.issuer), std::move(signer),
-      StrCat(Base64UrlEncode(header_json), '.')));
+  return std::unique_ptr<WitSvidSigner>(
+      new WitSvidSigner(std::move(trust_domain), std::move(kid), std::move(options.issuer),
+                        std::move(signer), StrCat(Base64UrlEncode(header_json), '.')));
 }
 
 absl::StatusOr<json> WitSvidSigner::Payload(const WitSvidClaims& claims,
@@ -192,8 +193,9 @@ absl::StatusOr<UnprovenWitSvid> ValidateWitSvid(std::string_view token,
   if (FindMember(jwt->claims, "aud") != nullptr) {
     return Reject("aud", "present; a WIT-SVID has no audience (it belongs in the proof)");
   }
-  return UnprovenWitSvid{std::move(subject),      expires_at, alg, std::move(kid),
-                         std::move(confirmation), std::move(jwt->claims)};
+  return UnprovenWitSvid{
+      std::move(subject),    expires_at, alg, std::move(kid), std::move(confirmation),
+      std::move(jwt->claims)};
 }
 
 }  // namespace spinel::common

@@ -78,9 +78,10 @@ struct WitSvidSignerOptions {
 class WitSvidSigner {
  public:
   // `kid` must be non-empty and is the key's kid in the trust domain's bundle (use wit-svid).
-  static absl::StatusOr<std::unique_ptr<WitSvidSigner>> Create(
-      TrustDomain trust_domain, const PrivateKey& key, std::string kid,
-      WitSvidSignerOptions options = {});
+  static absl::StatusOr<std::unique_ptr<WitSvidSigner>> Create(TrustDomain trust_domain,
+                                                               const PrivateKey& key,
+                                                               std::string kid,
+                                                               WitSvidSignerOptions options = {});
 
   // The compact token binding `workload_key`. InvalidArgument when the subject is outside the
   // trust domain, exp is not after iat, or the workload key does not fit its algorithm.

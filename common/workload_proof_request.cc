@@ -115,7 +115,8 @@ absl::StatusOr<ProvenRequest> WorkloadProofRequestVerifier::Verify(
   SPINEL_ASSIGN_OR_RETURN(ProvenWorkload workload, verifier_.Verify(request, now));
   ProvenRequest proven{std::move(workload), tokens.access_token, std::nullopt};
   if (tokens.txn_token) {
-    SPINEL_ASSIGN_OR_RETURN(proven.txn_token, ValidateTxnToken(*tokens.txn_token, *txn_trust_, now));
+    SPINEL_ASSIGN_OR_RETURN(proven.txn_token,
+                            ValidateTxnToken(*tokens.txn_token, *txn_trust_, now));
   }
   return proven;
 }

@@ -40,7 +40,8 @@ absl::Status AddTokenHashes(const BoundTokens& tokens, json* claims) {
 absl::Status CheckCreateParams(const WptParams& params) {
   if (params.audience.empty()) return absl::InvalidArgumentError("WPT: empty audience");
   if (params.audience.find_first_of("?#") != std::string::npos) {
-    return absl::InvalidArgumentError("WPT: the audience is the target URI without query or fragment");
+    return absl::InvalidArgumentError(
+        "WPT: the audience is the target URI without query or fragment");
   }
   if (params.lifetime < std::chrono::seconds(1) || params.lifetime > kDefaultMaxWptLifetime) {
     return absl::InvalidArgumentError("WPT: lifetime must be between 1 s and 300 s");

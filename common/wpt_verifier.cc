@@ -103,8 +103,8 @@ absl::Status CheckHashClaim(const json& claims, std::string_view name,
   return absl::OkStatus();
 }
 
-absl::Status CheckOthEntry(const std::string& name, const json& hash,
-                           const BoundTokens& tokens, const std::set<std::string>& understood) {
+absl::Status CheckOthEntry(const std::string& name, const json& hash, const BoundTokens& tokens,
+                           const std::set<std::string>& understood) {
   if (!IsLowerCaseHeaderName(name)) return Reject("oth", "key ", Quote(name), " is not lower-case");
   if (understood.count(name) == 0) {
     return Reject("oth", "entry ", Quote(name), " is not understood by this recipient");
@@ -149,20 +149,17 @@ WptVerifier::WptVerifier(const WitAuthoritySource& authorities, WptReplayCache& 
                          WptVerificationOptions options)
     : authorities_(authorities), replay_cache_(replay_cache), options_(std::move(options)) {}
 
-absl::StatusOr<ProvenWorkload> WptVerifier::Verify(const WptRequest& request,
-                                                   TimePoint now) const {
+absl::StatusOr<ProvenWorkload> WptVerifier::Verify(const WptRequest& request, TimePoint now) const {
   absl::StatusOr<DecodedJwt> wpt = DecodeCompactJwt(request.wpt, kMaxWptBytes);
   if (!wpt.ok()) return Reject("token", wpt.status().message());
   SPINEL_ASSIGN_OR_RETURN(UnprovenWitSvid wit,
                           ValidateWitSvid(request.wit, authorities_, now, options_.wit));
   SPINEL_RETURN_IF_ERROR(CheckAlg(wpt->header, wit.confirmation));
-  absl::Status signed_by_cnf =
-      VerifyJwsSignature(wit.confirmation.algorithm, wit.confirmation.key,
-                         wpt->parts.signing_input, wpt->signature);
+  absl::Status signed_by_cnf = VerifyJwsSignature(wit.confirmation.algorithm, wit.confirmation.key,
+                                                  wpt->parts.signing_input, wpt->signature);
   if (!signed_by_cnf.ok()) return Reject("signature", "not made with the WIT's cnf.jwk key");
   SPINEL_RETURN_IF_ERROR(CheckTyp(wpt->header));
-  SPINEL_RETURN_IF_ERROR(
-      CheckAudience(wpt->claims, request.target_uri, options_.audience_aliases));
+  SPINEL_RETURN_IF_ERROR(CheckAudience(wpt->claims, request.target_uri, options_.audience_aliases));
   SPINEL_ASSIGN_OR_RETURN(TimePoint expires_at, CheckExpiry(wpt->claims, now, options_));
   SPINEL_RETURN_IF_ERROR(CheckHashClaim(wpt->claims, "wth", request.wit, "WIT"));
   SPINEL_ASSIGN_OR_RETURN(std::string jti, CheckJti(wpt->claims, wit.subject, expires_at, now));

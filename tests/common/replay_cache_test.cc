@@ -1,12 +1,12 @@
 // WptReplayCache (common/replay_cache.h): keyed by (subject, jti), kept until the retention
 // time, bounded and failing closed when full, safe under concurrent use.
+#include "common/replay_cache.h"
+
 #include <doctest/doctest.h>
 
 #include <atomic>
 #include <thread>
 #include <vector>
-
-#include "common/replay_cache.h"
 
 using spinel::common::FromUnixSeconds;
 using spinel::common::WptReplayCache;
@@ -21,11 +21,11 @@ TEST_CASE("replay cache: a jti is refused again until its retention passes") {
   CHECK(std::string(again.message()).find("j1") == std::string::npos);  // never echoes the jti
   // Another subject with the same jti is another key.
   CHECK(cache.CheckAndRecord("spiffe://example.org/b", "j1", now + seconds(90), now).ok());
-  CHECK(cache.CheckAndRecord("spiffe://example.org/a", "j1", now + seconds(90),
-                             now + seconds(89)).code() == absl::StatusCode::kAlreadyExists);
+  CHECK(cache.CheckAndRecord("spiffe://example.org/a", "j1", now + seconds(90), now + seconds(89))
+            .code() == absl::StatusCode::kAlreadyExists);
   // At the retention time the entry is evicted and the key is new again.
-  CHECK(cache.CheckAndRecord("spiffe://example.org/a", "j1", now + seconds(200),
-                             now + seconds(90)).ok());
+  CHECK(cache.CheckAndRecord("spiffe://example.org/a", "j1", now + seconds(200), now + seconds(90))
+            .ok());
   CHECK(cache.size() == 1);  // b's entry (same retention) was evicted with it
 }
 
@@ -50,8 +50,10 @@ TEST_CASE("replay cache: refuses empty or oversized jtis and past retention") {
   const auto now = FromUnixSeconds(1000);
   CHECK(cache.CheckAndRecord("s", "", now + seconds(1), now).code() ==
         absl::StatusCode::kInvalidArgument);
-  CHECK(cache.CheckAndRecord("s", std::string(spinel::common::kMaxWptJtiBytes + 1, 'x'),
-                             now + seconds(1), now).code() == absl::StatusCode::kInvalidArgument);
+  CHECK(cache
+            .CheckAndRecord("s", std::string(spinel::common::kMaxWptJtiBytes + 1, 'x'),
+                            now + seconds(1), now)
+            .code() == absl::StatusCode::kInvalidArgument);
   CHECK(cache.CheckAndRecord("s", "x", now, now).code() == absl::StatusCode::kInvalidArgument);
   CHECK(cache.size() == 0);
 }

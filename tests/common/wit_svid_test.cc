@@ -50,10 +50,13 @@ TEST_CASE("WIT-SVID minting: issuer, RSA cnf keys and refusals") {
   CHECK(w.ValidateWit(*ps)->confirmation.algorithm == JwsAlgorithm::kPs256);
 
   // A key that does not fit its algorithm, a subject of another trust domain, exp <= iat.
-  CHECK_FALSE(w.signer->Mint({w.subject, w.now, w.now + seconds(60)},
-                             {*rsa.Public(), JwsAlgorithm::kEs256}).ok());
-  CHECK_FALSE(w.signer->Mint({*SpiffeId::Parse("spiffe://other.org/x"), w.now, w.now + seconds(60)},
-                             w.Cnf()).ok());
+  CHECK_FALSE(
+      w.signer->Mint({w.subject, w.now, w.now + seconds(60)}, {*rsa.Public(), JwsAlgorithm::kEs256})
+          .ok());
+  CHECK_FALSE(
+      w.signer
+          ->Mint({*SpiffeId::Parse("spiffe://other.org/x"), w.now, w.now + seconds(60)}, w.Cnf())
+          .ok());
   CHECK_FALSE(w.signer->Mint({w.subject, w.now, w.now}, w.Cnf()).ok());
 }
 
@@ -69,7 +72,8 @@ TEST_CASE("§5 vectors: the IETF example WIT's signature and hashes") {
   CHECK(DecodeSegment(wit, 0) == json{{"alg", "ES256"}, {"kid", "June 5"}, {"typ", "wit+jwt"}});
   CHECK(DecodeSegment(wit, 1)["jti"] == "x-_1CTL2cca3CSE4cwb_l");
   // The published private key is the pair of the published public key.
-  CHECK(wimse::P256FromJwk(wimse::kJune5D, wimse::kJune5X, wimse::kJune5Y).Public()->Equals(*june5));
+  CHECK(
+      wimse::P256FromJwk(wimse::kJune5D, wimse::kJune5X, wimse::kJune5Y).Public()->Equals(*june5));
   CHECK(*TokenHash(wimse::kIetfWit) == wimse::kIetfWth);
   CHECK(*TokenHash(wimse::kIetfAccessToken) == wimse::kIetfAth);
   CHECK(*TokenHash(std::string("Bearer ") + wimse::kIetfAccessToken) == wimse::kIetfBearerAth);
@@ -149,8 +153,9 @@ TEST_CASE("§5.1 #4: EdDSA in cnf.jwk.alg or header alg, none, HS256 are refused
     Bundle bundle;
     bundle.trust_domain = Td("example.com");
     bundle.wit_authorities.emplace(
-        "June 5", *spinel::common::PublicKeyFromJwk(json{
-                      {"kty", "EC"}, {"crv", "P-256"}, {"x", wimse::kJune5X}, {"y", wimse::kJune5Y}}));
+        "June 5",
+        *spinel::common::PublicKeyFromJwk(
+            json{{"kty", "EC"}, {"crv", "P-256"}, {"x", wimse::kJune5X}, {"y", wimse::kJune5Y}}));
     REQUIRE(bundles.Put(bundle).ok());
     const auto now = FromUnixSeconds(wimse::kNow);
     CheckRefused(ValidateWitSvid(wimse::kIetfWit, bundles, now), "sub: not a SPIFFE ID");
@@ -167,8 +172,7 @@ TEST_CASE("§5.1 #5: a WIT-SVID header without kid is refused") {
   WimseWorld w;
   json header = w.WitHeader();
   header.erase("kid");
-  CheckRefused(w.ValidateWit(w.SignWit(header, w.WitClaims())),
-               "kid: token header missing key id");
+  CheckRefused(w.ValidateWit(w.SignWit(header, w.WitClaims())), "kid: token header missing key id");
   header["kid"] = "";
   CheckRefused(w.ValidateWit(w.SignWit(header, w.WitClaims())), "kid: not a non-empty string");
 }
@@ -180,8 +184,9 @@ TEST_CASE("§5.1 #6: a WIT signed by the jwt-svid key (kid only on a use:jwt-svi
   CheckRefused(w.ValidateWit(SignJwt(header, w.WitClaims(), w.jwt_key)),
                "key: trust domain example.org: kid \"jwt-1\" is a jwt-svid key, not a wit-svid");
   header["kid"] = "unknown";
-  CheckRefused(w.ValidateWit(w.SignWit(header, w.WitClaims())), "key: trust domain example.org "
-                                                                "has no wit-svid key");
+  CheckRefused(w.ValidateWit(w.SignWit(header, w.WitClaims())),
+               "key: trust domain example.org "
+               "has no wit-svid key");
   // The right kid but another key's signature: no fallback to other keys.
   CheckRefused(w.ValidateWit(SignJwt(w.WitHeader(), w.WitClaims(), w.jwt_key)),
                "signature: ES256 signature does not verify");
@@ -192,8 +197,8 @@ TEST_CASE("§5.1 #7: sub missing, not a SPIFFE ID, or with a query string") {
   json claims = w.WitClaims();
   claims.erase("sub");
   CheckRefused(w.ValidateWit(w.SignWit(w.WitHeader(), claims)), "sub: missing");
-  for (const char* sub : {"wimse://example.com/specific-workload",
-                          "spiffe://example.org/agent?x=1"}) {
+  for (const char* sub :
+       {"wimse://example.com/specific-workload", "spiffe://example.org/agent?x=1"}) {
     CAPTURE(sub);
     claims["sub"] = sub;
     CheckRefused(w.ValidateWit(w.SignWit(w.WitHeader(), claims)), "sub: not a SPIFFE ID");
@@ -227,8 +232,12 @@ TEST_CASE("§5.1 #10: JWT-SVIDs and WIT-SVIDs are never taken for each other") {
   WimseWorld w;
   SUBCASE("a JWT-SVID (typ JWT, aud, no cnf) presented as a WIT") {
     auto jwt_signer = JwtSvidSigner::Create(w.td, w.jwt_key, "jwt-1");
-    const std::string jwt_svid = *(*jwt_signer)->Mint(
-        {w.subject, {"https://workload.example.com"}, w.now, w.now + seconds(300), json()});
+    const std::string jwt_svid = *(*jwt_signer)
+                                      ->Mint({w.subject,
+                                              {"https://workload.example.com"},
+                                              w.now,
+                                              w.now + seconds(300),
+                                              json()});
     CheckRefused(w.ValidateWit(jwt_svid), "typ: \"JWT\" is not \"wit+jwt\"");
     CheckRefused(w.Verify(w.MintWpt(), {}, jwt_svid), "WIT-SVID rejected: typ");
     // Even re-typed, it is signed by a jwt-svid key, carries aud and lacks cnf.

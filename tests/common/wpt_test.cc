@@ -26,9 +26,12 @@ struct RequestWorld {
     verifier = std::make_unique<WorkloadProofRequestVerifier>(*w.verifier, trust);
   }
   json TxnClaims() const {
-    return {{"iat", wimse::kNow},  {"aud", "example.org"}, {"exp", wimse::kNow + 120},
+    return {{"iat", wimse::kNow},
+            {"aud", "example.org"},
+            {"exp", wimse::kNow + 120},
             {"txn", "97053963-771d-49cc-a4e3-20aad399c312"},
-            {"sub", "d084sdrt234fsaw34tr23t"}, {"req_wl", "apigateway.example.org"},
+            {"sub", "d084sdrt234fsaw34tr23t"},
+            {"req_wl", "apigateway.example.org"},
             {"scope", "trade.stocks"}};
   }
   json TxnHeader() const { return {{"typ", "txntoken+jwt"}, {"alg", "ES256"}, {"kid", "tts-1"}}; }
@@ -125,8 +128,7 @@ TEST_CASE("§5.1 #9: a WIT in Authorization: Bearer, or without any WPT, is refu
   CheckRefused(rw.Verify({{"Authorization", bearer}}), "a WIT-SVID in Authorization");
   CheckRefused(rw.Verify(rw.Headers({}, {{"authorization", bearer}})),
                "a WIT-SVID in Authorization");
-  CheckRefused(rw.Verify({{"Workload-Identity-Token", rw.w.wit}}),
-               "no Workload-Proof-Token field");
+  CheckRefused(rw.Verify({{"Workload-Identity-Token", rw.w.wit}}), "no Workload-Proof-Token field");
   // A JWT-SVID validator refuses it too (§5.1 #10 covers the details).
   CHECK_FALSE(ValidateJwtSvid(rw.w.wit, {"x"}, rw.w.bundles, rw.w.now).ok());
   // And a well-formed request passes.
@@ -172,8 +174,8 @@ TEST_CASE("§5.1 #12: WPT alg differs from cnf.jwk.alg, or the WPT is signed by 
     PrivateKey rsa = wimse::RsaKey();
     const std::string wit = *w.signer->Mint({w.subject, w.now, w.now + seconds(600)},
                                             {*rsa.Public(), JwsAlgorithm::kPs256});
-    const std::string rs256 =
-        SignJwt({{"alg", "RS256"}, {"typ", "wpt+jwt"}}, w.WptClaims(wit), rsa, JwsAlgorithm::kRs256);
+    const std::string rs256 = SignJwt({{"alg", "RS256"}, {"typ", "wpt+jwt"}}, w.WptClaims(wit), rsa,
+                                      JwsAlgorithm::kRs256);
     CheckRefused(w.Verify(rs256, {}, wit),
                  "WPT rejected: alg: \"RS256\" does not equal the WIT's cnf.jwk.alg PS256");
   }
@@ -185,8 +187,8 @@ TEST_CASE("§5.1 #12: WPT alg differs from cnf.jwk.alg, or the WPT is signed by 
   SUBCASE("alg none / HS256 refused before any cryptography") {
     for (const char* alg : {"none", "HS256", "EdDSA"}) {
       CAPTURE(alg);
-      const std::string token = Segment({{"alg", alg}, {"typ", "wpt+jwt"}}) + "." +
-                                Segment(w.WptClaims()) + ".c2ln";
+      const std::string token =
+          Segment({{"alg", alg}, {"typ", "wpt+jwt"}}) + "." + Segment(w.WptClaims()) + ".c2ln";
       CheckRefused(w.Verify(token), "WPT rejected: alg:");
     }
   }
@@ -220,8 +222,13 @@ TEST_CASE("§5.1 #14: aud of another path, with a query, or from an untrusted Ho
   CheckRefused(w.Verify(w.SignWpt(w.WptHeader(), claims)), "aud: not a string");
   // The target's own query is ignored: the WPT names the URI without it.
   claims["aud"] = wimse::kTarget;
-  CHECK(w.verifier->Verify({w.wit, w.SignWpt(w.WptHeader(), claims),
-                            "https://workload.example.com/path?q=1#f", {}}, w.now).ok());
+  CHECK(w.verifier
+            ->Verify({w.wit,
+                      w.SignWpt(w.WptHeader(), claims),
+                      "https://workload.example.com/path?q=1#f",
+                      {}},
+                     w.now)
+            .ok());
   // Host / X-Forwarded-Host never make an authority trusted.
   WptParams evil = w.Params();
   evil.audience = "https://evil.example/path";
@@ -385,7 +392,7 @@ TEST_CASE("§5.1 #20: a Txn-Token of another trust domain, expired, or not typed
   WorkloadProofRequestVerifier untrusting(*rw.w.verifier);
   BoundTokens tokens;
   tokens.txn_token = "t";
-  CheckRefused(untrusting.Verify(rw.Headers(tokens, {{"Txn-Token", "t"}}), wimse::kTarget,
-                                 rw.w.now),
-               "trusts no Transaction Token Service");
+  CheckRefused(
+      untrusting.Verify(rw.Headers(tokens, {{"Txn-Token", "t"}}), wimse::kTarget, rw.w.now),
+      "trusts no Transaction Token Service");
 }
