@@ -70,17 +70,20 @@ absl::Status AddX509Authority(const json& jwk, size_t index, Bundle* bundle) {
   return absl::OkStatus();
 }
 
-absl::Status AddJwtAuthority(const json& jwk, size_t index, Bundle* bundle) {
+// Adds a jwt-svid or wit-svid key (`use`) to `keys`; its kid must be new to the whole bundle.
+absl::Status AddKeyedAuthority(const json& jwk, size_t index, std::string_view use, Bundle* bundle,
+                               std::map<std::string, PublicKey>* keys) {
   const json* kid = FindMember(jwk, "kid");
   if (kid == nullptr || !kid->is_string() || kid->get_ref<const std::string&>().empty()) {
-    return EntryError(index, "a jwt-svid key needs a non-empty string \"kid\"");
+    return EntryError(index, StrCat("a ", use, " key needs a non-empty string \"kid\""));
   }
   absl::StatusOr<PublicKey> key = PublicKeyFromJwk(jwk);
   if (!key.ok()) return EntryError(index, StrCat(key.status().message()));
   const std::string& id = kid->get_ref<const std::string&>();
-  if (!bundle->jwt_authorities.emplace(id, std::move(*key)).second) {
+  if (bundle->jwt_authorities.count(id) > 0 || bundle->wit_authorities.count(id) > 0) {
     return EntryError(index, StrCat("duplicate kid ", Quote(id)));
   }
+  keys->emplace(id, std::move(*key));
   return absl::OkStatus();
 }
 
@@ -98,7 +101,12 @@ absl::Status AddJwk(const json& jwk, size_t index, Bundle* bundle) {
   if (!use->is_string()) return EntryError(index, "\"use\" must be a string");
   if (!IsSupportedJwkKty(kty->get_ref<const std::string&>())) return absl::OkStatus();
   if (*use == kUseX509Svid) return AddX509Authority(jwk, index, bundle);
-  if (*use == kUseJwtSvid) return AddJwtAuthority(jwk, index, bundle);
+  if (*use == kUseJwtSvid) {
+    return AddKeyedAuthority(jwk, index, kUseJwtSvid, bundle, &bundle->jwt_authorities);
+  }
+  if (*use == kUseWitSvid) {
+    return AddKeyedAuthority(jwk, index, kUseWitSvid, bundle, &bundle->wit_authorities);
+  }
   return absl::OkStatus();
 }
 
@@ -108,14 +116,25 @@ absl::StatusOr<json> JwkWithUse(const PublicKey& key, std::string_view use) {
   return jwk;
 }
 
-absl::StatusOr<json> JwtKeysJwks(const Bundle& bundle) {
+// The JWKs of `authorities` (by kid) with "use": `use`.
+absl::StatusOr<json> KeyedJwks(const std::map<std::string, PublicKey>& authorities,
+                               std::string_view use) {
   json keys = json::array();
-  for (const auto& [kid, key] : bundle.jwt_authorities) {
-    SPINEL_ASSIGN_OR_RETURN(json jwk, JwkWithUse(key, kUseJwtSvid));
+  for (const auto& [kid, key] : authorities) {
+    SPINEL_ASSIGN_OR_RETURN(json jwk, JwkWithUse(key, use));
     jwk["kid"] = kid;
     keys.push_back(std::move(jwk));
   }
   return keys;
+}
+
+bool SameKeys(const std::map<std::string, PublicKey>& a,
+              const std::map<std::string, PublicKey>& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j) {
+    if (i->first != j->first || !i->second.Equals(j->second)) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -155,8 +174,10 @@ absl::StatusOr<json> Bundle::ToJwks() const {
     jwk["x5c"] = json::array({Base64Encode(cert.ToDer())});
     keys.push_back(std::move(jwk));
   }
-  SPINEL_ASSIGN_OR_RETURN(json jwt_keys, JwtKeysJwks(*this));
+  SPINEL_ASSIGN_OR_RETURN(json jwt_keys, KeyedJwks(jwt_authorities, kUseJwtSvid));
   for (json& jwk : jwt_keys) keys.push_back(std::move(jwk));
+  SPINEL_ASSIGN_OR_RETURN(json wit_keys, KeyedJwks(wit_authorities, kUseWitSvid));
+  for (json& jwk : wit_keys) keys.push_back(std::move(jwk));
   json doc = {{"keys", std::move(keys)}};
   if (sequence) doc["spiffe_sequence"] = *sequence;
   if (refresh_hint_seconds) doc["spiffe_refresh_hint"] = *refresh_hint_seconds;
@@ -169,7 +190,12 @@ absl::StatusOr<std::string> Bundle::ToJson() const {
 }
 
 absl::StatusOr<std::string> Bundle::JwtAuthoritiesJson() const {
-  SPINEL_ASSIGN_OR_RETURN(json keys, JwtKeysJwks(*this));
+  SPINEL_ASSIGN_OR_RETURN(json keys, KeyedJwks(jwt_authorities, kUseJwtSvid));
+  return DumpJson(json{{"keys", std::move(keys)}});
+}
+
+absl::StatusOr<std::string> Bundle::WitAuthoritiesJson() const {
+  SPINEL_ASSIGN_OR_RETURN(json keys, KeyedJwks(wit_authorities, kUseWitSvid));
   return DumpJson(json{{"keys", std::move(keys)}});
 }
 
@@ -178,19 +204,21 @@ const PublicKey* Bundle::FindJwtAuthority(std::string_view kid) const {
   return it == jwt_authorities.end() ? nullptr : &it->second;
 }
 
+const PublicKey* Bundle::FindWitAuthority(std::string_view kid) const {
+  auto it = wit_authorities.find(std::string(kid));
+  return it == wit_authorities.end() ? nullptr : &it->second;
+}
+
 bool Bundle::Equals(const Bundle& other) const {
   if (trust_domain != other.trust_domain || sequence != other.sequence ||
       refresh_hint_seconds != other.refresh_hint_seconds ||
       x509_authorities.size() != other.x509_authorities.size() ||
-      jwt_authorities.size() != other.jwt_authorities.size()) {
+      !SameKeys(jwt_authorities, other.jwt_authorities) ||
+      !SameKeys(wit_authorities, other.wit_authorities)) {
     return false;
   }
   for (size_t i = 0; i < x509_authorities.size(); ++i) {
     if (!x509_authorities[i].Equals(other.x509_authorities[i])) return false;
-  }
-  for (auto a = jwt_authorities.begin(), b = other.jwt_authorities.begin();
-       a != jwt_authorities.end(); ++a, ++b) {
-    if (a->first != b->first || !a->second.Equals(b->second)) return false;
   }
   return true;
 }
@@ -229,6 +257,21 @@ absl::StatusOr<PublicKey> BundleSet::FindJwtAuthority(const TrustDomain& td,
         StrCat("trust domain ", td.name(), " has no jwt-svid key with kid ", Quote(kid)));
   }
   return *key;
+}
+
+absl::StatusOr<PublicKey> BundleSet::FindWitAuthority(const TrustDomain& td,
+                                                      std::string_view kid) const {
+  const Bundle* bundle = Find(td);
+  if (bundle == nullptr) {
+    return absl::NotFoundError(StrCat("no bundle for trust domain ", td.name()));
+  }
+  if (const PublicKey* key = bundle->FindWitAuthority(kid); key != nullptr) return *key;
+  if (bundle->FindJwtAuthority(kid) != nullptr) {
+    return absl::NotFoundError(StrCat("trust domain ", td.name(), ": kid ", Quote(kid),
+                                      " is a jwt-svid key, not a wit-svid key"));
+  }
+  return absl::NotFoundError(
+      StrCat("trust domain ", td.name(), " has no wit-svid key with kid ", Quote(kid)));
 }
 
 }  // namespace spinel::common

@@ -5,19 +5,22 @@
 //  - each X.509 authority is a JWK with the certificate's key members, "use":"x509-svid" and
 //    "x5c" holding exactly that one certificate (standard base64 DER), and no "kid";
 //  - each JWT authority is a JWK with its key members, "use":"jwt-svid" and its "kid";
+//  - each WIT authority (WIT-SVID §6.1) is a JWK with its key members, "use":"wit-svid" and
+//    its "kid";
 //  - spiffe_sequence / spiffe_refresh_hint only when set.
 //
 // Decoding (Parse / FromJwks), checklist D:
 //  - the document must be a JSON object (at most 1 MiB, no duplicate members) with a "keys"
 //    array (which may be empty); unknown top-level members are ignored;
 //  - each entry must be an object with a string "kty"; a JWK whose "use" is missing or
-//    unknown (anything but "x509-svid" / "jwt-svid"), or whose kty is not EC or RSA, is
-//    skipped; a "use" that is not a string is an error;
+//    unknown (anything but "x509-svid" / "jwt-svid" / "wit-svid"), or whose kty is not EC or
+//    RSA, is skipped; a "use" that is not a string is an error;
 //  - x509-svid: an absent or empty "x5c" skips the entry; otherwise the first certificate is
 //    used (the rest ignored); it must be a string of standard base64 holding one DER
 //    certificate, and the JWK's key members must describe that certificate's key;
-//  - jwt-svid: "kid" must be a non-empty string, unique in the bundle, and the key members a
-//    valid EC (P-256/384/521) or RSA (>= 2048 bits) public key;
+//  - jwt-svid and wit-svid: "kid" must be a non-empty string, unique across the whole bundle
+//    (no jwt-svid and wit-svid key share one, WIT-SVID §6.1), and the key members a valid EC
+//    (P-256/384/521) or RSA (>= 2048 bits) public key;
 //  - spiffe_sequence: a non-negative integer < 2^64; spiffe_refresh_hint: an integer fitting
 //    int64 (seconds; not range-checked further: consumers clamp it).
 // Every failure is InvalidArgument naming the entry ("keys[2]: ...") and the problem.
@@ -42,18 +45,21 @@
 #include "common/jwt_svid.h"
 #include "common/keys.h"
 #include "common/spiffe_id.h"
+#include "common/wit_svid.h"
 #include "common/x509_svid_validator.h"
 
 namespace spinel::common {
 
 inline constexpr std::string_view kUseX509Svid = "x509-svid";
 inline constexpr std::string_view kUseJwtSvid = "jwt-svid";
+inline constexpr std::string_view kUseWitSvid = "wit-svid";
 inline constexpr size_t kMaxBundleJsonBytes = 1 << 20;
 
 struct Bundle {
   TrustDomain trust_domain;
   std::vector<Certificate> x509_authorities;
   std::map<std::string, PublicKey> jwt_authorities;  // by kid
+  std::map<std::string, PublicKey> wit_authorities;  // by kid; no kid also in jwt_authorities
   std::optional<uint64_t> sequence;                  // spiffe_sequence
   std::optional<int64_t> refresh_hint_seconds;       // spiffe_refresh_hint
 
@@ -67,19 +73,25 @@ struct Bundle {
   absl::StatusOr<std::string> ToJson() const;
   // Workload API FetchJWTBundles value: a JWK Set with only the jwt-svid keys.
   absl::StatusOr<std::string> JwtAuthoritiesJson() const;
+  // Workload API FetchWITBundles value: a JWK Set with only the wit-svid keys.
+  absl::StatusOr<std::string> WitAuthoritiesJson() const;
   // Workload API X.509 bundle values: the authorities as concatenated DER, and as PEM.
   std::string X509AuthoritiesDer() const { return ConcatDer(x509_authorities); }
   std::string X509AuthoritiesPem() const { return ConcatPem(x509_authorities); }
 
   // The jwt-svid key `kid`, or nullptr.
   const PublicKey* FindJwtAuthority(std::string_view kid) const;
+  // The wit-svid key `kid`, or nullptr.
+  const PublicKey* FindWitAuthority(std::string_view kid) const;
   // Same trust domain, certificates, keys (by kid), sequence and refresh hint.
   bool Equals(const Bundle& other) const;
 };
 
 // One bundle per trust domain (own and federated), never merged. Usable directly as the
-// key source of X509-SVID and JWT-SVID validation.
-class BundleSet final : public X509AuthoritySource, public JwtAuthoritySource {
+// key source of X509-SVID, JWT-SVID and WIT-SVID validation.
+class BundleSet final : public X509AuthoritySource,
+                        public JwtAuthoritySource,
+                        public WitAuthoritySource {
  public:
   BundleSet() = default;
 
@@ -98,6 +110,10 @@ class BundleSet final : public X509AuthoritySource, public JwtAuthoritySource {
   // JwtAuthoritySource: NotFound "no bundle for trust domain ..." or "... has no jwt-svid
   // key with kid ...".
   absl::StatusOr<PublicKey> FindJwtAuthority(const TrustDomain& td,
+                                             std::string_view kid) const override;
+  // WitAuthoritySource: NotFound "no bundle for trust domain ...", "... kid ... is a jwt-svid
+  // key, not a wit-svid key" or "... has no wit-svid key with kid ...".
+  absl::StatusOr<PublicKey> FindWitAuthority(const TrustDomain& td,
                                              std::string_view kid) const override;
 
  private:

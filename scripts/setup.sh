@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libcpp-httplib-dev doctest-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libpq-dev postgresql
-  python3 python3-grpcio python3-protobuf python3-cryptography util-linux
+  python3 python3-grpcio python3-protobuf python3-cryptography python3-jwt util-linux
   clang libclang-rt-14-dev llvm ninja-build
 )
 
