@@ -7,6 +7,11 @@
 //   2. the server's peak RSS (VmHWM) and its CPU time for that start;
 //   3. fan-out: one entry is created for one agent (admin API), repeatedly; the time from the
 //      call to that agent's Sync stream delivering it, p50/p99 (goal p99 < 1 s).
+// Then the same fan-out across replicas: two spinel-server processes (A and B) on one
+// PostgreSQL database (a throwaway cluster, tests/support/postgres_server.h); the agents attest
+// to and sync from B, every entry is created through A's admin API, and the time is from A's
+// call to the agent's stream on B delivering it (A's commit -> NOTIFY -> B's change feed reads
+// the change log -> wakes only that agent's stream): replica_fanout_p50/p99.
 #include <cstdio>
 #include <thread>
 
@@ -17,6 +22,7 @@
 #include "bench/support/report.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "tests/support/postgres_server.h"
 
 namespace spinel::bench {
 namespace {
@@ -30,6 +36,8 @@ struct Sizes {
   int agents = 1000;
   int entries = 100000;
   int changes = 200;
+  int replica_agents = 1000;
+  int replica_entries = 100000;
 };
 
 absl::StatusOr<std::vector<std::unique_ptr<SimAgent>>> AttestAgents(const LoadServer& server,
@@ -76,14 +84,9 @@ std::vector<spinel::v1::Entry> SpreadEntries(const std::vector<std::unique_ptr<S
 
 using Agents = std::vector<std::unique_ptr<SimAgent>>;
 
-// Restarts the server and opens every agent's Sync stream as soon as it answers; the seconds
-// from the server's start until every agent held its full set, and until it was ready.
-absl::StatusOr<std::pair<double, double>> RestartAndSync(LoadServer& server, Agents& agents,
-                                                         int entries) {
-  server.Stop();
-  const Clock::time_point start = Clock::now();
-  SPINEL_RETURN_IF_ERROR(server.Start(std::chrono::minutes(5)));
-  const Clock::time_point ready = Clock::now();
+// Opens every agent's Sync stream (`entries` spread as SpreadEntries does) and waits until
+// every agent held its full set; the time the last one got it.
+absl::StatusOr<Clock::time_point> SyncFullSets(Agents& agents, int entries) {
   for (size_t i = 0; i < agents.size(); ++i) {
     agents[i]->ExpectEntries(entries / agents.size() + (i < entries % agents.size() ? 1 : 0));
     agents[i]->StartSync();
@@ -97,17 +100,27 @@ absl::StatusOr<std::pair<double, double>> RestartAndSync(LoadServer& server, Age
         return true;
       },
       std::chrono::minutes(10));
-  Clock::time_point last_full = start;
+  Clock::time_point last_full{};
   for (const auto& agent : agents) {
     SPINEL_RETURN_IF_ERROR(agent->sync_status());
     if (!agent->FullAt()) {
-      return absl::DeadlineExceededError(StrCat(agent->id(),
-                                                " did not get its full set in 10 min"
-                                                " (",
+      return absl::DeadlineExceededError(StrCat(agent->id(), " did not get its full set in 10 min (",
                                                 agent->EntryCount(), " entries)"));
     }
     last_full = std::max(last_full, *agent->FullAt());
   }
+  return last_full;
+}
+
+// Restarts the server and opens every agent's Sync stream as soon as it answers; the seconds
+// from the server's start until every agent held its full set, and until it was ready.
+absl::StatusOr<std::pair<double, double>> RestartAndSync(LoadServer& server, Agents& agents,
+                                                         int entries) {
+  server.Stop();
+  const Clock::time_point start = Clock::now();
+  SPINEL_RETURN_IF_ERROR(server.Start(std::chrono::minutes(5)));
+  const Clock::time_point ready = Clock::now();
+  SPINEL_ASSIGN_OR_RETURN(Clock::time_point last_full, SyncFullSets(agents, entries));
   return std::make_pair(Seconds(last_full - start), Seconds(ready - start));
 }
 
@@ -128,10 +141,31 @@ absl::StatusOr<Samples> FanOut(spinel::v1::AdminService::Stub& admin, const Agen
   return fanout_ms;
 }
 
-absl::Status Main(const CommonFlags& flags, Sizes sizes) {
-  sizes.agents = flags.Pick(5, 100, sizes.agents);
-  sizes.entries = flags.Pick(200, 10000, sizes.entries);
-  sizes.changes = flags.Pick(5, 50, sizes.changes);
+// The fan-out across two replicas on one PostgreSQL database (see the header).
+absl::StatusOr<Samples> ReplicaFanOut(const Sizes& sizes) {
+  SPINEL_ASSIGN_OR_RETURN(auto postgres, spinel::testing::PostgresServer::Start());
+  SPINEL_ASSIGN_OR_RETURN(std::string database, postgres->NewDatabase());
+  LoadServerOptions options;
+  options.extra_config = StrCat("datastore: \"", postgres->Uri("", database), "\"\n");
+  TempDir dir_a, dir_b;
+  LoadServer a(dir_a, options), b(dir_b, options);
+  SPINEL_RETURN_IF_ERROR(a.Start());
+  SPINEL_RETURN_IF_ERROR(b.Start());
+  SPINEL_ASSIGN_OR_RETURN(Agents agents, AttestAgents(b, sizes.replica_agents));
+  SPINEL_RETURN_IF_ERROR(
+      CreateEntries(*a.Admin(), SpreadEntries(agents, sizes.replica_entries)).status());
+  SPINEL_RETURN_IF_ERROR(SyncFullSets(agents, sizes.replica_entries).status());
+  std::fprintf(stderr, "replicas: %d agents on B hold their %d entries made through A\n",
+               sizes.replica_agents, sizes.replica_entries);
+  SPINEL_ASSIGN_OR_RETURN(Samples fanout_ms, FanOut(*a.Admin(), agents, sizes.changes));
+  for (auto& agent : agents) agent->StopSync();
+  b.Stop();
+  a.Stop();
+  return fanout_ms;
+}
+
+// The single-server figures (1-3 of the header).
+absl::Status SingleServer(const CommonFlags& flags, const Sizes& sizes, Report& report) {
   TempDir dir;
   LoadServer server(dir, {});
   SPINEL_RETURN_IF_ERROR(server.Start());
@@ -154,13 +188,33 @@ absl::Status Main(const CommonFlags& flags, Sizes sizes) {
                  {"entries", sizes.entries},
                  {"changes", sizes.changes},
                  {"server_ready_s", synced_s.second}});
-  Report report("server_scale");
   report.Add(MakeFigure("full_sets_after_start", synced_s.first, "s", params));
   report.Add(MakeFigure("server_cpu_start_and_sync", synced.cpu_seconds, "cpu-s", params));
   report.Add(MakeFigure("server_peak_rss", end.peak_rss_mb, "MB", params));
   report.Add(MakeFigure("entry_create_rate", sizes.entries / create_s, "entries/s", params));
   report.Add(MakeFigure("fanout_p50", fanout_ms.Median(), "ms", params));
   report.Add(MakeFigure("fanout_p99", fanout_ms.Percentile(99), "ms", params, "< 1000 ms"));
+  return absl::OkStatus();
+}
+
+absl::Status Main(const CommonFlags& flags, Sizes sizes) {
+  sizes.agents = flags.Pick(5, 100, sizes.agents);
+  sizes.entries = flags.Pick(200, 10000, sizes.entries);
+  sizes.changes = flags.Pick(5, 50, sizes.changes);
+  sizes.replica_agents = flags.Pick(5, 100, sizes.replica_agents);
+  sizes.replica_entries = flags.Pick(200, 10000, sizes.replica_entries);
+  Report report("server_scale");
+  SPINEL_RETURN_IF_ERROR(SingleServer(flags, sizes, report));
+  SPINEL_ASSIGN_OR_RETURN(Samples replica_ms, ReplicaFanOut(sizes));
+  nlohmann::json params = flags.SizeParam();
+  params.update({{"replicas", 2},
+                 {"datastore", "postgresql"},
+                 {"agents", sizes.replica_agents},
+                 {"entries", sizes.replica_entries},
+                 {"changes", sizes.changes}});
+  report.Add(MakeFigure("replica_fanout_p50", replica_ms.Median(), "ms", params));
+  report.Add(MakeFigure("replica_fanout_p99", replica_ms.Percentile(99), "ms", params,
+                        "< 1000 ms"));
   return absl::OkStatus();
 }
 
@@ -176,6 +230,12 @@ int main(int argc, char** argv) {
   app.add_option("--entries", sizes.entries, "entries (full size)")->check(CLI::Range(1, 10000000));
   app.add_option("--changes", sizes.changes, "fan-out samples (full size)")
       ->check(CLI::Range(1, 100000));
+  app.add_option("--replica-agents", sizes.replica_agents,
+                 "simulated agents on replica B (full size)")
+      ->check(CLI::Range(1, 100000));
+  app.add_option("--replica-entries", sizes.replica_entries,
+                 "entries made through replica A (full size)")
+      ->check(CLI::Range(1, 10000000));
   if (auto exit_code = spinel::bench::ParseFlags(app, flags, argc, argv)) return *exit_code;
   absl::Status status = spinel::bench::Main(flags, sizes);
   if (!status.ok()) {

@@ -21,12 +21,14 @@
 #include "server/api/agent/agent_service.h"
 #include "server/bundles/bundle_merger.h"
 #include "server/components.h"
+#include "server/datastore/change_feed.h"
 #include "server/datastore/postgres_datastore.h"
-#include "server/datastore/postgres_listener.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "server/federation/bundle_endpoint.h"
 #include "server/federation/federation_refresher.h"
 #include "server/issuance/server_svid.h"
+#include "server/sync/change_wakeup.h"
+#include "server/sync/sync_stream.h"
 #include "server/zones/zone_reload.h"
 
 namespace spinel::server {
@@ -44,8 +46,6 @@ struct Server::Impl {
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
   std::unique_ptr<BundleMerger> merger;  // every replica's bundles, merged
-  // PostgreSQL only: other replicas' changes, pushed through the database to `hub`.
-  std::unique_ptr<PgChangeListener> change_listener;
   std::unique_ptr<ZoneReloader> reloader;  // the one reload path (SIGHUP and the admin API)
   Metrics metrics;
   std::unique_ptr<ServerComponents> components;
@@ -57,6 +57,10 @@ struct Server::Impl {
   std::unique_ptr<HttpsServer> https_server;
   std::unique_ptr<FederationRefresher> federation;
   std::vector<std::unique_ptr<BundleEndpoint>> bundle_endpoints;
+  // Every change, of this replica and the others: the one thing that wakes the sync streams,
+  // the bundle merger and the federation refresher. Declared after them: stopped (destroyed)
+  // before the parts its subscribers call.
+  std::unique_ptr<ChangeFeed> feed;
   int agent_port = 0;
   int https_port = 0;
 
@@ -67,6 +71,10 @@ struct Server::Impl {
 
   Impl(ServerConfig c, const common::Clock& k) : config(std::move(c)), clock(k) {}
   absl::Status OpenState();
+  absl::Status OpenDatastore();
+  // Starts the change feed and makes it the source of every wake-up (see `feed`).
+  absl::Status StartChangeFeed();
+  void SubscribeToChanges();
   absl::Status StartAgentApi();
   absl::Status StartAdminApi();
   absl::Status StartHttps();
@@ -74,8 +82,7 @@ struct Server::Impl {
   void RunSvidRenewal();
 };
 
-absl::Status Server::Impl::OpenState() {
-  SPINEL_RETURN_IF_ERROR(common::MakeDirs(config.data_dir, 0700));
+absl::Status Server::Impl::OpenDatastore() {
   if (config.datastore.rfind("sqlite:", 0) == 0) {
     SPINEL_ASSIGN_OR_RETURN(auto sqlite, SqliteDatastore::Open(config.datastore.substr(7), clock));
     datastore = std::move(sqlite);
@@ -84,6 +91,12 @@ absl::Status Server::Impl::OpenState() {
     SPINEL_ASSIGN_OR_RETURN(auto postgres, PostgresDatastore::Open(config.datastore, clock));
     datastore = std::move(postgres);
   }
+  return absl::OkStatus();
+}
+
+absl::Status Server::Impl::OpenState() {
+  SPINEL_RETURN_IF_ERROR(common::MakeDirs(config.data_dir, 0700));
+  SPINEL_RETURN_IF_ERROR(OpenDatastore());
   SPINEL_ASSIGN_OR_RETURN(ZoneGeneration generation, LoadZoneGeneration(config));
   SPINEL_ASSIGN_OR_RETURN(cas, CaManager::Open(CaConfigs(config, generation.set),
                                                config.data_dir + "/authorities", clock));
@@ -97,33 +110,41 @@ absl::Status Server::Impl::OpenState() {
   merger = std::make_unique<BundleMerger>(*datastore, *cas, server_id, clock);
   SPINEL_RETURN_IF_ERROR(merger->PublishAll());
   view->SetBundleMerger(merger.get());
-  reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *hub);
-  registry->AddChangeListener(WakeOnEntryChange(*hub));
-  if (auto* postgres = dynamic_cast<PostgresDatastore*>(datastore.get())) {
-    change_listener = std::make_unique<PgChangeListener>(
-        postgres->conninfo(), postgres->location(), [this] {
-          absl::Status refreshed = merger->Refresh().status();  // another replica's bundle?
-          if (!refreshed.ok()) {
-            LOG_WARN("cannot re-read replica bundles",
-                     {{"error", std::string(refreshed.message())}});
-          }
-          hub->NotifyChanged();
-        });
-  }
-  cas->AddBundleListener([this](const common::TrustDomain& td) {
-    merger->Publish(td).IgnoreError();  // logged; retried by Tick()
-    hub->NotifyChanged();
-  });
+  SPINEL_RETURN_IF_ERROR(StartChangeFeed());
+  reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *feed);
   components = std::make_unique<ServerComponents>(ServerComponents{
       config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
   components->bundles = merger.get();
   RegisterServerMetrics(*components);
+  DescribeSyncMetrics(metrics);
   FederationRefresherOptions federation_options;
   federation_options.default_refresh_interval = config.federation.refresh_interval_default;
   federation = std::make_unique<FederationRefresher>(*components, federation_options);
   components->federation = federation.get();
+  SubscribeToChanges();
   issuer->SetObserver([this](const IssuanceRecord& r) { RecordIssuance(metrics, *zones, r); });
   return absl::OkStatus();
+}
+
+absl::Status Server::Impl::StartChangeFeed() {
+  // From the current revision: what was committed before is in the state just read.
+  SPINEL_ASSIGN_OR_RETURN(feed, ChangeFeed::Start(*datastore, ChangeFeedOptions{}));
+  cas->AddBundleListener([this](const common::TrustDomain& td) {
+    // Published: its change event comes through the feed. Not published (logged; Tick()
+    // retries): this replica's merged bundle changed all the same, so say so in-process.
+    if (!merger->Publish(td).ok()) {
+      feed->PublishLocal(ChangeEvent{.kind = ChangeKind::kBundle, .object_id = td.name()});
+    }
+  });
+  return absl::OkStatus();
+}
+
+void Server::Impl::SubscribeToChanges() {
+  // Delivered in this order, on the feed's thread, before any API serves a request: the
+  // merged bundles are refreshed before the streams woken by the same batch read them.
+  feed->Subscribe([this](const ChangeBatch& batch) { merger->RefreshOnChanges(batch); });
+  feed->Subscribe([this](const ChangeBatch& batch) { federation->WakeOnChanges(batch); });
+  WakeSyncOnChanges(*feed, *hub, ServerId(config.trust_domain));
 }
 
 absl::Status Server::Impl::StartAgentApi() {
@@ -209,7 +230,8 @@ void Server::Impl::RunSvidRenewal() {
         LOG_WARN("replica bundle refresh failed",
                  {{"error", std::string(changed.status().message())}});
       } else if (*changed) {
-        hub->NotifyChanged();
+        // Not a datastore change (e.g. another replica's authority expired): said in-process.
+        feed->PublishLocal(ChangeEvent{.kind = ChangeKind::kBundle});
       }
     }
     absl::StatusOr<bool> renewed = server_svid->RenewIfDue();
@@ -267,7 +289,7 @@ void Server::Shutdown() {
   if (impl_->agent_server) {
     impl_->agent_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
-  if (impl_->change_listener) impl_->change_listener->Stop();
+  impl_->feed->Stop();
   impl_->hub->Stop();
   LOG_INFO("spinel-server stopped");
 }

@@ -214,6 +214,18 @@ bool BundleMerger::RecomputeOneLocked(const common::TrustDomain& td, common::Tim
   return changed;
 }
 
+void BundleMerger::RefreshOnChanges(const ChangeBatch& batch) {
+  const bool bundle_changed =
+      batch.resync || std::any_of(batch.events.begin(), batch.events.end(), [](const auto& e) {
+        return e.kind == ChangeKind::kBundle && e.revision > 0;
+      });
+  if (!bundle_changed) return;
+  absl::Status refreshed = Refresh().status();
+  if (!refreshed.ok()) {
+    LOG_WARN("cannot re-read replica bundles", {{"error", std::string(refreshed.message())}});
+  }
+}
+
 std::shared_ptr<const common::Bundle> BundleMerger::BundleOf(const common::TrustDomain& td) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto it = merged_.find(td);

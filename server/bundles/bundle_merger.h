@@ -16,8 +16,10 @@
 // A replica's own published record is ignored in favour of its live snapshot (fresher).
 //
 // Refresh() re-reads the published bundles (one small query) and re-parses only records whose
-// (sequence, JSON) changed, so calling it on every change notification is cheap; Tick() (called
-// every few seconds) retries failed publishes and drops what expired meanwhile.
+// (sequence, JSON) changed, so calling it on every change notification is cheap; the change
+// feed calls it through RefreshOnChanges when a bundle changed in the datastore (another
+// replica published). Tick() (called every few seconds) retries failed publishes and drops
+// what expired meanwhile.
 // Readers get immutable shared_ptr snapshots; thread-safe.
 #pragma once
 
@@ -34,6 +36,7 @@
 #include "common/bundle.h"
 #include "common/clock.h"
 #include "server/ca/ca_manager.h"
+#include "server/datastore/change_feed.h"
 #include "server/datastore/datastore.h"
 
 namespace spinel::server {
@@ -87,6 +90,11 @@ class BundleMerger {
   // Retries failed publishes, then Refresh() (which also drops what expired); true when a
   // merged bundle changed.
   absl::StatusOr<bool> Tick();
+  // A ChangeFeed subscriber: Refresh() when `batch` holds a bundle change committed to the
+  // datastore (revision > 0: a replica's published bundle or a stored one) or is a resync; a
+  // failure is logged (Tick() retries). Subscribe it before the sync wake-up
+  // (server/sync/change_wakeup.h) so streams woken by the same batch see the new bundles.
+  void RefreshOnChanges(const ChangeBatch& batch);
 
   // The merged bundle of `td` (sequence set, no refresh hint); nullptr when the server does
   // not sign for it.

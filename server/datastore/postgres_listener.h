@@ -3,7 +3,8 @@
 // kPgChangeChannel at commit, with the change's revision; a listener holds its own connection
 // with LISTEN on that channel and calls `on_revision` on its thread for each batch of
 // notifications, with the highest revision in it, within milliseconds of the other replica's
-// commit. The change feed (change_feed.h) then reads the change log since what it delivered.
+// commit. The change feed (change_feed.h) then reads the change log since what it delivered;
+// in the server only the change feed starts one.
 //
 // Robustness: when the connection fails (server restart, network), the listener reconnects
 // with a bounded backoff (0.1 s doubling to 5 s) and calls `on_revision(0)` ("unknown: read

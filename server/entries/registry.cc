@@ -77,9 +77,7 @@ absl::Status EntryRegistry::Validate(const RegistrationEntry& entry) const {
 
 absl::StatusOr<RegistrationEntry> EntryRegistry::Create(RegistrationEntry entry) {
   SPINEL_RETURN_IF_ERROR(Validate(entry));
-  SPINEL_ASSIGN_OR_RETURN(RegistrationEntry created, datastore_.CreateEntry(entry));
-  NotifyChanged(ChangeOf(created));
-  return created;
+  return datastore_.CreateEntry(entry);
 }
 
 absl::StatusOr<RegistrationEntry> EntryRegistry::Update(RegistrationEntry entry) {
@@ -88,34 +86,11 @@ absl::StatusOr<RegistrationEntry> EntryRegistry::Update(RegistrationEntry entry)
     SPINEL_ASSIGN_OR_RETURN(RegistrationEntry stored, datastore_.GetEntry(entry.id));
     entry.revision_number = stored.revision_number;
   }
-  SPINEL_ASSIGN_OR_RETURN(RegistrationEntry updated, datastore_.UpdateEntry(entry));
-  NotifyChanged(EntryChange{.all = true, .parent_ids = {}});
-  return updated;
+  return datastore_.UpdateEntry(entry);
 }
 
 absl::StatusOr<RegistrationEntry> EntryRegistry::Delete(std::string_view id) {
-  SPINEL_ASSIGN_OR_RETURN(RegistrationEntry deleted, datastore_.DeleteEntry(id));
-  NotifyChanged(ChangeOf(deleted));
-  return deleted;
-}
-
-void EntryRegistry::AddChangeListener(ChangeListener listener) {
-  std::lock_guard<std::mutex> lock(listeners_mutex_);
-  listeners_.push_back(std::move(listener));
-}
-
-EntryChange EntryRegistry::ChangeOf(const RegistrationEntry& entry) const {
-  if (IsNodeAlias(entry)) return EntryChange{.all = true, .parent_ids = {}};
-  return EntryChange{.all = false, .parent_ids = {entry.parent_id.ToString()}};
-}
-
-void EntryRegistry::NotifyChanged(const EntryChange& change) {
-  std::vector<ChangeListener> listeners;
-  {
-    std::lock_guard<std::mutex> lock(listeners_mutex_);
-    listeners = listeners_;
-  }
-  for (const ChangeListener& listener : listeners) listener(change);
+  return datastore_.DeleteEntry(id);
 }
 
 }  // namespace spinel::server

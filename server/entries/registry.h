@@ -15,13 +15,12 @@
 // Every refusal is InvalidArgument (or FailedPrecondition for placement) naming the problem;
 // nothing is written. Datastore errors pass through.
 //
-// Thread-safe. Change listeners run on the calling thread after a successful write.
+// Thread-safe. Every successful write appends its change event in the datastore (with the
+// entry's parents), which the change feed delivers to whatever reacts (server/sync/
+// change_wakeup.h wakes the agents' streams); the registry tells nobody itself.
 #pragma once
 
-#include <functional>
-#include <set>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "server/datastore/datastore.h"
@@ -29,18 +28,8 @@
 
 namespace spinel::server {
 
-// What a successful write changed, for change listeners: the parents of the entries created
-// or deleted, or `all` (updates, whose old parent is not known here, and node aliases, which
-// change which agents other entries reach).
-struct EntryChange {
-  bool all = false;
-  std::set<std::string> parent_ids;  // when not `all`
-};
-
 class EntryRegistry {
  public:
-  using ChangeListener = std::function<void(const EntryChange&)>;
-
   EntryRegistry(Datastore& datastore, const ZoneState& zones, common::TrustDomain control)
       : datastore_(datastore), zones_(zones), control_(std::move(control)) {}
 
@@ -54,23 +43,15 @@ class EntryRegistry {
   absl::Status Validate(const RegistrationEntry& entry) const;
   bool IsNodeAlias(const RegistrationEntry& entry) const;
 
-  // Called after every successful create, update or delete.
-  void AddChangeListener(ChangeListener listener);
-
   Datastore& datastore() const { return datastore_; }
 
  private:
   absl::Status ValidateParent(const RegistrationEntry& entry) const;
   absl::Status ValidateZoneRules(const RegistrationEntry& entry) const;
-  void NotifyChanged(const EntryChange& change);
-  // The change of creating or deleting `entry`.
-  EntryChange ChangeOf(const RegistrationEntry& entry) const;
 
   Datastore& datastore_;
   const ZoneState& zones_;
   const common::TrustDomain control_;
-  std::mutex listeners_mutex_;
-  std::vector<ChangeListener> listeners_;
 };
 
 }  // namespace spinel::server

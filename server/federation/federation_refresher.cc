@@ -80,8 +80,22 @@ void FederationRefresher::Run() {
                {{"error", std::string(done.status().message())}});
     }
     lock.lock();
-    stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_; });
+    stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_ || woken_; });
+    woken_ = false;
   }
+}
+
+void FederationRefresher::WakeOnChanges(const ChangeBatch& batch) {
+  const bool relationship_changed =
+      batch.resync || std::any_of(batch.events.begin(), batch.events.end(), [](const auto& e) {
+        return e.kind == ChangeKind::kFederation;
+      });
+  if (!relationship_changed) return;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+  }
+  stop_cv_.notify_all();
 }
 
 absl::StatusOr<int> FederationRefresher::RefreshDue() {
@@ -172,7 +186,6 @@ absl::Status FederationRefresher::FetchAndStore(const FederationRelationship& re
   BundleRecord record{td, json,
                       bundle.sequence ? static_cast<int64_t>(*bundle.sequence) : stored_sequence};
   SPINEL_RETURN_IF_ERROR(components_.datastore.SetBundle(record).status());
-  components_.hub.NotifyChanged();
   LOG_INFO("federation: bundle updated",
            {{"trust_domain", td.name()}, {"sequence", std::to_string(record.sequence)},
             {"x509_authorities", std::to_string(bundle.x509_authorities.size())},

@@ -1,8 +1,10 @@
 // FederationRefresher: keeps the bundles of federated trust domains fresh (issue 9). For each
 // federation relationship in the datastore it fetches the foreign bundle (BundleFetcher) when
 // the relationship's refresh.next_refresh_at has come, on a background thread that looks once
-// per poll_interval (so a relationship created or updated, next_refresh_at 0, is fetched
-// within that), and on demand (RefreshNow, the admin API's "refresh").
+// per poll_interval and at once when the change feed delivers a federation relationship change
+// (WakeOnChanges: a relationship created or updated has next_refresh_at 0, so it is fetched
+// right away, whichever replica it was made through), and on demand (RefreshNow, the admin
+// API's "refresh").
 //
 // One refresh of relationship R at time `now`:
 //   - https_spiffe: the endpoint's SVID is verified against the X.509 authorities of
@@ -10,8 +12,8 @@
 //     the stored bundle of that trust domain (usually R's own last good bundle);
 //   - a fetched bundle with a spiffe_sequence lower than the stored one is refused ("sequence
 //     went backwards"); otherwise it is stored (Datastore::SetBundle, re-encoded JSON; with no
-//     spiffe_sequence the stored sequence is kept) when it differs from the stored one, and
-//     components.hub is notified so agents get it;
+//     spiffe_sequence the stored sequence is kept) when it differs from the stored one; its
+//     change event reaches agents through the change feed (server/sync/change_wakeup.h);
 //   - success: next_refresh_at = now + spiffe_refresh_hint (default_refresh_interval without
 //     one), clamped to [1 s, 1 h]; last_error cleared, consecutive_failures 0;
 //   - failure: the last good bundle stays; last_error says why (it names the URL),
@@ -36,6 +38,7 @@
 
 #include "absl/status/statusor.h"
 #include "server/components.h"
+#include "server/datastore/change_feed.h"
 #include "server/federation/bundle_fetcher.h"
 #include "server/federation/refresh_trigger.h"
 
@@ -63,6 +66,9 @@ class FederationRefresher final : public FederationRefreshTrigger {
   void Start();
   // Stops and joins it, waiting for a fetch in progress (bounded by the fetch timeout).
   void Stop();
+  // A ChangeFeed subscriber: starts a background pass now (instead of at the next poll) when
+  // `batch` holds a federation relationship change or is a resync. Does not block.
+  void WakeOnChanges(const ChangeBatch& batch);
 
   // One pass: refreshes every relationship due at the clock's now; returns how many it
   // attempted. The datastore's error when the relationships cannot be listed.
@@ -91,6 +97,7 @@ class FederationRefresher final : public FederationRefreshTrigger {
   std::mutex mutex_;
   std::condition_variable stop_cv_;
   bool stopping_ = false;  // guarded by mutex_
+  bool woken_ = false;     // a pass is wanted now; guarded by mutex_
   std::thread thread_;
 };
 

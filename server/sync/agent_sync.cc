@@ -179,14 +179,4 @@ void SyncHub::DispatchLoop() {
   }
 }
 
-EntryRegistry::ChangeListener WakeOnEntryChange(SyncHub& hub) {
-  return [&hub](const EntryChange& change) {
-    if (change.all) {
-      hub.NotifyChanged();
-    } else {
-      hub.NotifyEntriesChanged(change.parent_ids);
-    }
-  };
-}
-
 }  // namespace spinel::server

@@ -12,9 +12,11 @@
 // to choose federated bundles, and the zone files).
 //
 // SyncHub wakes connected agent streams when entries, agents, bundles or zones change; each
-// stream then recomputes its view and sends only the difference (see agent_service.h). An
-// entry created or deleted under known parents wakes only the streams of agents that have one
-// of those parents (NotifyEntriesChanged); everything else wakes every stream.
+// stream then recomputes its view and sends only the difference (see sync_stream.h). Only the
+// change feed wakes it: its wake-ups are private to ChangeWakeup (change_wakeup.h), the
+// ChangeFeed subscriber that maps each batch of changes to them. An entry change under known
+// parents wakes only the streams of agents that have one of those parents
+// (NotifyEntriesChanged); everything else wakes every stream (NotifyChanged).
 #pragma once
 
 #include <condition_variable>
@@ -33,7 +35,6 @@
 #include "server/ca/ca_manager.h"
 #include "server/datastore/datastore.h"
 #include "server/bundles/federated_bundles.h"
-#include "server/entries/registry.h"
 #include "server/zones/zone_state.h"
 
 namespace spinel::server {
@@ -102,24 +103,31 @@ class SyncSubscriber {
   }
 };
 
+class ChangeWakeup;
+
+// Threads: one dispatch thread calls the subscribers' Refresh, one pass at a time. Subscribe,
+// Unsubscribe, Stop and the wake-ups are thread-safe.
 class SyncHub {
  public:
   SyncHub();
-  ~SyncHub();
+  ~SyncHub();  // Stop()s
 
   void Subscribe(SyncSubscriber* subscriber);
   // After Unsubscribe returns, Refresh is not running and will not be called on `subscriber`.
   void Unsubscribe(SyncSubscriber* subscriber);
+  // Stops dispatching and joins the thread; wake-ups after it do nothing. Idempotent.
+  void Stop();
+  size_t subscriber_count() const;
+
+ private:
+  friend class ChangeWakeup;  // the one source of wake-ups
+
   // Schedules a refresh of every subscriber (coalesced: many notifications while a pass runs
   // cause one more pass).
   void NotifyChanged();
   // Schedules a refresh of the subscribers that ConcernsParents(`parent_ids`) (coalesced with
   // other notifications the same way; a pending NotifyChanged covers it).
   void NotifyEntriesChanged(const std::set<std::string>& parent_ids);
-  void Stop();
-  size_t subscriber_count() const;
-
- private:
   void DispatchLoop();
 
   mutable std::mutex mutex_;
@@ -131,9 +139,5 @@ class SyncHub {
   std::mutex dispatch_mutex_;              // held while subscribers are refreshed
   std::thread thread_;
 };
-
-// The EntryRegistry change listener that wakes `hub`'s streams: only the concerned ones for a
-// change under known parents, all of them otherwise.
-EntryRegistry::ChangeListener WakeOnEntryChange(SyncHub& hub);
 
 }  // namespace spinel::server

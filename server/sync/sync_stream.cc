@@ -6,6 +6,11 @@
 
 namespace spinel::server {
 
+void DescribeSyncMetrics(Metrics& metrics) {
+  metrics.Describe(kMetricSyncStreamRefreshes, "counter",
+                   "Agent views recomputed by sync streams woken by a change.");
+}
+
 SyncStream::SyncStream(ServerComponents& components, AttestedAgent agent)
     : components_(components), agent_(std::move(agent)) {}
 
@@ -83,6 +88,7 @@ void SyncStream::Refresh() {
   absl::StatusOr<AttestedAgent> record = components_.datastore.GetAttestedAgent(agent_.spiffe_id);
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (finished_ || !begun_) return;
+  components_.metrics.Increment(kMetricSyncStreamRefreshes);
   if (absl::IsNotFound(record.status()) || (record.ok() && record->banned)) {
     FinishLocked(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                               "agent was evicted or banned"));

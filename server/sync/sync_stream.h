@@ -4,6 +4,9 @@
 // sequence) and a changed policy document. Nothing is sent when nothing changed. If the agent
 // is evicted or banned meanwhile, the stream ends with PermissionDenied.
 //
+// Every view recomputed on a wake-up counts in spinel_sync_stream_refreshes_total (how much work
+// the change feed's wake-ups cause: a well-targeted change recomputes few views).
+//
 // Lifetime: created by the service, deletes itself in OnDone (after unsubscribing from the hub).
 // Writes are serialised: at most one is outstanding; a refresh during a write is sent after it.
 #pragma once
@@ -21,6 +24,11 @@
 #include "server/components.h"
 
 namespace spinel::server {
+
+inline constexpr char kMetricSyncStreamRefreshes[] = "spinel_sync_stream_refreshes_total";
+
+// Describes the sync streams' metrics on `metrics` (the composition root calls it once).
+void DescribeSyncMetrics(Metrics& metrics);
 
 class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>,
                          public SyncSubscriber {

@@ -155,7 +155,7 @@ absl::StatusOr<ZoneChanges> ZoneReloader::Reload() {
   SPINEL_RETURN_IF_ERROR(AddAuthorities(next.set));
   const size_t count = next.set.zones().size();
   zones_.Replace(std::move(next));
-  hub_.NotifyChanged();
+  feed_.PublishLocal(ChangeEvent{.kind = ChangeKind::kZones});
   LOG_INFO("zones reloaded", {{"zones", std::to_string(count)},
                               {"added", JoinNames(changes.added)},
                               {"removed", JoinNames(changes.removed)},

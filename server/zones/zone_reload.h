@@ -15,8 +15,9 @@
 //   3. the authorities of trust domains that are new are created together
 //      (CaManager::AddTrustDomains: the one-root-per-zone upstream rule holds for all of them,
 //      or none is added);
-//   4. the new generation is swapped in and the SyncHub notified, so connected agents are sent
-//      the new policy and bundles at once.
+//   4. the new generation is swapped in and a kZones event published on the change feed
+//      (ChangeFeed::PublishLocal; zones are this replica's files, not in the datastore), which
+//      wakes every sync stream, so connected agents are sent the new policy and bundles.
 // Any failure leaves the zones in force (and the authorities) as they were. Authorities of
 // removed zones are kept (their keys stay on disk; adding the zone back reuses them).
 // Reloads are serialized; Reload is thread-safe.
@@ -27,9 +28,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/sync/agent_sync.h"
 #include "server/ca/ca_manager.h"
 #include "server/config.h"
+#include "server/datastore/change_feed.h"
 #include "server/datastore/datastore.h"
 #include "server/zones/zone_state.h"
 
@@ -61,8 +62,8 @@ ZoneChanges DiffZones(const ZoneGeneration& before, const ZoneGeneration& after)
 class ZoneReloader {
  public:
   ZoneReloader(const ServerConfig& config, Datastore& datastore, ZoneState& zones,
-               CaManager& cas, SyncHub& hub)
-      : config_(config), datastore_(datastore), zones_(zones), cas_(cas), hub_(hub) {}
+               CaManager& cas, ChangeFeed& feed)
+      : config_(config), datastore_(datastore), zones_(zones), cas_(cas), feed_(feed) {}
 
   // Re-reads config.zones_dir and applies it (steps above). Returns what changed; a reload
   // without changes succeeds with empty lists (and notifies nobody).
@@ -76,7 +77,7 @@ class ZoneReloader {
   Datastore& datastore_;
   ZoneState& zones_;
   CaManager& cas_;
-  SyncHub& hub_;
+  ChangeFeed& feed_;
   std::mutex mutex_;  // one reload at a time
 };
 

@@ -36,9 +36,11 @@ namespace spinel::agent::testing {
 class AgentApiHarness {
  public:
   AgentApiHarness() : components_(fixture.components()) {
-    fixture.registry->AddChangeListener(server::WakeOnEntryChange(*fixture.hub));
-    fixture.cas->AddBundleListener([this](const common::TrustDomain&) {
-      fixture.hub->NotifyChanged();
+    // Committed changes wake the sync streams through the fixture's change feed; a CA bundle
+    // change (no bundle merger publishes it here) is published on the feed in-process.
+    fixture.cas->AddBundleListener([this](const common::TrustDomain& td) {
+      fixture.feed->PublishLocal(
+          server::ChangeEvent{.kind = server::ChangeKind::kBundle, .object_id = td.name()});
     });
     svid_ = std::make_unique<server::ServerSvid>(*fixture.issuer, fixture.server_id(),
                                                  std::chrono::hours(1), fixture.dir, fixture.clock);
@@ -49,6 +51,7 @@ class AgentApiHarness {
   ~AgentApiHarness() {
     StopReplica();
     Stop();
+    fixture.feed->Stop();
     fixture.hub->Stop();
   }
   AgentApiHarness(const AgentApiHarness&) = delete;

@@ -2,11 +2,13 @@
 // servers share a throwaway PostgreSQL cluster (tests/server/datastore/postgres_cluster.h), an
 // agent attests to replica B with a join token made on replica A, and entries created or
 // deleted through A reach B's agent and its workload, pushed through the database (LISTEN/
-// NOTIFY: the servers do not poll the datastore).
+// NOTIFY: the servers do not poll the datastore); and B's change feed wakes only the sync
+// streams of the agents an entry made through A concerns (B's spinel_sync_stream_refreshes_total).
 #include <doctest/doctest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <sstream>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -28,6 +30,37 @@ using spinel::testing::TempDir;
 
 constexpr int kWorkloadUid = 4111;
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
+
+// The views `server`'s sync streams recomputed on wake-ups so far (its /metrics over HTTPS).
+double SyncRefreshes(const ServerProcess& server) {
+  using spinel::testing::ShellQuote;
+  const std::string address =
+      spinel::testing::TrimLine(spinel::testing::ReadWholeFile(server.data_dir() + "/https.addr"));
+  CommandResult metrics =
+      spinel::testing::RunCommand("curl -sSk " + ShellQuote("https://" + address + "/metrics"));
+  REQUIRE_MESSAGE(metrics.exit_code == 0, metrics.Describe());
+  std::istringstream lines(metrics.out);
+  const std::string name = "spinel_sync_stream_refreshes_total ";
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind(name, 0) == 0) return std::stod(line.substr(name.size()));
+  }
+  return 0;  // none yet
+}
+
+// Registers `spiffe_id` for `uid` under `agent_id` through `via` and waits until `agent`
+// serves it to that uid.
+void RegisterAndAwait(const ServerProcess& via, AgentProcess& agent, const std::string& spiffe_id,
+                      const std::string& agent_id, int uid) {
+  spinel::testing::Register(via, spiffe_id, agent_id, uid);
+  CommandResult fetched;
+  REQUIRE_MESSAGE(spinel::testing::WaitFor(
+                      [&] {
+                        fetched = agent.Api("api fetch x509", uid);
+                        return fetched.exit_code == 0;
+                      },
+                      std::chrono::seconds(30)),
+                  spiffe_id << ": " << fetched.Describe() << "\nagent:\n" << agent.Log());
+}
 
 }  // namespace
 
@@ -90,6 +123,43 @@ TEST_CASE("postgres replicas: a token and entries made through A reach an agent 
   CommandResult verify = b.Cli("audit verify");
   CHECK_MESSAGE(verify.exit_code == 0, verify.Describe());
   agent.Kill();
+  b.Kill(SIGTERM);
+  a.Kill(SIGTERM);
+}
+
+TEST_CASE("postgres replicas: an entry made through A wakes on B only the streams it concerns") {
+  PostgresCluster& cluster = PostgresCluster::Shared();
+  const std::string uri = cluster.Uri("", cluster.NewDatabase());
+  TempDir dir_a, dir_b, dir_x, dir_y;
+  ServerProcess a(dir_a), b(dir_b);
+  UseDatastore(dir_a, uri);
+  UseDatastore(dir_b, uri);
+  a.Start();
+  b.Start();
+  auto [token_x, x_id] = spinel::testing::NewJoinToken(a);
+  auto [token_y, y_id] = spinel::testing::NewJoinToken(a);
+  AgentProcess x(dir_x, b), y(dir_y, b);
+  x.Start(token_x);
+  y.Start(token_y);
+  // Both streams on B hold a view (so they know their parents) and every wake-up of the set-up
+  // (attestations wake every stream) is over: B's hub runs its passes one after another, and
+  // y's last entry came through a pass after all of them.
+  RegisterAndAwait(a, x, "spiffe://inference.ai.example.org/x0", x_id, 4110);
+  RegisterAndAwait(a, y, "spiffe://inference.ai.example.org/y0", y_id, 4111);
+  const double before = SyncRefreshes(b);
+
+  // Each entry, made through A, reaches its agent on B through B's change feed, and recomputes
+  // only that agent's view: one refresh each. A wake of the other stream by the first two
+  // would be counted by the time the third arrived (a later pass).
+  RegisterAndAwait(a, x, "spiffe://inference.ai.example.org/x1", x_id, 4112);
+  RegisterAndAwait(a, y, "spiffe://inference.ai.example.org/y1", y_id, 4113);
+  RegisterAndAwait(a, x, "spiffe://inference.ai.example.org/x2", x_id, 4114);
+  const double after = SyncRefreshes(b);
+  CHECK_MESSAGE(after - before == 3, "B recomputed " << after - before
+                                                     << " views for 3 targeted entries\nB:\n"
+                                                     << b.Log());
+  x.Kill();
+  y.Kill();
   b.Kill(SIGTERM);
   a.Kill(SIGTERM);
 }

@@ -5,7 +5,9 @@
 //     relative to this file), or a zone directory of the test's choice, loaded as the server
 //     does (ReadZoneGeneration: the set and its sources);
 //   - CaManager with the control trust domain and every zone, keys in a temp directory;
-//   - EntryRegistry, Issuer, AgentView, SyncHub and Metrics.
+//   - EntryRegistry, Issuer, AgentView, SyncHub and Metrics;
+//   - a ChangeFeed on the datastore with the sync wake-up subscribed (WakeSyncOnChanges), as
+//     server.cc wires it: committed changes wake the hub's streams, and nothing else does.
 // The clock is a FakeClock that starts at the current wall-clock second, so certificates the
 // fixture's CAs sign are also valid for real TLS peers, yet tests can still move time.
 //
@@ -31,12 +33,14 @@
 #include "server/ca/ca_manager.h"
 #include "server/components.h"
 #include "server/config.h"
+#include "server/datastore/change_feed.h"
 #include "server/datastore/datastore.h"
 #include "server/datastore/sqlite_datastore.h"
 #include "server/issuance/issuer.h"
 #include "server/metrics/metrics.h"
 #include "server/api/agent/node_attestation.h"
 #include "server/entries/registry.h"
+#include "server/sync/change_wakeup.h"
 #include "server/zones/zone_reload.h"
 #include "server/zones/zone_state.h"
 #include "tests/fakes/fake_clock.h"
@@ -115,6 +119,10 @@ class ServerFixture {
     issuer = std::make_unique<Issuer>(*cas, *zones, config.trust_domain, clock);
     view = std::make_unique<AgentView>(*datastore, *zones, *cas, config.trust_domain, clock);
     hub = std::make_unique<SyncHub>();
+    auto started = ChangeFeed::Start(*datastore, ChangeFeedOptions{});
+    REQUIRE_MESSAGE(started.ok(), started.status().ToString());
+    feed = std::move(*started);
+    WakeSyncOnChanges(*feed, *hub, server_id());
   }
 
   ServerFixture(const ServerFixture&) = delete;
@@ -149,6 +157,7 @@ class ServerFixture {
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
   Metrics metrics;
+  std::unique_ptr<ChangeFeed> feed;  // after what its subscribers use: stopped first
 };
 
 // Every call fails with Unavailable.

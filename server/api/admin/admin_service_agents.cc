@@ -65,8 +65,8 @@ grpc::Status AdminServiceImpl::EvictAgent(grpc::ServerContext* /*context*/,
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::Status deleted = components_.datastore.DeleteAttestedAgent(*id);
   if (!deleted.ok()) return ToGrpcStatus(deleted);
-  // The agent's sync stream re-reads its record, finds it gone and ends.
-  components_.hub.NotifyChanged();
+  // Woken by the change feed, the agent's sync stream re-reads its record, finds it gone and
+  // ends.
   LOG_INFO("agent evicted", {{"agent_id", id->ToString()}});
   return grpc::Status::OK;
 }
@@ -78,7 +78,6 @@ grpc::Status AdminServiceImpl::BanAgent(grpc::ServerContext* /*context*/,
   if (!id.ok()) return ToGrpcStatus(id.status());
   absl::StatusOr<AttestedAgent> banned = components_.datastore.SetAgentBanned(*id, true);
   if (!banned.ok()) return ToGrpcStatus(banned.status());
-  components_.hub.NotifyChanged();
   LOG_INFO("agent banned", {{"agent_id", id->ToString()}});
   return grpc::Status::OK;
 }

@@ -6,8 +6,8 @@
 // a relationship with a trust domain this server signs for (the control plane or any zone) is
 // refused. An https_spiffe endpoint whose SPIFFE ID is in the foreign trust domain itself can
 // only be verified against a bundle of that trust domain, so creating one needs an initial
-// bundle (or one already stored). Create, update and delete notify the sync hub (agents get or
-// lose the foreign bundle at once) and are audited as federation.created / federation.updated /
+// bundle (or one already stored). Create, update and delete record change events, which the
+// change feed delivers (agents get or lose the foreign bundle at once) and are audited as federation.created / federation.updated /
 // federation.deleted with the operator as actor and the trust domain's ID as subject.
 // Get and List show the stored bundle of the trust domain when there is one.
 #include <map>
@@ -112,7 +112,6 @@ grpc::Status AdminServiceImpl::CreateFederationRelationship(
     SPINEL_ASSIGN_OR_RETURN(
         FederationRelationship created,
         components_.datastore.CreateFederationRelationship(relationship, initial));
-    components_.hub.NotifyChanged();
     nlohmann::json details = RelationshipDetails(created);
     details["initial_bundle_sequence"] = initial ? initial->sequence : -1;
     SPINEL_RETURN_IF_ERROR(audit_.Record(audit_.Event(
@@ -137,7 +136,6 @@ grpc::Status AdminServiceImpl::UpdateFederationRelationship(
     SPINEL_RETURN_IF_ERROR(CheckBootstrap(components_.datastore, relationship, std::nullopt));
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship updated,
                             components_.datastore.UpdateFederationRelationship(relationship));
-    components_.hub.NotifyChanged();
     SPINEL_RETURN_IF_ERROR(audit_.Record(
         audit_.Event("federation.updated", OperatorActor(*context), "",
                      updated.trust_domain.IdString(), "ok", "", RelationshipDetails(updated))));
@@ -158,8 +156,8 @@ grpc::Status AdminServiceImpl::DeleteFederationRelationship(
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
     SPINEL_RETURN_IF_ERROR(components_.datastore.DeleteFederationRelationship(td));
-    // The foreign bundle went with it: agents stop serving it to workloads.
-    components_.hub.NotifyChanged();
+    // The foreign bundle went with it (its change event wakes the agents' streams through the
+    // change feed): agents stop serving it to workloads.
     SPINEL_RETURN_IF_ERROR(audit_.Record(
         audit_.Event("federation.deleted", OperatorActor(*context), "", td.IdString(), "ok", "",
                      {{"trust_domain", td.name()}})));

@@ -97,7 +97,6 @@ absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation
       OwnBundle(components_.bundles, components_.cas, components_.config.trust_domain);
   if (!control) return absl::UnavailableError("control plane authority not ready");
   SPINEL_ASSIGN_OR_RETURN(*svid->mutable_control_bundle(), BundleToProto(*control));
-  components_.hub.NotifyChanged();
   return absl::OkStatus();
 }
 

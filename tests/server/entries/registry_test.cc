@@ -1,17 +1,30 @@
 // EntryRegistry (server/entries/registry.cc) over a real SQLite datastore and the shipped zones: which
 // entries are accepted, that every refusal names the problem with the right code and writes
-// nothing, node aliases, placement, and the change listeners.
+// nothing, node aliases, placement, and the change events its writes record (what the change
+// feed delivers to wake the agents' streams).
 #include "server/entries/registry.h"
 
 #include <doctest/doctest.h>
 
 #include "tests/server/server_test_util.h"
 
-using spinel::server::EntryChange;
+using spinel::server::ChangeEvent;
+using spinel::server::ChangeKind;
 using spinel::server::RegistrationEntry;
 using namespace spinel::server::testing;
 
 namespace {
+
+// The entry change events recorded so far, in revision order.
+std::vector<ChangeEvent> EntryEvents(spinel::server::Datastore& datastore) {
+  auto events = datastore.ListChangeEvents(0, 1000);
+  REQUIRE_MESSAGE(events.ok(), events.status().ToString());
+  std::vector<ChangeEvent> entries;
+  for (const ChangeEvent& event : *events) {
+    if (event.kind == ChangeKind::kEntry) entries.push_back(event);
+  }
+  return entries;
+}
 
 struct Refusal {
   std::string what;
@@ -22,10 +35,8 @@ struct Refusal {
 
 }  // namespace
 
-TEST_CASE("registry: a valid zone entry is stored with its zone and notifies listeners") {
+TEST_CASE("registry: a valid zone entry is stored with its zone and its change recorded") {
   ServerFixture f;
-  int notified = 0;
-  f.registry->AddChangeListener([&](const EntryChange&) { ++notified; });
   RegistrationEntry wanted = Entry(kModelServer);
   wanted.x509_svid_ttl = 3600;  // exactly inference's cap is allowed
   wanted.jwt_svid_ttl = 600;
@@ -36,7 +47,7 @@ TEST_CASE("registry: a valid zone entry is stored with its zone and notifies lis
   CHECK(created->zone == "inference.ai.example.org");
   CHECK(created->x509_svid_ttl == 3600);
   CHECK(created->revision_number == 0);
-  CHECK(notified == 1);
+  CHECK(EntryEvents(*f.datastore).size() == 1);
   CHECK_FALSE(f.registry->IsNodeAlias(*created));
 
   absl::StatusOr<RegistrationEntry> stored = f.datastore->GetEntry(created->id);
@@ -46,8 +57,6 @@ TEST_CASE("registry: a valid zone entry is stored with its zone and notifies lis
 
 TEST_CASE("registry: bad entries are refused with a reason and nothing is written") {
   ServerFixture f;
-  int notified = 0;
-  f.registry->AddChangeListener([&](const EntryChange&) { ++notified; });
   auto with = [](RegistrationEntry entry, auto change) {
     change(entry);
     return entry;
@@ -93,7 +102,7 @@ TEST_CASE("registry: bad entries are refused with a reason and nothing is writte
     CHECK_MESSAGE(Contains(created.status().message(), r.message), created.status().ToString());
   }
   CHECK(EntryCount(*f.datastore) == 0);
-  CHECK(notified == 0);
+  CHECK(EntryEvents(*f.datastore).empty());
 }
 
 TEST_CASE("registry: node aliases are control-plane IDs parented to the server") {
@@ -140,10 +149,8 @@ TEST_CASE("registry: an attested parent must be allowed to host the zone") {
             .ok());
 }
 
-TEST_CASE("registry: update checks the rules and the revision; delete notifies") {
+TEST_CASE("registry: update checks the rules and the revision; delete is recorded") {
   ServerFixture f;
-  int notified = 0;
-  f.registry->AddChangeListener([&](const EntryChange&) { ++notified; });
   absl::StatusOr<RegistrationEntry> created = f.registry->Create(Entry(kModelServer));
   REQUIRE(created.ok());
 
@@ -169,39 +176,37 @@ TEST_CASE("registry: update checks the rules and the revision; delete notifies")
   missing.id = "no-such-entry";
   CHECK(f.registry->Update(missing).status().code() == absl::StatusCode::kNotFound);
   CHECK(f.registry->Delete("no-such-entry").status().code() == absl::StatusCode::kNotFound);
-  CHECK(notified == 2);
+  CHECK(EntryEvents(*f.datastore).size() == 2);
 
   CHECK(f.registry->Delete(created->id).ok());
-  CHECK(notified == 3);
+  CHECK(EntryEvents(*f.datastore).size() == 3);
   CHECK(EntryCount(*f.datastore) == 0);
 }
 
-TEST_CASE("registry: listeners hear which parents a write concerns") {
+TEST_CASE("registry: each write records the parents it concerns") {
   ServerFixture f;
-  std::vector<EntryChange> changes;
-  f.registry->AddChangeListener([&](const EntryChange& change) { changes.push_back(change); });
   absl::StatusOr<RegistrationEntry> created = f.registry->Create(Entry(kModelServer));
   REQUIRE(created.ok());
-  RegistrationEntry alias = Entry("spiffe://spinel.ai.example.org/nodes/gpu",
-                                  "spiffe://spinel.ai.example.org/spinel/server");
+  const std::string server = "spiffe://spinel.ai.example.org/spinel/server";
+  RegistrationEntry alias = Entry("spiffe://spinel.ai.example.org/nodes/gpu", server);
   alias.selectors = Selectors({"x509pop:subject:cn:gpu-node"});
   absl::StatusOr<RegistrationEntry> alias_created = f.registry->Create(alias);
   REQUIRE(alias_created.ok());
-  RegistrationEntry changed = *created;
-  changed.x509_svid_ttl = 1200;
-  REQUIRE(f.registry->Update(changed).ok());
+  RegistrationEntry moved = *created;
+  moved.parent_id = Id("spiffe://spinel.ai.example.org/nodes/gpu");
+  REQUIRE(f.registry->Update(moved).ok());
   REQUIRE(f.registry->Delete(created->id).ok());
   REQUIRE(f.registry->Delete(alias_created->id).ok());
 
-  REQUIRE(changes.size() == 5);
-  // A zone entry created or deleted: its parent only.
-  CHECK_FALSE(changes[0].all);
-  CHECK(changes[0].parent_ids == std::set<std::string>{kFixtureAgent});
-  CHECK_FALSE(changes[3].all);
-  CHECK(changes[3].parent_ids == std::set<std::string>{kFixtureAgent});
-  // A node alias changes which agents other entries reach; an update may move an entry from
-  // a parent this registry no longer knows: every agent.
-  CHECK(changes[1].all);
-  CHECK(changes[2].all);
-  CHECK(changes[4].all);
+  const std::vector<ChangeEvent> events = EntryEvents(*f.datastore);
+  REQUIRE(events.size() == 5);
+  using Parents = std::vector<std::string>;
+  CHECK(events[0].parent_ids == Parents{kFixtureAgent});
+  // A node alias is under the server's ID (the sync wake-up then wakes every agent).
+  CHECK(events[1].parent_ids == Parents{server});
+  // An update names the parent it had and the one it has.
+  CHECK(events[2].parent_ids == Parents{kFixtureAgent, "spiffe://spinel.ai.example.org/nodes/gpu"});
+  CHECK(events[3].parent_ids == Parents{"spiffe://spinel.ai.example.org/nodes/gpu"});
+  CHECK(events[3].deleted);
+  CHECK(events[4].parent_ids == Parents{server});
 }

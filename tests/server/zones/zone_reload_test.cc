@@ -75,7 +75,7 @@ struct ReloadWorld {
       : zones_dir(CopyShipped(copy.path())),
         fixture(ServerFixtureOptions{.zones_dir = zones_dir}),
         reloader(fixture.config, *fixture.datastore, *fixture.zones, *fixture.cas,
-                 *fixture.hub) {}
+                 *fixture.feed) {}
 
   static std::string CopyShipped(const std::string& dir) {
     std::filesystem::copy(ShippedZonesDir(), dir + "/zones");

@@ -31,7 +31,7 @@ class AdminHarness {
         components(fixture.components(datastore_override)),
         socket_path(fixture.dir + "/admin.sock"),
         reloader(fixture.config, components.datastore, *fixture.zones, *fixture.cas,
-                 *fixture.hub) {
+                 *fixture.feed) {
     AdminHooks hooks{.reload_zones = [this] { return reloader.Reload(); }};
     auto server = StartAdminServer(components, std::move(hooks), socket_path, &service_);
     REQUIRE_MESSAGE(server.ok(), server.status().ToString());

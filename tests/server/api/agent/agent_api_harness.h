@@ -63,10 +63,13 @@ class AgentApiHarness {
     fixture.config.signings_per_agent_per_second = signings_per_agent_per_second;
     fixture.config.agent_svid_ttl = std::chrono::hours(1);
     components = std::make_unique<ServerComponents>(fixture.components());
-    // Wired as the composition root (server.cc) wires them: changes wake the sync streams.
-    SyncHub* hub = fixture.hub.get();
-    fixture.registry->AddChangeListener(WakeOnEntryChange(*hub));
-    fixture.cas->AddBundleListener([hub](const common::TrustDomain&) { hub->NotifyChanged(); });
+    // Wired as the composition root (server.cc) wires them: committed changes wake the sync
+    // streams through the fixture's change feed; a CA bundle change (not in the datastore here:
+    // no bundle merger publishes it) is published on the feed in-process.
+    ChangeFeed* feed = fixture.feed.get();
+    fixture.cas->AddBundleListener([feed](const common::TrustDomain& td) {
+      feed->PublishLocal(ChangeEvent{.kind = ChangeKind::kBundle, .object_id = td.name()});
+    });
     svid = std::make_unique<ServerSvid>(*fixture.issuer, fixture.server_id(), std::chrono::hours(1),
                                         fixture.dir, fixture.clock);
     REQUIRE(svid->Renew().ok());
@@ -81,6 +84,7 @@ class AgentApiHarness {
   }
   ~AgentApiHarness() {
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    fixture.feed->Stop();
     fixture.hub->Stop();
   }
 
