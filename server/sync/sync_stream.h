@@ -18,14 +18,24 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent.pb.h"
-#include "server/components.h"
+#include "server/datastore/agent_store.h"
+#include "server/datastore/change_log.h"
+#include "server/sync/agent_sync.h"
 
 namespace spinel::server {
+
+// The parts a stream uses (references; they must outlive every stream).
+struct SyncStreamDeps {
+  SyncHub& hub;         // change notifications
+  AgentView& view;      // what the agent is served
+  AgentStore& agents;   // whether the agent is still attested and not banned
+  ChangeLog& changes;   // the revision each update carries
+};
 
 class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>,
                          public SyncSubscriber {
  public:
-  SyncStream(ServerComponents& components, AttestedAgent agent);
+  SyncStream(const SyncStreamDeps& deps, AttestedAgent agent);
 
   // Computes and sends the first (full) update and subscribes to changes.
   void Begin();
@@ -44,7 +54,7 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
   void FinishLocked(const grpc::Status& status);
   void RememberParents(const AgentViewData& view);
 
-  ServerComponents& components_;
+  const SyncStreamDeps deps_;
   const AttestedAgent agent_;
   // Recursive: gRPC may run OnWriteDone inline from StartWrite on some paths.
   std::recursive_mutex mutex_;
