@@ -35,8 +35,8 @@ namespace spinel::server {
 
 // The settings of the admin API (from ServerConfig, AdminSettings::FromConfig).
 struct AdminSettings {
-  common::TrustDomain control;                   // config trust_domain
-  std::chrono::seconds default_join_token_ttl;  // config default_join_token_ttl
+  common::TrustDomain control;                    // config trust_domain
+  std::chrono::seconds default_join_token_ttl{};  // config default_join_token_ttl
 
   static AdminSettings FromConfig(const ServerConfig& config);
 };

@@ -36,10 +36,10 @@ namespace spinel::server {
 
 // The settings of the agent API (from ServerConfig, AgentApiSettings::FromConfig).
 struct AgentApiSettings {
-  common::TrustDomain control;           // config trust_domain
-  std::chrono::seconds agent_svid_ttl;   // config agent_svid_ttl
-  std::chrono::seconds approval_ttl;     // config approval_ttl
-  int max_concurrent_signings = 0;       // config max_concurrent_signings (0: CPUs)
+  common::TrustDomain control;            // config trust_domain
+  std::chrono::seconds agent_svid_ttl{};  // config agent_svid_ttl
+  std::chrono::seconds approval_ttl{};    // config approval_ttl
+  int max_concurrent_signings = 0;        // config max_concurrent_signings (0: CPUs)
   int signings_per_agent_per_second = 0;  // config signings_per_agent_per_second
 
   static AgentApiSettings FromConfig(const ServerConfig& config);
