@@ -20,7 +20,7 @@
 #include "server/metrics/server_metrics.h"
 #include "server/api/agent/agent_service.h"
 #include "server/bundles/bundle_merger.h"
-#include "server/components.h"
+#include "server/bundles/own_bundle.h"
 #include "server/datastore/change_feed.h"
 #include "server/datastore/postgres_datastore.h"
 #include "server/datastore/sqlite_datastore.h"
@@ -46,9 +46,9 @@ struct Server::Impl {
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
   std::unique_ptr<BundleMerger> merger;  // every replica's bundles, merged
+  std::unique_ptr<OwnBundles> own_bundles;  // the own trust domains' bundles, from `merger`
   std::unique_ptr<ZoneReloader> reloader;  // the one reload path (SIGHUP and the admin API)
   Metrics metrics;
-  std::unique_ptr<ServerComponents> components;
   std::unique_ptr<ServerSvid> server_svid;
   std::unique_ptr<AgentServiceImpl> agent_service;
   std::unique_ptr<grpc::Server> agent_server;
@@ -75,6 +75,7 @@ struct Server::Impl {
   // Starts the change feed and makes it the source of every wake-up (see `feed`).
   absl::Status StartChangeFeed();
   void SubscribeToChanges();
+  void CreateFederationRefresher();
   absl::Status StartAgentApi();
   absl::Status StartAdminApi();
   absl::Status StartHttps();
@@ -112,15 +113,15 @@ absl::Status Server::Impl::OpenState() {
   view->SetBundleMerger(merger.get());
   SPINEL_RETURN_IF_ERROR(StartChangeFeed());
   reloader = std::make_unique<ZoneReloader>(config, *datastore, *zones, *cas, *feed);
-  components = std::make_unique<ServerComponents>(ServerComponents{
-      config, clock, *datastore, *zones, *cas, *registry, *issuer, *view, *hub, metrics});
-  components->bundles = merger.get();
-  RegisterServerMetrics(*components);
+  own_bundles = std::make_unique<OwnBundles>(*cas, merger.get());
+  RegisterServerMetrics(ServerMetricsDeps{.metrics = metrics,
+                                          .agents = *datastore,
+                                          .entries = *datastore,
+                                          .cas = *cas,
+                                          .hub = *hub,
+                                          .clock = clock});
   DescribeSyncMetrics(metrics);
-  FederationRefresherOptions federation_options;
-  federation_options.default_refresh_interval = config.federation.refresh_interval_default;
-  federation = std::make_unique<FederationRefresher>(*components, federation_options);
-  components->federation = federation.get();
+  CreateFederationRefresher();
   SubscribeToChanges();
   issuer->SetObserver([this](const IssuanceRecord& r) { RecordIssuance(metrics, *zones, r); });
   return absl::OkStatus();
@@ -137,6 +138,18 @@ absl::Status Server::Impl::StartChangeFeed() {
     }
   });
   return absl::OkStatus();
+}
+
+void Server::Impl::CreateFederationRefresher() {
+  FederationRefresherOptions options;
+  options.default_refresh_interval = config.federation.refresh_interval_default;
+  federation = std::make_unique<FederationRefresher>(
+      FederationRefresherDeps{.federations = *datastore,
+                              .bundles = *datastore,
+                              .own_bundles = *own_bundles,
+                              .metrics = metrics,
+                              .clock = clock},
+      options);
 }
 
 void Server::Impl::SubscribeToChanges() {
@@ -156,7 +169,20 @@ absl::Status Server::Impl::StartAgentApi() {
     SPINEL_ASSIGN_OR_RETURN(std::string pem, common::ReadFile(config.x509pop_ca_bundle));
     SPINEL_ASSIGN_OR_RETURN(x509pop, X509PopAttestor::Create(pem, config.trust_domain));
   }
-  agent_service = std::make_unique<AgentServiceImpl>(*components, std::move(x509pop));
+  AgentApiDeps deps{.entries = *datastore,
+                    .agents = *datastore,
+                    .approvals = *datastore,
+                    .audit = *datastore,
+                    .changes = *datastore,
+                    .zones = *zones,
+                    .issuer = *issuer,
+                    .view = *view,
+                    .hub = *hub,
+                    .own_bundles = *own_bundles,
+                    .metrics = metrics,
+                    .clock = clock,
+                    .settings = AgentApiSettings::FromConfig(config)};
+  agent_service = std::make_unique<AgentServiceImpl>(deps, std::move(x509pop));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       server_svid->key_path(), server_svid->cert_path(), /*refresh_interval_sec=*/1);
   grpc::experimental::TlsServerCredentialsOptions options(provider);
@@ -190,7 +216,15 @@ absl::Status Server::Impl::StartHttps() {
   if (config.https_address.empty()) return absl::OkStatus();
   HttpsServerOptions options{config.https_address, server_svid->cert_path(),
                              server_svid->key_path()};
-  SPINEL_ASSIGN_OR_RETURN(https_server, HttpsServer::Create(*components, options));
+  HttpsServerDeps deps{.changes = *datastore,
+                       .federations = *datastore,
+                       .zones = *zones,
+                       .cas = *cas,
+                       .own_bundles = *own_bundles,
+                       .metrics = metrics,
+                       .clock = clock,
+                       .control = config.trust_domain};
+  SPINEL_ASSIGN_OR_RETURN(https_server, HttpsServer::Create(deps, options));
   SPINEL_RETURN_IF_ERROR(https_server->Start());
   https_port = https_server->port();
   std::string host = config.https_address.substr(0, config.https_address.rfind(':'));
@@ -203,7 +237,13 @@ absl::Status Server::Impl::StartHttps() {
 
 absl::Status Server::Impl::StartFederation() {
   for (const BundleEndpointConfig& endpoint_config : config.federation.bundle_endpoints) {
-    SPINEL_ASSIGN_OR_RETURN(auto endpoint, BundleEndpoint::Create(*components, endpoint_config));
+    BundleEndpointDeps deps{.zones = *zones,
+                            .own_bundles = *own_bundles,
+                            .issuer = *issuer,
+                            .clock = clock,
+                            .svid_ttl = config.server_svid_ttl,
+                            .data_dir = config.data_dir};
+    SPINEL_ASSIGN_OR_RETURN(auto endpoint, BundleEndpoint::Create(deps, endpoint_config));
     SPINEL_RETURN_IF_ERROR(endpoint->Start());
     bundle_endpoints.push_back(std::move(endpoint));
   }
@@ -213,7 +253,21 @@ absl::Status Server::Impl::StartFederation() {
 
 absl::Status Server::Impl::StartAdminApi() {
   AdminHooks hooks{.reload_zones = [this] { return reloader->Reload(); }};
-  SPINEL_ASSIGN_OR_RETURN(admin_server, StartAdminServer(*components, std::move(hooks),
+  AdminDeps deps{.registry = *registry,
+                 .entries = *datastore,
+                 .agents = *datastore,
+                 .bundles = *datastore,
+                 .federations = *datastore,
+                 .approvals = *datastore,
+                 .audit = *datastore,
+                 .zones = *zones,
+                 .cas = *cas,
+                 .own_bundles = *own_bundles,
+                 .issuer = *issuer,
+                 .clock = clock,
+                 .settings = AdminSettings::FromConfig(config),
+                 .federation = federation.get()};
+  SPINEL_ASSIGN_OR_RETURN(admin_server, StartAdminServer(deps, std::move(hooks),
                                                          config.admin_socket, &admin_service));
   return absl::OkStatus();
 }

@@ -77,11 +77,11 @@ std::string AuditLog::ZoneNameOf(const common::SpiffeId& id) const {
 }
 
 absl::Status AuditLog::Record(const AuditEvent& event) {
-  return datastore_.AppendAuditEvent(event).status();
+  return store_.AppendAuditEvent(event).status();
 }
 
 absl::Status AuditLog::RecordAll(const std::vector<AuditEvent>& events) {
-  return datastore_.AppendAuditEvents(events).status();
+  return store_.AppendAuditEvents(events).status();
 }
 
 namespace {

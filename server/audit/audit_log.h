@@ -26,7 +26,7 @@
 //                      details: URL, profile, endpoint SPIFFE ID)
 // Actors: an agent's SPIFFE ID, "operator:<user>" for the admin API, or "server".
 //
-// Thread-safe: holds only references; the datastore serializes appends.
+// Thread-safe: holds only references; the AuditStore serializes appends.
 #pragma once
 
 #include <cstdint>
@@ -39,7 +39,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/spiffe_id.h"
-#include "server/datastore/datastore.h"
+#include "server/datastore/audit_store.h"
 #include "server/issuance/issuer.h"
 #include "server/zones/zone_state.h"
 
@@ -59,8 +59,8 @@ absl::StatusOr<std::string> SerialHexOfDer(std::string_view der);
 
 class AuditLog {
  public:
-  AuditLog(Datastore& datastore, const ZoneState& zones, const common::Clock& clock)
-      : datastore_(datastore), zones_(zones), clock_(clock) {}
+  AuditLog(AuditStore& store, const ZoneState& zones, const common::Clock& clock)
+      : store_(store), zones_(zones), clock_(clock) {}
 
   // An event at the clock's now. Fields left empty stay empty.
   AuditEvent Event(std::string kind, std::string actor, std::string zone, std::string subject,
@@ -80,7 +80,7 @@ class AuditLog {
   std::string ZoneNameOf(const common::SpiffeId& id) const;
 
  private:
-  Datastore& datastore_;
+  AuditStore& store_;
   const ZoneState& zones_;
   const common::Clock& clock_;
 };

@@ -21,14 +21,17 @@ std::chrono::seconds BundleRefreshHint(const AuthoritySnapshot& snapshot) {
   return std::clamp(fifteenth, std::chrono::seconds(1), kMaxRefreshHint);
 }
 
-absl::StatusOr<common::Bundle> OwnTrustDomainBundle(const ServerComponents& components,
-                                                    const common::TrustDomain& td) {
-  std::shared_ptr<const AuthoritySnapshot> snapshot = components.cas.Snapshot(td);
+std::shared_ptr<const common::Bundle> OwnBundles::Current(const common::TrustDomain& td) const {
+  return OwnBundle(merger_, cas_, td);
+}
+
+absl::StatusOr<common::Bundle> OwnBundles::Published(const common::TrustDomain& td) const {
+  std::shared_ptr<const AuthoritySnapshot> snapshot = cas_.Snapshot(td);
   if (snapshot == nullptr) {
     return absl::NotFoundError(common::StrCat("no authority for trust domain ", td.name()));
   }
   // The hint from this replica's CA.
-  std::shared_ptr<const common::Bundle> own = OwnBundle(components.bundles, components.cas, td);
+  std::shared_ptr<const common::Bundle> own = Current(td);
   common::Bundle bundle = own ? *own : snapshot->ToBundle();
   bundle.refresh_hint_seconds = BundleRefreshHint(*snapshot).count();
   return bundle;

@@ -35,6 +35,7 @@ namespace spinel::server {
 
 class SqlStore : public Datastore {
  public:
+  // EntryStore (sql_entries.cc)
   absl::StatusOr<RegistrationEntry> CreateEntry(const RegistrationEntry& entry) override;
   absl::StatusOr<RegistrationEntry> UpdateEntry(const RegistrationEntry& entry) override;
   absl::StatusOr<RegistrationEntry> DeleteEntry(std::string_view id) override;
@@ -45,6 +46,7 @@ class SqlStore : public Datastore {
   absl::StatusOr<std::vector<RegistrationEntry>> ListEntriesByParents(
       const std::vector<common::SpiffeId>& parent_ids) override;
 
+  // AgentStore (sql_agents.cc)
   absl::StatusOr<JoinToken> CreateJoinToken(std::string_view token,
                                             const common::SpiffeId& agent_id,
                                             int64_t expires_at) override;
@@ -58,11 +60,13 @@ class SqlStore : public Datastore {
   absl::Status DeleteAttestedAgent(const common::SpiffeId& id) override;
   absl::StatusOr<AttestedAgent> SetAgentBanned(const common::SpiffeId& id, bool banned) override;
 
+  // BundleStore (sql_bundles.cc)
   absl::StatusOr<BundleRecord> SetBundle(const BundleRecord& bundle) override;
   absl::StatusOr<BundleRecord> GetBundle(const common::TrustDomain& td) override;
   absl::StatusOr<std::vector<BundleRecord>> ListBundles() override;
   absl::Status DeleteBundle(const common::TrustDomain& td) override;
 
+  // FederationStore (sql_federation.cc)
   absl::StatusOr<FederationRelationship> CreateFederationRelationship(
       const FederationRelationship& relationship,
       const std::optional<BundleRecord>& initial_bundle) override;
@@ -75,15 +79,18 @@ class SqlStore : public Datastore {
   absl::StatusOr<FederationRelationship> RecordFederationRefresh(
       const common::TrustDomain& td, const FederationRefreshState& state) override;
 
+
   absl::StatusOr<ServerBundleRecord> PublishServerBundle(const ServerBundleRecord& record) override;
   absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() override;
   absl::StatusOr<int64_t> DeleteServerBundles(std::string_view server_id) override;
 
+  // AuditStore (sql_audit.cc)
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent& event) override;
   absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
       const std::vector<AuditEvent>& events) override;
   absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(const AuditFilter& filter) override;
 
+  // ApprovalStore (sql_approvals.cc)
   absl::StatusOr<CreatedApproval> CreateApproval(const ApprovalRecord& approval) override;
   absl::StatusOr<ApprovalRecord> GetApproval(std::string_view id) override;
   absl::StatusOr<std::vector<ApprovalRecord>> ListApprovals(const ApprovalFilter& filter) override;
@@ -94,6 +101,7 @@ class SqlStore : public Datastore {
   absl::StatusOr<ApprovalRecord> UseApproval(std::string_view id,
                                              const zones::ApprovalBinding& presented) override;
 
+  // ChangeLog (sql_change_log.cc)
   absl::StatusOr<int64_t> CurrentRevision() override;
   absl::StatusOr<std::vector<Change>> ListChanges(int64_t since_revision, int limit) override;
   absl::StatusOr<std::vector<ChangeEvent>> ListChangeEvents(int64_t since_revision,

@@ -56,8 +56,8 @@ common::SpiffeId BundleEndpointId(const common::TrustDomain& td) {
   return *common::SpiffeId::FromPath(td, "/spinel/bundle-endpoint");
 }
 
-BundleEndpoint::BundleEndpoint(const ServerComponents& components, BundleEndpointConfig config)
-    : components_(components), config_(std::move(config)) {}
+BundleEndpoint::BundleEndpoint(BundleEndpointDeps deps, BundleEndpointConfig config)
+    : deps_(std::move(deps)), config_(std::move(config)) {}
 
 BundleEndpoint::~BundleEndpoint() {
   Stop();
@@ -65,8 +65,8 @@ BundleEndpoint::~BundleEndpoint() {
 }
 
 absl::StatusOr<std::unique_ptr<BundleEndpoint>> BundleEndpoint::Create(
-    const ServerComponents& components, BundleEndpointConfig config) {
-  std::unique_ptr<BundleEndpoint> self(new BundleEndpoint(components, std::move(config)));
+    BundleEndpointDeps deps, BundleEndpointConfig config) {
+  std::unique_ptr<BundleEndpoint> self(new BundleEndpoint(std::move(deps), std::move(config)));
   std::string host;
   int port = 0;
   SPINEL_RETURN_IF_ERROR(SplitAddress(self->config_.address, &host, &port));
@@ -85,7 +85,7 @@ absl::StatusOr<std::unique_ptr<BundleEndpoint>> BundleEndpoint::Create(
 }
 
 absl::Status BundleEndpoint::LoadTls() {
-  const zones::Zone* zone = components_.zones.Get()->Find(config_.zone);
+  const zones::Zone* zone = deps_.zones.Get()->Find(config_.zone);
   if (zone == nullptr) {
     return absl::InvalidArgumentError(StrCat("federation.bundle_endpoints: ",
                                              common::Quote(config_.zone), " is not a zone"));
@@ -99,9 +99,8 @@ absl::Status BundleEndpoint::LoadTls() {
                                              common::Quote(config_.profile), " of zone ",
                                              config_.zone, " is not https_spiffe or https_web"));
   }
-  svid_ = std::make_unique<ServerSvid>(components_.issuer, BundleEndpointId(zone->trust_domain),
-                                       components_.config.server_svid_ttl,
-                                       components_.config.data_dir, components_.clock,
+  svid_ = std::make_unique<ServerSvid>(deps_.issuer, BundleEndpointId(zone->trust_domain),
+                                       deps_.svid_ttl, deps_.data_dir, deps_.clock,
                                        StrCat("bundle-endpoint-", config_.zone));
   SPINEL_RETURN_IF_ERROR(svid_->Renew());
   SPINEL_ASSIGN_OR_RETURN(tls_, TlsFilePair::Load(svid_->cert_path(), svid_->key_path()));
@@ -144,13 +143,13 @@ void BundleEndpoint::InstallRoutes() {
     res.set_content(JsonError("internal error"), kJson);
   });
   server_->Get(".*", [this](const httplib::Request&, httplib::Response& res) {
-    const zones::Zone* zone = components_.zones.Get()->Find(config_.zone);
+    const zones::Zone* zone = deps_.zones.Get()->Find(config_.zone);
     if (zone == nullptr) {
       res.status = 404;
       res.set_content(JsonError(StrCat("zone ", common::Quote(config_.zone), " is gone")), kJson);
       return;
     }
-    absl::StatusOr<common::Bundle> bundle = OwnTrustDomainBundle(components_, zone->trust_domain);
+    absl::StatusOr<common::Bundle> bundle = deps_.own_bundles.Published(zone->trust_domain);
     absl::StatusOr<std::string> json =
         bundle.ok() ? bundle->ToJson() : absl::StatusOr<std::string>(bundle.status());
     if (!json.ok()) {
@@ -186,7 +185,7 @@ absl::Status BundleEndpoint::Start() {
   }
   if (svid_ != nullptr) renewal_thread_ = std::thread([this] { RunRenewal(); });
   SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(
-      StrCat(components_.config.data_dir, "/bundle-endpoint-", config_.zone, ".addr"),
+      StrCat(deps_.data_dir, "/bundle-endpoint-", config_.zone, ".addr"),
       address() + "\n", 0644));
   LOG_INFO("bundle endpoint serving", {{"zone", config_.zone},
                                        {"address", address()},

@@ -2,7 +2,7 @@
 // its own HTTPS listener (config `federation.bundle_endpoints`, issue 9).
 //
 // Every GET (any path; "/" is what federating servers use) answers the zone's bundle as
-// OwnTrustDomainBundle gives it (JSON, spiffe_refresh_hint set, `Content-Type:
+// OwnBundles::Published gives it (JSON, spiffe_refresh_hint set, `Content-Type:
 // application/json`); HEAD is answered like GET without a body, other methods get 405. When
 // the zone is gone (zone reload) or has no authority: 404 / 503 with {"error": "..."}.
 //
@@ -27,8 +27,11 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
-#include "server/components.h"
+#include "common/clock.h"
+#include "server/bundles/own_bundle.h"
 #include "server/config.h"
+#include "server/issuance/issuer.h"
+#include "server/zones/zone_state.h"
 
 namespace httplib {
 class Server;
@@ -42,13 +45,23 @@ class TlsFilePair;
 // spiffe://<td>/spinel/bundle-endpoint: the ID an https_spiffe bundle endpoint presents.
 common::SpiffeId BundleEndpointId(const common::TrustDomain& td);
 
+// The parts an endpoint uses (references; they must outlive it) and where it keeps its files.
+struct BundleEndpointDeps {
+  const ZoneState& zones;           // the zone it serves, looked up at every request
+  const OwnBundles& own_bundles;    // the bundle it serves
+  Issuer& issuer;                   // signs the https_spiffe SVID
+  const common::Clock& clock;
+  std::chrono::seconds svid_ttl{};  // config server_svid_ttl
+  std::string data_dir;             // SVID files and the address file
+};
+
 class BundleEndpoint {
  public:
   // Checks the configuration against the current zones (InvalidArgument naming the zone when
   // it is unknown, or the profile/files when wrong), issues the zone SVID (https_spiffe),
   // loads the TLS pair and binds; nothing is served before Start(). Unavailable when the
-  // address cannot be bound. `components` must outlive the endpoint.
-  static absl::StatusOr<std::unique_ptr<BundleEndpoint>> Create(const ServerComponents& components,
+  // address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<BundleEndpoint>> Create(BundleEndpointDeps deps,
                                                                 BundleEndpointConfig config);
   ~BundleEndpoint();  // Stop()s
 
@@ -67,13 +80,13 @@ class BundleEndpoint {
   std::string address() const;
 
  private:
-  BundleEndpoint(const ServerComponents& components, BundleEndpointConfig config);
+  BundleEndpoint(BundleEndpointDeps deps, BundleEndpointConfig config);
   absl::Status LoadTls();
   absl::Status MakeListener();
   void InstallRoutes();
   void RunRenewal();
 
-  const ServerComponents components_;
+  const BundleEndpointDeps deps_;
   const BundleEndpointConfig config_;
   std::unique_ptr<ServerSvid> svid_;  // https_spiffe only
   std::unique_ptr<TlsFilePair> tls_;  // outlives server_, whose SSL_CTX points to it

@@ -13,9 +13,9 @@ namespace {
 using common::StrCat;
 
 // The stored bundle of `td` parsed, nullopt when there is none.
-absl::StatusOr<std::optional<BundleRecord>> StoredRecord(Datastore& datastore,
+absl::StatusOr<std::optional<BundleRecord>> StoredRecord(BundleStore& bundles,
                                                         const common::TrustDomain& td) {
-  absl::StatusOr<BundleRecord> stored = datastore.GetBundle(td);
+  absl::StatusOr<BundleRecord> stored = bundles.GetBundle(td);
   if (stored.ok()) return std::optional<BundleRecord>(*std::move(stored));
   if (stored.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
   return stored.status();
@@ -45,13 +45,13 @@ FederationRefreshState Failed(const FederationRefreshState& before, int64_t now,
 
 }  // namespace
 
-FederationRefresher::FederationRefresher(const ServerComponents& components,
+FederationRefresher::FederationRefresher(const FederationRefresherDeps& deps,
                                          FederationRefresherOptions options)
-    : components_(components), options_(options), fetcher_(components.clock, options.fetch) {
-  components_.metrics.Describe(kMetricFederationRefresh, "counter",
-                               "Federated bundle refresh attempts by trust domain and outcome.");
-  components_.metrics.Describe(kMetricFederatedBundleLastSuccess, "gauge",
-                               "Unix time of the last successful federated bundle refresh.");
+    : deps_(deps), options_(options), fetcher_(deps.clock, options.fetch) {
+  deps_.metrics.Describe(kMetricFederationRefresh, "counter",
+                         "Federated bundle refresh attempts by trust domain and outcome.");
+  deps_.metrics.Describe(kMetricFederatedBundleLastSuccess, "gauge",
+                         "Unix time of the last successful federated bundle refresh.");
 }
 
 FederationRefresher::~FederationRefresher() { Stop(); }
@@ -100,8 +100,8 @@ void FederationRefresher::WakeOnChanges(const ChangeBatch& batch) {
 
 absl::StatusOr<int> FederationRefresher::RefreshDue() {
   SPINEL_ASSIGN_OR_RETURN(std::vector<FederationRelationship> relationships,
-                          components_.datastore.ListFederationRelationships());
-  const int64_t now = common::ToUnixSeconds(components_.clock.Now());
+                          deps_.federations.ListFederationRelationships());
+  const int64_t now = common::ToUnixSeconds(deps_.clock.Now());
   int attempted = 0;
   for (const FederationRelationship& relationship : relationships) {
     if (relationship.refresh.next_refresh_at > now) continue;
@@ -123,7 +123,7 @@ absl::StatusOr<int> FederationRefresher::RefreshDue() {
 absl::StatusOr<FederationRelationship> FederationRefresher::RefreshNow(
     const common::TrustDomain& td) {
   SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
-                          components_.datastore.GetFederationRelationship(td));
+                          deps_.federations.GetFederationRelationship(td));
   return Refresh(relationship);
 }
 
@@ -132,9 +132,9 @@ absl::StatusOr<FederationRelationship> FederationRefresher::Refresh(
   std::lock_guard<std::mutex> lock(refresh_mutex_);
   // Re-read under the lock: another refresh may have just recorded its state.
   SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
-                          components_.datastore.GetFederationRelationship(given.trust_domain));
+                          deps_.federations.GetFederationRelationship(given.trust_domain));
   const common::TrustDomain& td = relationship.trust_domain;
-  const int64_t now = common::ToUnixSeconds(components_.clock.Now());
+  const int64_t now = common::ToUnixSeconds(deps_.clock.Now());
   std::chrono::seconds interval{0};
   std::string refusal;
   SPINEL_RETURN_IF_ERROR(FetchAndStore(relationship, &interval, &refusal));
@@ -142,7 +142,7 @@ absl::StatusOr<FederationRelationship> FederationRefresher::Refresh(
   FederationRefreshState state;
   if (ok) {
     state = Succeeded(relationship.refresh, now, interval);
-    components_.metrics.Set(kMetricFederatedBundleLastSuccess, {{"trust_domain", td.name()}},
+    deps_.metrics.Set(kMetricFederatedBundleLastSuccess, {{"trust_domain", td.name()}},
                             static_cast<double>(now));
   } else {
     state = Failed(relationship.refresh, now, StoredInterval(td), std::move(refusal));
@@ -150,10 +150,10 @@ absl::StatusOr<FederationRelationship> FederationRefresher::Refresh(
              {{"trust_domain", td.name()}, {"error", state.last_error},
               {"consecutive_failures", std::to_string(state.consecutive_failures)}});
   }
-  components_.metrics.Increment(kMetricFederationRefresh,
+  deps_.metrics.Increment(kMetricFederationRefresh,
                                 {{"trust_domain", td.name()},
                                  {"outcome", ok ? "success" : "failure"}});
-  return components_.datastore.RecordFederationRefresh(td, state);
+  return deps_.federations.RecordFederationRefresh(td, state);
 }
 
 absl::Status FederationRefresher::FetchAndStore(const FederationRelationship& relationship,
@@ -170,7 +170,7 @@ absl::Status FederationRefresher::FetchAndStore(const FederationRelationship& re
   }
   const common::Bundle& bundle = *fetched;
   SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored,
-                          StoredRecord(components_.datastore, td));
+                          StoredRecord(deps_.bundles, td));
   const int64_t stored_sequence = stored ? stored->sequence : 0;
   if (bundle.sequence && static_cast<int64_t>(*bundle.sequence) < stored_sequence) {
     *refusal = StrCat("bundle endpoint ", relationship.bundle_endpoint_url,
@@ -182,10 +182,10 @@ absl::Status FederationRefresher::FetchAndStore(const FederationRelationship& re
   SPINEL_ASSIGN_OR_RETURN(std::string json, bundle.ToJson());
   if (stored && stored->bundle_json == json) return absl::OkStatus();
   // A relationship deleted during the fetch must not get its bundle back.
-  SPINEL_RETURN_IF_ERROR(components_.datastore.GetFederationRelationship(td).status());
+  SPINEL_RETURN_IF_ERROR(deps_.federations.GetFederationRelationship(td).status());
   BundleRecord record{td, json,
                       bundle.sequence ? static_cast<int64_t>(*bundle.sequence) : stored_sequence};
-  SPINEL_RETURN_IF_ERROR(components_.datastore.SetBundle(record).status());
+  SPINEL_RETURN_IF_ERROR(deps_.bundles.SetBundle(record).status());
   LOG_INFO("federation: bundle updated",
            {{"trust_domain", td.name()}, {"sequence", std::to_string(record.sequence)},
             {"x509_authorities", std::to_string(bundle.x509_authorities.size())},
@@ -200,13 +200,13 @@ absl::StatusOr<common::X509AuthorityMap> FederationRefresher::EndpointAuthoritie
     return authorities;
   }
   const common::TrustDomain& td = relationship.endpoint_spiffe_id->trust_domain();
-  if (components_.cas.Snapshot(td) != nullptr) {
-    SPINEL_ASSIGN_OR_RETURN(common::Bundle own, OwnTrustDomainBundle(components_, td));
+  if (deps_.own_bundles.Signs(td)) {
+    SPINEL_ASSIGN_OR_RETURN(common::Bundle own, deps_.own_bundles.Published(td));
     authorities.Set(td, own.x509_authorities);
     return authorities;
   }
   SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored,
-                          StoredRecord(components_.datastore, td));
+                          StoredRecord(deps_.bundles, td));
   if (!stored) return authorities;  // the fetch fails: "no X.509 bundle for trust domain"
   absl::StatusOr<common::Bundle> bundle = common::Bundle::Parse(td, stored->bundle_json);
   if (!bundle.ok()) {
@@ -220,7 +220,7 @@ absl::StatusOr<common::X509AuthorityMap> FederationRefresher::EndpointAuthoritie
 }
 
 std::chrono::seconds FederationRefresher::StoredInterval(const common::TrustDomain& td) {
-  absl::StatusOr<std::optional<BundleRecord>> stored = StoredRecord(components_.datastore, td);
+  absl::StatusOr<std::optional<BundleRecord>> stored = StoredRecord(deps_.bundles, td);
   if (!stored.ok() || !stored->has_value()) return Interval(std::nullopt);
   absl::StatusOr<common::Bundle> bundle = common::Bundle::Parse(td, (*stored)->bundle_json);
   return Interval(bundle.ok() ? bundle->refresh_hint_seconds : std::nullopt);
@@ -232,9 +232,9 @@ std::chrono::seconds FederationRefresher::Interval(const std::optional<int64_t>&
   return std::clamp(wanted, kMinFederationRefresh, kMaxFederationRefresh);
 }
 
-absl::StatusOr<std::vector<std::string>> FailingFederations(Datastore& datastore) {
+absl::StatusOr<std::vector<std::string>> FailingFederations(FederationStore& federations) {
   SPINEL_ASSIGN_OR_RETURN(std::vector<FederationRelationship> relationships,
-                          datastore.ListFederationRelationships());
+                          federations.ListFederationRelationships());
   std::vector<std::string> failing;
   for (const FederationRelationship& r : relationships) {
     if (r.refresh.consecutive_failures > 0) {

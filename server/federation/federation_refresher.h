@@ -37,10 +37,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "server/components.h"
+#include "common/clock.h"
+#include "server/bundles/own_bundle.h"
+#include "server/datastore/bundle_store.h"
 #include "server/datastore/change_feed.h"
+#include "server/datastore/federation_store.h"
 #include "server/federation/bundle_fetcher.h"
 #include "server/federation/refresh_trigger.h"
+#include "server/metrics/metrics.h"
 
 namespace spinel::server {
 
@@ -56,10 +60,19 @@ struct FederationRefresherOptions {
   BundleFetcherOptions fetch;
 };
 
+// The parts the refresher uses (references; they must outlive it).
+struct FederationRefresherDeps {
+  FederationStore& federations;   // the relationships and their refresh state
+  BundleStore& bundles;           // the federated bundles it stores
+  const OwnBundles& own_bundles;  // verifies endpoints of the server's own trust domains
+  Metrics& metrics;
+  const common::Clock& clock;
+};
+
 class FederationRefresher final : public FederationRefreshTrigger {
  public:
-  // Describes the metrics on components.metrics. `components` must outlive the refresher.
-  FederationRefresher(const ServerComponents& components, FederationRefresherOptions options);
+  // Describes the metrics on deps.metrics.
+  FederationRefresher(const FederationRefresherDeps& deps, FederationRefresherOptions options);
   ~FederationRefresher() override;  // Stop()s
 
   // Starts the background thread (a second call does nothing).
@@ -90,7 +103,7 @@ class FederationRefresher final : public FederationRefreshTrigger {
   std::chrono::seconds Interval(const std::optional<int64_t>& hint_seconds) const;
   void Run();
 
-  const ServerComponents components_;
+  const FederationRefresherDeps deps_;
   const FederationRefresherOptions options_;
   const BundleFetcher fetcher_;
   std::mutex refresh_mutex_;  // one refresh at a time
@@ -103,6 +116,6 @@ class FederationRefresher final : public FederationRefreshTrigger {
 
 // The relationships whose last refresh attempt failed, as "<trust domain>: <last error>", in
 // trust-domain order (empty when all are fine). The datastore's error when it cannot list.
-absl::StatusOr<std::vector<std::string>> FailingFederations(Datastore& datastore);
+absl::StatusOr<std::vector<std::string>> FailingFederations(FederationStore& federations);
 
 }  // namespace spinel::server

@@ -123,7 +123,7 @@ void InstallCommonHandlers(httplib::Server& s) {
 }
 
 // The snapshot served at /bundle/<name>: a trust domain the CaManager signs for, else a zone.
-std::shared_ptr<const AuthoritySnapshot> FindSnapshot(const ServerComponents& c,
+std::shared_ptr<const AuthoritySnapshot> FindSnapshot(const HttpsServerDeps& c,
                                                       const std::string& name) {
   absl::StatusOr<common::TrustDomain> td = common::TrustDomain::Parse(name);
   if (td.ok()) {
@@ -134,9 +134,9 @@ std::shared_ptr<const AuthoritySnapshot> FindSnapshot(const ServerComponents& c,
   return zone == nullptr ? nullptr : c.cas.Snapshot(zone->trust_domain);
 }
 
-absl::Status CheckAuthority(const ServerComponents& c, const common::TrustDomain& td,
+absl::Status CheckAuthority(const CaManager& cas, const common::TrustDomain& td,
                             common::TimePoint now) {
-  std::shared_ptr<const AuthoritySnapshot> snapshot = c.cas.Snapshot(td);
+  std::shared_ptr<const AuthoritySnapshot> snapshot = cas.Snapshot(td);
   if (snapshot == nullptr) {
     return absl::UnavailableError(StrCat("no authority for trust domain ", td.name()));
   }
@@ -153,8 +153,8 @@ absl::Status CheckAuthority(const ServerComponents& c, const common::TrustDomain
 
 }  // namespace
 
-HttpsServer::HttpsServer(const ServerComponents& components, HttpsServerOptions options)
-    : components_(components), options_(std::move(options)) {}
+HttpsServer::HttpsServer(HttpsServerDeps deps, HttpsServerOptions options)
+    : deps_(std::move(deps)), options_(std::move(options)) {}
 
 HttpsServer::~HttpsServer() {
   Stop();
@@ -162,9 +162,9 @@ HttpsServer::~HttpsServer() {
   if (!started_ && listen_fd_ >= 0) ::close(listen_fd_);
 }
 
-absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Create(const ServerComponents& components,
+absl::StatusOr<std::unique_ptr<HttpsServer>> HttpsServer::Create(HttpsServerDeps deps,
                                                                  HttpsServerOptions options) {
-  std::unique_ptr<HttpsServer> self(new HttpsServer(components, std::move(options)));
+  std::unique_ptr<HttpsServer> self(new HttpsServer(std::move(deps), std::move(options)));
   SPINEL_ASSIGN_OR_RETURN(HostPort address, ParseAddress(self->options_.address));
   SPINEL_RETURN_IF_ERROR(self->MakeListener());
   self->InstallRoutes();
@@ -223,20 +223,20 @@ void HttpsServer::InstallRoutes() {
           res.set_content("ok", kText);
         }));
   s.Get("/readyz", Guarded("readyz", [this](const httplib::Request&, httplib::Response& res) {
-          absl::Status ready = CheckReady(components_);
+          absl::Status ready = CheckReady(deps_);
           res.status = ready.ok() ? 200 : 503;
           std::string body =
               ready.ok() ? std::string("ready") : StrCat("not ready: ", ready.message(), "\n");
           // Failing federations are reported but do not make the server unready.
           absl::StatusOr<std::vector<std::string>> failing =
-              FailingFederations(components_.datastore);
+              FailingFederations(deps_.federations);
           for (const std::string& problem : failing.ok() ? *failing : std::vector<std::string>{}) {
             common::StrAppend(&body, "\nfederation failing (last good bundle kept): ", problem);
           }
           res.set_content(body, kText);
         }));
   s.Get("/metrics", Guarded("metrics", [this](const httplib::Request&, httplib::Response& res) {
-          res.set_content(components_.metrics.Render(), kPrometheusText);
+          res.set_content(deps_.metrics.Render(), kPrometheusText);
         }));
   s.Get(R"(/bundle/([^/]+))",
         Guarded("bundle", [this](const httplib::Request& req, httplib::Response& res) {
@@ -245,13 +245,13 @@ void HttpsServer::InstallRoutes() {
 }
 
 void HttpsServer::ServeBundle(const std::string& name, httplib::Response& res) const {
-  std::shared_ptr<const AuthoritySnapshot> snapshot = FindSnapshot(components_, name);
+  std::shared_ptr<const AuthoritySnapshot> snapshot = FindSnapshot(deps_, name);
   if (snapshot == nullptr) {
     res.status = 404;
     res.set_content(JsonError(StrCat("unknown trust domain or zone ", common::Quote(name))), kJson);
     return;
   }
-  absl::StatusOr<common::Bundle> bundle = OwnTrustDomainBundle(components_, snapshot->trust_domain);
+  absl::StatusOr<common::Bundle> bundle = deps_.own_bundles.Published(snapshot->trust_domain);
   absl::StatusOr<std::string> json = bundle.ok() ? bundle->ToJson() : bundle.status();
   if (!json.ok()) {
     LOG_ERROR("cannot encode bundle", {{"trust_domain", snapshot->trust_domain.name()},
@@ -296,17 +296,17 @@ void HttpsServer::Stop() {
 
 // ---------------------------------------------------------------------------------------------
 
-absl::Status CheckReady(const ServerComponents& components) {
-  absl::StatusOr<int64_t> revision = components.datastore.CurrentRevision();
+absl::Status CheckReady(const HttpsServerDeps& deps) {
+  absl::StatusOr<int64_t> revision = deps.changes.CurrentRevision();
   if (!revision.ok()) {
     return absl::UnavailableError(
         StrCat("datastore does not answer: ", revision.status().message()));
   }
-  const common::TimePoint now = components.clock.Now();
-  SPINEL_RETURN_IF_ERROR(CheckAuthority(components, components.config.trust_domain, now));
-  std::shared_ptr<const zones::ZoneSet> zones = components.zones.Get();
+  const common::TimePoint now = deps.clock.Now();
+  SPINEL_RETURN_IF_ERROR(CheckAuthority(deps.cas, deps.control, now));
+  std::shared_ptr<const zones::ZoneSet> zones = deps.zones.Get();
   for (const zones::Zone& zone : zones->zones()) {
-    SPINEL_RETURN_IF_ERROR(CheckAuthority(components, zone.trust_domain, now));
+    SPINEL_RETURN_IF_ERROR(CheckAuthority(deps.cas, zone.trust_domain, now));
   }
   return absl::OkStatus();
 }

@@ -28,10 +28,11 @@
 // warning is logged).
 //
 // Threads: the listener runs on its own thread with a small worker pool; handlers only read
-// thread-safe components and never let an exception escape (500 instead). Stop() returns as
-// soon as in-flight requests finish: idle keep-alive connections are dropped within 1 s and a
-// stalled client is given up after the 3 s read/write timeout. Create/Start/Stop must not be
-// called concurrently with each other; port() and is_tls() may be called from any thread.
+// the thread-safe parts in HttpsServerDeps and never let an exception escape (500 instead).
+// Stop() returns as soon as in-flight requests finish: idle keep-alive connections are dropped
+// within 1 s and a stalled client is given up after the 3 s read/write timeout.
+// Create/Start/Stop must not be called concurrently with each other; port() and is_tls() may
+// be called from any thread.
 #pragma once
 
 #include <atomic>
@@ -42,8 +43,14 @@
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "server/bundles/own_bundle.h"
+#include "server/ca/ca_manager.h"
 #include "server/ca/zone_authority.h"
-#include "server/components.h"
+#include "server/datastore/change_log.h"
+#include "server/datastore/federation_store.h"
+#include "server/metrics/metrics.h"
+#include "server/zones/zone_state.h"
 
 namespace httplib {
 class Server;
@@ -60,13 +67,25 @@ struct HttpsServerOptions {
   std::string key_path;   // PEM (PKCS#8) private key; required with cert_path
 };
 
+// What the listener reads (references; they must outlive the server).
+struct HttpsServerDeps {
+  ChangeLog& changes;             // readiness: the datastore answers (CurrentRevision)
+  FederationStore& federations;   // /healthz: failing federations
+  const ZoneState& zones;         // readiness, /bundle/<zone>
+  const CaManager& cas;           // readiness, /bundle/<name>
+  const OwnBundles& own_bundles;  // the bundle /bundle/<name> serves
+  const Metrics& metrics;         // /metrics
+  const common::Clock& clock;
+  common::TrustDomain control;    // the control trust domain (readiness)
+};
+
 class HttpsServer {
  public:
   // Parses the address, loads the TLS pair (when given) and binds the listening socket; nothing
   // is served before Start(). InvalidArgument for a bad address or a key without certificate;
   // the load error for unreadable or mismatched TLS files; Unavailable when the address cannot
-  // be bound. `components` must outlive the server.
-  static absl::StatusOr<std::unique_ptr<HttpsServer>> Create(const ServerComponents& components,
+  // be bound.
+  static absl::StatusOr<std::unique_ptr<HttpsServer>> Create(HttpsServerDeps deps,
                                                              HttpsServerOptions options);
   ~HttpsServer();  // Stop()s
 
@@ -84,12 +103,12 @@ class HttpsServer {
   bool is_tls() const { return tls_ != nullptr; }
 
  private:
-  HttpsServer(const ServerComponents& components, HttpsServerOptions options);
+  HttpsServer(HttpsServerDeps deps, HttpsServerOptions options);
   absl::Status MakeListener();
   void InstallRoutes();
   void ServeBundle(const std::string& name, httplib::Response& res) const;
 
-  const ServerComponents components_;
+  const HttpsServerDeps deps_;
   const HttpsServerOptions options_;
   std::unique_ptr<TlsFilePair> tls_;         // outlives server_, whose SSL_CTX points to it
   std::unique_ptr<httplib::Server> server_;  // httplib::SSLServer when tls_ is set
@@ -104,6 +123,6 @@ class HttpsServer {
 // Whether the server can do its job: the datastore answers a cheap read, and the control
 // trust domain and every zone have an active, unexpired X.509 CA and JWT key. Unavailable
 // with a reason naming the first problem otherwise.
-absl::Status CheckReady(const ServerComponents& components);
+absl::Status CheckReady(const HttpsServerDeps& deps);
 
 }  // namespace spinel::server

@@ -32,14 +32,14 @@ Metrics::GaugeCallback NoThrow(const char* name, std::function<Samples()> comput
   };
 }
 
-Samples AttestedAgents(Datastore& datastore) {
-  absl::StatusOr<std::vector<AttestedAgent>> agents = datastore.ListAttestedAgents({});
+Samples AttestedAgents(AgentStore& store) {
+  absl::StatusOr<std::vector<AttestedAgent>> agents = store.ListAttestedAgents({});
   if (!agents.ok()) return {};
   return {{{}, static_cast<double>(agents->size())}};
 }
 
-Samples Entries(Datastore& datastore) {
-  absl::StatusOr<int64_t> count = datastore.CountEntries({});
+Samples Entries(EntryStore& store) {
+  absl::StatusOr<int64_t> count = store.CountEntries({});
   if (!count.ok()) return {};
   return {{{}, static_cast<double>(*count)}};
 }
@@ -72,23 +72,24 @@ Samples BundleSequences(const CaManager& cas) {
 
 }  // namespace
 
-void RegisterServerMetrics(const ServerComponents& components) {
-  Metrics& metrics = components.metrics;
+void RegisterServerMetrics(const ServerMetricsDeps& deps) {
+  Metrics& metrics = deps.metrics;
   metrics.Describe(kMetricSvidsIssued, "counter", "SVIDs signed, by zone and type (x509, jwt).");
   metrics.Describe(kMetricSigningErrors, "counter",
                    "SVID signing requests that failed, by zone and type.");
   metrics.DescribeHistogram(kMetricSigningDuration, "Time to sign one SVID, by type.",
                             kSigningBuckets);
 
-  Datastore& datastore = components.datastore;
-  const CaManager& cas = components.cas;
-  const common::Clock& clock = components.clock;
-  const SyncHub& hub = components.hub;
+  AgentStore& agents = deps.agents;
+  EntryStore& entries = deps.entries;
+  const CaManager& cas = deps.cas;
+  const common::Clock& clock = deps.clock;
+  const SyncHub& hub = deps.hub;
   metrics.AddGaugeCallback(
       kMetricAttestedAgents, "Attested agents in the datastore.",
-      NoThrow(kMetricAttestedAgents, [&datastore] { return AttestedAgents(datastore); }));
+      NoThrow(kMetricAttestedAgents, [&agents] { return AttestedAgents(agents); }));
   metrics.AddGaugeCallback(kMetricEntries, "Registration entries in the datastore.",
-                           NoThrow(kMetricEntries, [&datastore] { return Entries(datastore); }));
+                           NoThrow(kMetricEntries, [&entries] { return Entries(entries); }));
   metrics.AddGaugeCallback(
       kMetricCaExpiry, "Seconds until the active X.509 CA of the trust domain expires.",
       NoThrow(kMetricCaExpiry, [&cas, &clock] { return CaExpiry(cas, clock); }));

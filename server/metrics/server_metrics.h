@@ -14,13 +14,17 @@
 // control plane's agent and server SVIDs) carry their trust domain name instead, which cannot
 // be mistaken for a zone name (zone names have no dots).
 //
-// Gauges are computed at scrape time by callbacks that read the components; they never throw
+// Gauges are computed at scrape time by callbacks that read the parts below; they never throw
 // and skip a value whose source fails (a datastore error leaves that gauge without a sample).
 #pragma once
 
-#include "server/components.h"
+#include "common/clock.h"
+#include "server/ca/ca_manager.h"
+#include "server/datastore/agent_store.h"
+#include "server/datastore/entry_store.h"
 #include "server/issuance/issuer.h"
 #include "server/metrics/metrics.h"
+#include "server/sync/agent_sync.h"
 #include "server/zones/zone_state.h"
 
 namespace spinel::server {
@@ -34,10 +38,20 @@ inline constexpr char kMetricCaExpiry[] = "spinel_ca_expiry_seconds";
 inline constexpr char kMetricBundleSequence[] = "spinel_bundle_sequence";
 inline constexpr char kMetricAgentStreams[] = "spinel_agent_streams";
 
-// Describes every metric above on `components.metrics` and installs the gauge callbacks. The
-// callbacks keep references to the components: call once, and do not render the metrics after
-// the components are destroyed. Not thread-safe against itself; call during start-up.
-void RegisterServerMetrics(const ServerComponents& components);
+// What the gauges read (references; see RegisterServerMetrics for their lifetime).
+struct ServerMetricsDeps {
+  Metrics& metrics;         // where every metric is described and the gauges installed
+  AgentStore& agents;       // spinel_attested_agents
+  EntryStore& entries;      // spinel_entries
+  const CaManager& cas;     // spinel_ca_expiry_seconds, spinel_bundle_sequence
+  const SyncHub& hub;       // spinel_agent_streams
+  const common::Clock& clock;
+};
+
+// Describes every metric above on `deps.metrics` and installs the gauge callbacks. The
+// callbacks keep references to the parts in `deps`: call once, and do not render the metrics
+// after those are destroyed. Not thread-safe against itself; call during start-up.
+void RegisterServerMetrics(const ServerMetricsDeps& deps);
 
 // Counts one signing (the Issuer observer; the composition root installs it, possibly next to
 // an audit observer): spinel_svids_issued_total and spinel_signing_duration_seconds when

@@ -11,16 +11,16 @@ void DescribeSyncMetrics(Metrics& metrics) {
                    "Agent views recomputed by sync streams woken by a change.");
 }
 
-SyncStream::SyncStream(ServerComponents& components, AttestedAgent agent)
-    : components_(components), agent_(std::move(agent)) {}
+SyncStream::SyncStream(const SyncStreamDeps& deps, AttestedAgent agent)
+    : deps_(deps), agent_(std::move(agent)) {}
 
 void SyncStream::Begin() {
   // Subscribe before computing the first view: a change committed after the view was read
   // then always triggers a Refresh, which waits for the lock and sends it as a delta. A
   // Refresh that runs before the first view is ignored (that view already includes it).
-  components_.hub.Subscribe(this);
+  deps_.hub.Subscribe(this);
   std::lock_guard<std::recursive_mutex> lock(mutex_);
-  absl::StatusOr<AgentViewData> view = components_.view.Compute(agent_);
+  absl::StatusOr<AgentViewData> view = deps_.view.Compute(agent_);
   if (!view.ok()) {
     FinishLocked(common::ToGrpcStatus(view.status()));
     return;
@@ -79,23 +79,23 @@ std::optional<spinel::v1::SyncUpdate> SyncStream::Diff(const AgentViewData& view
   sent_entries_ = std::move(current);
   sent_bundles_ = std::move(bundles);
   sent_policy_ = view.policy;
-  absl::StatusOr<int64_t> revision = components_.datastore.CurrentRevision();
+  absl::StatusOr<int64_t> revision = deps_.changes.CurrentRevision();
   update.set_revision(revision.ok() ? *revision : 0);
   return update;
 }
 
 void SyncStream::Refresh() {
-  absl::StatusOr<AttestedAgent> record = components_.datastore.GetAttestedAgent(agent_.spiffe_id);
+  absl::StatusOr<AttestedAgent> record = deps_.agents.GetAttestedAgent(agent_.spiffe_id);
   std::lock_guard<std::recursive_mutex> lock(mutex_);
   if (finished_ || !begun_) return;
-  components_.metrics.Increment(kMetricSyncStreamRefreshes);
+  deps_.metrics.Increment(kMetricSyncStreamRefreshes);
   if (absl::IsNotFound(record.status()) || (record.ok() && record->banned)) {
     FinishLocked(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
                               "agent was evicted or banned"));
     return;
   }
   AttestedAgent current = record.ok() ? *record : agent_;
-  absl::StatusOr<AgentViewData> view = components_.view.Compute(current);
+  absl::StatusOr<AgentViewData> view = deps_.view.Compute(current);
   if (!view.ok()) {
     LOG_WARN("agent sync: cannot compute view", {{"agent_id", agent_.spiffe_id.ToString()},
                                                   {"error", std::string(view.status().message())}});
@@ -140,7 +140,7 @@ void SyncStream::FinishLocked(const grpc::Status& status) {
 }
 
 void SyncStream::OnDone() {
-  components_.hub.Unsubscribe(this);
+  deps_.hub.Unsubscribe(this);
   delete this;
 }
 

@@ -21,7 +21,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent.pb.h"
-#include "server/components.h"
+#include "server/datastore/agent_store.h"
+#include "server/datastore/change_log.h"
+#include "server/metrics/metrics.h"
+#include "server/sync/agent_sync.h"
 
 namespace spinel::server {
 
@@ -29,11 +32,19 @@ inline constexpr char kMetricSyncStreamRefreshes[] = "spinel_sync_stream_refresh
 
 // Describes the sync streams' metrics on `metrics` (the composition root calls it once).
 void DescribeSyncMetrics(Metrics& metrics);
+// The parts a stream uses (references; they must outlive every stream).
+struct SyncStreamDeps {
+  SyncHub& hub;         // change notifications
+  AgentView& view;      // what the agent is served
+  AgentStore& agents;   // whether the agent is still attested and not banned
+  ChangeLog& changes;   // the revision each update carries
+  Metrics& metrics;     // counts the views recomputed (kMetricSyncStreamRefreshes)
+};
 
 class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>,
                          public SyncSubscriber {
  public:
-  SyncStream(ServerComponents& components, AttestedAgent agent);
+  SyncStream(const SyncStreamDeps& deps, AttestedAgent agent);
 
   // Computes and sends the first (full) update and subscribes to changes.
   void Begin();
@@ -52,7 +63,7 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
   void FinishLocked(const grpc::Status& status);
   void RememberParents(const AgentViewData& view);
 
-  ServerComponents& components_;
+  const SyncStreamDeps deps_;
   const AttestedAgent agent_;
   // Recursive: gRPC may run OnWriteDone inline from StartWrite on some paths.
   std::recursive_mutex mutex_;

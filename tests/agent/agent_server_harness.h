@@ -30,12 +30,13 @@
 #include "server/api/agent/node_attestation.h"
 #include "server/issuance/server_svid.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 namespace spinel::agent::testing {
 
 class AgentApiHarness {
  public:
-  AgentApiHarness() : components_(fixture.components()) {
+  AgentApiHarness() {
     // Committed changes wake the sync streams through the fixture's change feed; a CA bundle
     // change (no bundle merger publishes it here) is published on the feed in-process.
     fixture.cas->AddBundleListener([this](const common::TrustDomain& td) {
@@ -60,14 +61,16 @@ class AgentApiHarness {
   // Serves the agent API (on the port it had before, or a free one the first time).
   void Start() {
     REQUIRE(server_ == nullptr);
-    service_ = std::make_unique<server::AgentServiceImpl>(components_, nullptr);
+    service_ = std::make_unique<server::AgentServiceImpl>(
+        server::testing::AgentApiDepsOf(fixture), nullptr);
     server_ = Serve(*service_, port_);
   }
   // A second agent API listener over the same components: a stand-in for another replica
   // sharing the datastore (and here the CAs), for fail-over tests. Same port on a restart.
   void StartReplica() {
     REQUIRE(replica_server_ == nullptr);
-    replica_service_ = std::make_unique<server::AgentServiceImpl>(components_, nullptr);
+    replica_service_ = std::make_unique<server::AgentServiceImpl>(
+        server::testing::AgentApiDepsOf(fixture), nullptr);
     replica_server_ = Serve(*replica_service_, replica_port_);
   }
   void StopReplica() { Halt(replica_server_, replica_service_); }
@@ -170,7 +173,6 @@ class AgentApiHarness {
   server::testing::ServerFixture fixture;
 
  private:
-  server::ServerComponents components_;
   std::unique_ptr<server::ServerSvid> svid_;
   std::unique_ptr<server::AgentServiceImpl> service_;
   std::unique_ptr<grpc::Server> server_;

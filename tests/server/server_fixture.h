@@ -1,11 +1,13 @@
 // Test fixture that builds every part of a running spinel-server from real components, the way
-// the composition root does, and hands them out as ServerComponents:
+// the composition root does (tests/server/service_deps.h builds each service's dependencies
+// from them):
 //   - SqliteDatastore on ":memory:";
 //   - the shipped zones ($SPINEL_SOURCE_DIR/trust-zones/zones, set by ctest; else found
 //     relative to this file), or a zone directory of the test's choice, loaded as the server
 //     does (ReadZoneGeneration: the set and its sources);
 //   - CaManager with the control trust domain and every zone, keys in a temp directory;
-//   - EntryRegistry, Issuer, AgentView, SyncHub and Metrics;
+//   - EntryRegistry, Issuer, AgentView, SyncHub, Metrics and OwnBundles (without a
+//     BundleMerger: the own bundles are the local snapshots);
 //   - a ChangeFeed on the datastore with the sync wake-up subscribed (WakeSyncOnChanges), as
 //     server.cc wires it: committed changes wake the hub's streams, and nothing else does.
 // The clock is a FakeClock that starts at the current wall-clock second, so certificates the
@@ -29,9 +31,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "server/sync/agent_sync.h"
+#include "server/bundles/own_bundle.h"
 #include "server/ca/ca_manager.h"
-#include "server/components.h"
 #include "server/config.h"
 #include "server/datastore/change_feed.h"
 #include "server/datastore/datastore.h"
@@ -40,6 +41,7 @@
 #include "server/metrics/metrics.h"
 #include "server/api/agent/node_attestation.h"
 #include "server/entries/registry.h"
+#include "server/sync/agent_sync.h"
 #include "server/sync/change_wakeup.h"
 #include "server/zones/zone_reload.h"
 #include "server/zones/zone_state.h"
@@ -89,6 +91,7 @@ struct ServerFixtureOptions {
   std::string control_trust_domain = "spinel.ai.example.org";
   std::string zones_dir = ShippedZonesDir();
   std::chrono::seconds control_ca_ttl{24 * 3600};
+  std::chrono::seconds approval_ttl = ServerConfig{}.approval_ttl;
 };
 
 class ServerFixture {
@@ -104,6 +107,7 @@ class ServerFixture {
     config.https_address = "127.0.0.1:0";
     config.datastore = "sqlite::memory:";
     config.ca_ttl = options.control_ca_ttl;
+    config.approval_ttl = options.approval_ttl;
 
     auto opened = SqliteDatastore::Open(":memory:", clock);
     REQUIRE_MESSAGE(opened.ok(), opened.status().ToString());
@@ -119,6 +123,7 @@ class ServerFixture {
     issuer = std::make_unique<Issuer>(*cas, *zones, config.trust_domain, clock);
     view = std::make_unique<AgentView>(*datastore, *zones, *cas, config.trust_domain, clock);
     hub = std::make_unique<SyncHub>();
+    own_bundles = std::make_unique<OwnBundles>(*cas, nullptr);
     auto started = ChangeFeed::Start(*datastore, ChangeFeedOptions{});
     REQUIRE_MESSAGE(started.ok(), started.status().ToString());
     feed = std::move(*started);
@@ -127,14 +132,6 @@ class ServerFixture {
 
   ServerFixture(const ServerFixture&) = delete;
   ServerFixture& operator=(const ServerFixture&) = delete;
-
-  // The components as the services see them; `datastore_override` replaces the datastore.
-  ServerComponents components(Datastore* datastore_override = nullptr) {
-    return ServerComponents{config,  clock, datastore_override ? *datastore_override : *datastore,
-                            *zones,  *cas,  *registry,
-                            *issuer, *view, *hub,
-                            metrics};
-  }
 
   // spiffe://<control>/spinel/server
   common::SpiffeId server_id() const { return ServerId(config.trust_domain); }
@@ -157,6 +154,7 @@ class ServerFixture {
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
   Metrics metrics;
+  std::unique_ptr<OwnBundles> own_bundles;
   std::unique_ptr<ChangeFeed> feed;  // after what its subscribers use: stopped first
 };
 

@@ -119,8 +119,13 @@ absl::StatusOr<RegistrationEntry> ParseEntryField(std::string_view field,
   return entry;
 }
 
+AdminSettings AdminSettings::FromConfig(const ServerConfig& config) {
+  return AdminSettings{.control = config.trust_domain,
+                       .default_join_token_ttl = config.default_join_token_ttl};
+}
+
 absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
-    ServerComponents& components, AdminHooks hooks, const std::string& socket_path,
+    const AdminDeps& deps, AdminHooks hooks, const std::string& socket_path,
     std::unique_ptr<grpc::Service>* service_out) {
   if (socket_path.empty() || socket_path.size() >= sizeof(sockaddr_un::sun_path)) {
     return absl::InvalidArgumentError(StrCat("admin socket path ", Quote(socket_path),
@@ -128,7 +133,7 @@ absl::StatusOr<std::unique_ptr<grpc::Server>> StartAdminServer(
                                              " bytes long"));
   }
   SPINEL_RETURN_IF_ERROR(RemoveStaleSocket(socket_path));
-  auto service = std::make_unique<AdminServiceImpl>(components, std::move(hooks));
+  auto service = std::make_unique<AdminServiceImpl>(deps, std::move(hooks));
   grpc::ServerBuilder builder;
   builder.AddListeningPort("unix:" + socket_path, grpc::InsecureServerCredentials());
   builder.RegisterService(service.get());

@@ -16,7 +16,7 @@ using common::ToGrpcStatus;
 
 // A join token whose agent ID ends in the operator's `agent_path` segment instead of a UUID.
 // Same token format and storage as CreateJoinToken (node_attestation.h).
-absl::StatusOr<CreatedJoinToken> CreateJoinTokenWithPath(Datastore& datastore,
+absl::StatusOr<CreatedJoinToken> CreateJoinTokenWithPath(AgentStore& agents,
                                                          const common::TrustDomain& control,
                                                          const std::string& agent_path,
                                                          common::Duration ttl,
@@ -31,7 +31,7 @@ absl::StatusOr<CreatedJoinToken> CreateJoinTokenWithPath(Datastore& datastore,
   SPINEL_ASSIGN_OR_RETURN(common::SpiffeId agent_id, AgentId(control, "join_token", agent_path));
   SPINEL_ASSIGN_OR_RETURN(std::string token, common::RandomHex(32));
   int64_t expires_at = common::ToUnixSeconds(now + ttl);
-  SPINEL_RETURN_IF_ERROR(datastore.CreateJoinToken(token, agent_id, expires_at).status());
+  SPINEL_RETURN_IF_ERROR(agents.CreateJoinToken(token, agent_id, expires_at).status());
   return CreatedJoinToken{token, agent_id, expires_at};
 }
 
@@ -41,7 +41,7 @@ grpc::Status AdminServiceImpl::ListAgents(grpc::ServerContext* /*context*/,
                                           const spinel::v1::Empty* /*request*/,
                                           spinel::v1::ListAgentsResponse* response) {
   absl::StatusOr<std::vector<AttestedAgent>> agents =
-      components_.datastore.ListAttestedAgents(AgentFilter{});
+      deps_.agents.ListAttestedAgents(AgentFilter{});
   if (!agents.ok()) return ToGrpcStatus(agents.status());
   for (const AttestedAgent& agent : *agents) *response->add_agents() = AgentToProto(agent);
   return grpc::Status::OK;
@@ -52,7 +52,7 @@ grpc::Status AdminServiceImpl::GetAgent(grpc::ServerContext* /*context*/,
                                         spinel::v1::Agent* response) {
   absl::StatusOr<common::SpiffeId> id = ParseIdField("spiffe_id", request->spiffe_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  absl::StatusOr<AttestedAgent> agent = components_.datastore.GetAttestedAgent(*id);
+  absl::StatusOr<AttestedAgent> agent = deps_.agents.GetAttestedAgent(*id);
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   *response = AgentToProto(*agent);
   return grpc::Status::OK;
@@ -63,7 +63,7 @@ grpc::Status AdminServiceImpl::EvictAgent(grpc::ServerContext* /*context*/,
                                           spinel::v1::Empty* /*response*/) {
   absl::StatusOr<common::SpiffeId> id = ParseIdField("spiffe_id", request->spiffe_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  absl::Status deleted = components_.datastore.DeleteAttestedAgent(*id);
+  absl::Status deleted = deps_.agents.DeleteAttestedAgent(*id);
   if (!deleted.ok()) return ToGrpcStatus(deleted);
   // Woken by the change feed, the agent's sync stream re-reads its record, finds it gone and
   // ends.
@@ -76,7 +76,7 @@ grpc::Status AdminServiceImpl::BanAgent(grpc::ServerContext* /*context*/,
                                         spinel::v1::Empty* /*response*/) {
   absl::StatusOr<common::SpiffeId> id = ParseIdField("spiffe_id", request->spiffe_id());
   if (!id.ok()) return ToGrpcStatus(id.status());
-  absl::StatusOr<AttestedAgent> banned = components_.datastore.SetAgentBanned(*id, true);
+  absl::StatusOr<AttestedAgent> banned = deps_.agents.SetAgentBanned(*id, true);
   if (!banned.ok()) return ToGrpcStatus(banned.status());
   LOG_INFO("agent banned", {{"agent_id", id->ToString()}});
   return grpc::Status::OK;
@@ -89,15 +89,15 @@ grpc::Status AdminServiceImpl::CreateJoinToken(grpc::ServerContext* /*context*/,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "ttl_seconds: must not be negative");
   }
   const common::Duration ttl = request->ttl_seconds() == 0
-                                   ? common::Duration(components_.config.default_join_token_ttl)
+                                   ? common::Duration(deps_.settings.default_join_token_ttl)
                                    : common::Duration(std::chrono::seconds(request->ttl_seconds()));
-  const common::TrustDomain& control = components_.config.trust_domain;
+  const common::TrustDomain& control = deps_.settings.control;
   absl::StatusOr<CreatedJoinToken> created =
       request->agent_path().empty()
-          ? spinel::server::CreateJoinToken(components_.datastore, control, ttl,
-                                            components_.clock.Now())
-          : CreateJoinTokenWithPath(components_.datastore, control, request->agent_path(), ttl,
-                                    components_.clock.Now());
+          ? spinel::server::CreateJoinToken(deps_.agents, control, ttl,
+                                            deps_.clock.Now())
+          : CreateJoinTokenWithPath(deps_.agents, control, request->agent_path(), ttl,
+                                    deps_.clock.Now());
   if (!created.ok()) return ToGrpcStatus(created.status());
   response->set_token(created->token);
   response->set_agent_spiffe_id(created->agent_id.ToString());
@@ -111,15 +111,15 @@ grpc::Status AdminServiceImpl::CreateJoinToken(grpc::ServerContext* /*context*/,
 grpc::Status AdminServiceImpl::Health(grpc::ServerContext* /*context*/,
                                       const spinel::v1::Empty* /*request*/,
                                       spinel::v1::HealthResponse* response) {
-  absl::StatusOr<int64_t> entries = components_.datastore.CountEntries(EntryFilter{});
+  absl::StatusOr<int64_t> entries = deps_.entries.CountEntries(EntryFilter{});
   if (!entries.ok()) return ToGrpcStatus(entries.status());
   absl::StatusOr<std::vector<AttestedAgent>> agents =
-      components_.datastore.ListAttestedAgents(AgentFilter{});
+      deps_.agents.ListAttestedAgents(AgentFilter{});
   if (!agents.ok()) return ToGrpcStatus(agents.status());
   // Ready: the datastore answers and every trust domain has an active X.509 authority.
   bool ready = true;
-  for (const common::TrustDomain& td : components_.cas.TrustDomains()) {
-    std::shared_ptr<const AuthoritySnapshot> snapshot = components_.cas.Snapshot(td);
+  for (const common::TrustDomain& td : deps_.cas.TrustDomains()) {
+    std::shared_ptr<const AuthoritySnapshot> snapshot = deps_.cas.Snapshot(td);
     if (snapshot == nullptr || !snapshot->x509_signer || !snapshot->jwt_signer) ready = false;
   }
   response->set_ready(ready);

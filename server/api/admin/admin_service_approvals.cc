@@ -66,14 +66,14 @@ grpc::Status AdminServiceImpl::ListApprovals(grpc::ServerContext* /*context*/,
   if (!request->state().empty()) filter.state = request->state();
   if (!request->zone().empty()) filter.zone = request->zone();
   absl::StatusOr<std::vector<ApprovalRecord>> approvals =
-      components_.datastore.ListApprovals(filter);
+      deps_.approvals.ListApprovals(filter);
   if (absl::IsInvalidArgument(approvals.status())) {
     return ToGrpcStatus(absl::InvalidArgumentError(
         StrCat("state: ", Quote(request->state()),
                " is not one of pending, approved, denied, used, expired")));
   }
   if (!approvals.ok()) return ToGrpcStatus(approvals.status());
-  const common::TimePoint now = components_.clock.Now();
+  const common::TimePoint now = deps_.clock.Now();
   for (const ApprovalRecord& approval : *approvals) {
     *response->add_approvals() = ApprovalToProto(approval, now);
   }
@@ -84,9 +84,9 @@ grpc::Status AdminServiceImpl::GetApproval(grpc::ServerContext* /*context*/,
                                            const spinel::v1::ApprovalIdRequest* request,
                                            spinel::v1::Approval* response) {
   if (absl::Status ok = CheckApprovalId(request->id()); !ok.ok()) return ToGrpcStatus(ok);
-  absl::StatusOr<ApprovalRecord> approval = components_.datastore.GetApproval(request->id());
+  absl::StatusOr<ApprovalRecord> approval = deps_.approvals.GetApproval(request->id());
   if (!approval.ok()) return ToGrpcStatus(approval.status());
-  *response = ApprovalToProto(*approval, components_.clock.Now());
+  *response = ApprovalToProto(*approval, deps_.clock.Now());
   return grpc::Status::OK;
 }
 
@@ -99,8 +99,8 @@ grpc::Status AdminServiceImpl::Decide(grpc::ServerContext* context,
     const std::string actor = OperatorActor(*context);
     SPINEL_ASSIGN_OR_RETURN(
         ApprovalRecord decided,
-        approve ? components_.datastore.ApproveApproval(request.id(), actor, request.reason())
-                : components_.datastore.DenyApproval(request.id(), actor, request.reason()));
+        approve ? deps_.approvals.ApproveApproval(request.id(), actor, request.reason())
+                : deps_.approvals.DenyApproval(request.id(), actor, request.reason()));
     const zones::ApprovalRequest& r = decided.request;
     nlohmann::json details = {{"approval_id", r.id},
                               {"resource", r.binding.resource},
@@ -112,7 +112,7 @@ grpc::Status AdminServiceImpl::Decide(grpc::ServerContext* context,
     SPINEL_RETURN_IF_ERROR(audit_.Record(event));
     LOG_INFO(approve ? "approval approved" : "approval denied",
              {{"approval_id", r.id}, {"operator", actor}, {"resource", r.binding.resource}});
-    *response = ApprovalToProto(decided, components_.clock.Now());
+    *response = ApprovalToProto(decided, deps_.clock.Now());
     return absl::OkStatus();
   }();
   return ToGrpcStatus(status);

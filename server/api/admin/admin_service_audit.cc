@@ -39,7 +39,7 @@ grpc::Status AdminServiceImpl::ListAuditEvents(grpc::ServerContext* /*context*/,
   if (request->since_ms() > 0) {
     filter.since = common::TimePoint(std::chrono::milliseconds(request->since_ms()));
   }
-  absl::StatusOr<std::vector<AuditEvent>> events = components_.datastore.ListAuditEvents(filter);
+  absl::StatusOr<std::vector<AuditEvent>> events = deps_.audit.ListAuditEvents(filter);
   if (!events.ok()) return ToGrpcStatus(events.status());
   for (const AuditEvent& event : *events) *response->add_events() = AuditEventToProto(event);
   return grpc::Status::OK;
@@ -48,7 +48,7 @@ grpc::Status AdminServiceImpl::ListAuditEvents(grpc::ServerContext* /*context*/,
 grpc::Status AdminServiceImpl::VerifyAudit(grpc::ServerContext* /*context*/,
                                            const spinel::v1::Empty* /*request*/,
                                            spinel::v1::VerifyAuditResponse* response) {
-  absl::StatusOr<std::vector<AuditEvent>> events = components_.datastore.ListAuditEvents({});
+  absl::StatusOr<std::vector<AuditEvent>> events = deps_.audit.ListAuditEvents({});
   if (!events.ok()) return ToGrpcStatus(events.status());
   response->set_events(events->size());
   absl::StatusOr<zones::ChainHead> head = zones::VerifyChain(*events);

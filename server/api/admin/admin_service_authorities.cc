@@ -6,7 +6,6 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/api/admin/admin_service_impl.h"
-#include "server/bundles/bundle_merger.h"
 #include "server/api/proto_convert.h"
 
 namespace spinel::server {
@@ -45,10 +44,10 @@ grpc::Status AdminServiceImpl::GetBundle(grpc::ServerContext* /*context*/,
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
-    SPINEL_RETURN_IF_ERROR(SnapshotOf(components_.cas, td).status());
+    SPINEL_RETURN_IF_ERROR(SnapshotOf(deps_.cas, td).status());
     // Merged over every replica (server/bundles/bundle_merger.h).
     std::shared_ptr<const common::Bundle> own =
-        OwnBundle(components_.bundles, components_.cas, td);
+        deps_.own_bundles.Current(td);
     if (own == nullptr) return absl::NotFoundError(StrCat("no bundle for ", Quote(td.name())));
     SPINEL_ASSIGN_OR_RETURN(*response, BundleToProto(*own));
     return absl::OkStatus();
@@ -59,9 +58,9 @@ grpc::Status AdminServiceImpl::GetBundle(grpc::ServerContext* /*context*/,
 grpc::Status AdminServiceImpl::ListBundles(grpc::ServerContext* /*context*/,
                                            const spinel::v1::Empty* /*request*/,
                                            spinel::v1::ListBundlesResponse* response) {
-  for (const common::TrustDomain& td : components_.cas.TrustDomains()) {
+  for (const common::TrustDomain& td : deps_.cas.TrustDomains()) {
     std::shared_ptr<const common::Bundle> own =
-        OwnBundle(components_.bundles, components_.cas, td);
+        deps_.own_bundles.Current(td);
     if (own == nullptr) continue;
     absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(*own);
     if (!bundle.ok()) return ToGrpcStatus(bundle.status());
@@ -74,12 +73,12 @@ absl::StatusOr<common::Duration> AdminServiceImpl::RequestedTtl(const common::Sp
                                                                 bool jwt,
                                                                 int64_t ttl_seconds) const {
   if (ttl_seconds < 0) return absl::InvalidArgumentError("ttl_seconds: must not be negative");
-  if (id.MemberOf(components_.config.trust_domain)) {
+  if (id.MemberOf(deps_.settings.control)) {
     return absl::InvalidArgumentError(
         StrCat("spiffe_id: ", id.ToString(), " is in the control trust domain; operators mint ",
                "SVIDs of zones only (agents and the server get theirs by attestation)"));
   }
-  std::shared_ptr<const zones::ZoneSet> zones = components_.zones.Get();
+  std::shared_ptr<const zones::ZoneSet> zones = deps_.zones.Get();
   const zones::Zone* zone = zones->ZoneOf(id);
   if (zone == nullptr) {
     return absl::InvalidArgumentError(
@@ -87,7 +86,7 @@ absl::StatusOr<common::Duration> AdminServiceImpl::RequestedTtl(const common::Sp
   }
   const common::Duration requested = std::chrono::seconds(ttl_seconds);
   SPINEL_ASSIGN_OR_RETURN(common::Duration effective,
-                          components_.issuer.EffectiveTtl(id, jwt, requested));
+                          deps_.issuer.EffectiveTtl(id, jwt, requested));
   if (ttl_seconds != 0 && effective < requested) {
     return absl::InvalidArgumentError(
         StrCat("ttl_seconds: ", ttl_seconds, "s is above zone ", Quote(zone->name), "'s cap of ",
@@ -115,8 +114,8 @@ grpc::Status AdminServiceImpl::MintX509Svid(grpc::ServerContext* context,
     }
     std::vector<std::string> dns(request->dns_names().begin(), request->dns_names().end());
     SPINEL_ASSIGN_OR_RETURN(IssuedX509Svid issued,
-                            components_.issuer.SignX509Svid(id, csr->public_key(), ttl, dns));
-    SPINEL_ASSIGN_OR_RETURN(auto snapshot, SnapshotOf(components_.cas, id.trust_domain()));
+                            deps_.issuer.SignX509Svid(id, csr->public_key(), ttl, dns));
+    SPINEL_ASSIGN_OR_RETURN(auto snapshot, SnapshotOf(deps_.cas, id.trust_domain()));
     SPINEL_ASSIGN_OR_RETURN(common::Certificate leaf,
                             common::Certificate::FromDer(issued.chain_der.front()));
     SPINEL_RETURN_IF_ERROR(
@@ -149,7 +148,7 @@ grpc::Status AdminServiceImpl::MintJwtSvid(grpc::ServerContext* context,
     }
     std::vector<std::string> audience(request->audience().begin(), request->audience().end());
     SPINEL_ASSIGN_OR_RETURN(IssuedJwtSvid issued,
-                            components_.issuer.MintJwtSvid(id, audience, ttl));
+                            deps_.issuer.MintJwtSvid(id, audience, ttl));
     SPINEL_RETURN_IF_ERROR(audit_.Record(JwtIssuedEvent(audit_, OperatorActor(*context), id,
                                                         audience, issued.expires_at, "")));
     response->set_token(issued.token);
@@ -164,7 +163,7 @@ grpc::Status AdminServiceImpl::MintJwtSvid(grpc::ServerContext* context,
 
 absl::Status AdminServiceImpl::DescribeAuthorities(const common::TrustDomain& trust_domain,
                                                    spinel::v1::LocalAuthorities* response) const {
-  SPINEL_ASSIGN_OR_RETURN(auto snapshot, SnapshotOf(components_.cas, trust_domain));
+  SPINEL_ASSIGN_OR_RETURN(auto snapshot, SnapshotOf(deps_.cas, trust_domain));
   response->set_trust_domain(trust_domain.name());
   for (const X509Authority& x509 : snapshot->x509) {
     *response->add_authorities() =
@@ -192,8 +191,8 @@ grpc::Status AdminServiceImpl::PrepareLocalAuthority(grpc::ServerContext* /*cont
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
-    SPINEL_RETURN_IF_ERROR(SnapshotOf(components_.cas, td).status());
-    SPINEL_RETURN_IF_ERROR(components_.cas.Prepare(td));
+    SPINEL_RETURN_IF_ERROR(SnapshotOf(deps_.cas, td).status());
+    SPINEL_RETURN_IF_ERROR(deps_.cas.Prepare(td));
     LOG_INFO("local authority prepared by an operator", {{"trust_domain", td.name()}});
     return DescribeAuthorities(td, response);
   }();
@@ -206,8 +205,8 @@ grpc::Status AdminServiceImpl::ActivateLocalAuthority(grpc::ServerContext* /*con
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
-    SPINEL_RETURN_IF_ERROR(SnapshotOf(components_.cas, td).status());
-    SPINEL_RETURN_IF_ERROR(components_.cas.Activate(td));
+    SPINEL_RETURN_IF_ERROR(SnapshotOf(deps_.cas, td).status());
+    SPINEL_RETURN_IF_ERROR(deps_.cas.Activate(td));
     LOG_INFO("local authority activated by an operator", {{"trust_domain", td.name()}});
     return DescribeAuthorities(td, response);
   }();

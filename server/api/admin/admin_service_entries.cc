@@ -28,7 +28,7 @@ void AdminServiceImpl::CreateOne(const spinel::v1::Entry& proto, const std::stri
                                  spinel::v1::EntryResult* result) {
   absl::StatusOr<RegistrationEntry> created = [&]() -> absl::StatusOr<RegistrationEntry> {
     SPINEL_ASSIGN_OR_RETURN(RegistrationEntry entry, ParseEntryField(field, proto));
-    return components_.registry.Create(std::move(entry));
+    return deps_.registry.Create(std::move(entry));
   }();
   if (!created.ok()) {
     *result->mutable_entry() = proto;
@@ -62,7 +62,7 @@ grpc::Status AdminServiceImpl::UpdateEntry(grpc::ServerContext* /*context*/,
   if (request->entry().id().empty()) return InvalidArgument("entry.id: the entry id is required");
   absl::StatusOr<RegistrationEntry> updated = [&]() -> absl::StatusOr<RegistrationEntry> {
     SPINEL_ASSIGN_OR_RETURN(RegistrationEntry entry, ParseEntryField("entry", request->entry()));
-    return components_.registry.Update(std::move(entry));
+    return deps_.registry.Update(std::move(entry));
   }();
   if (!updated.ok()) return ToGrpcStatus(updated.status());
   *response = EntryToProto(*updated);
@@ -74,7 +74,7 @@ grpc::Status AdminServiceImpl::DeleteEntry(grpc::ServerContext* /*context*/,
                                            const spinel::v1::EntryIdRequest* request,
                                            spinel::v1::Empty* /*response*/) {
   if (request->id().empty()) return InvalidArgument("id: the entry id is required");
-  absl::StatusOr<RegistrationEntry> deleted = components_.registry.Delete(request->id());
+  absl::StatusOr<RegistrationEntry> deleted = deps_.registry.Delete(request->id());
   if (!deleted.ok()) return ToGrpcStatus(deleted.status());
   LogEntry("entry deleted", *deleted);
   return grpc::Status::OK;
@@ -84,7 +84,7 @@ grpc::Status AdminServiceImpl::GetEntry(grpc::ServerContext* /*context*/,
                                         const spinel::v1::EntryIdRequest* request,
                                         spinel::v1::Entry* response) {
   if (request->id().empty()) return InvalidArgument("id: the entry id is required");
-  absl::StatusOr<RegistrationEntry> entry = components_.datastore.GetEntry(request->id());
+  absl::StatusOr<RegistrationEntry> entry = deps_.entries.GetEntry(request->id());
   if (!entry.ok()) return ToGrpcStatus(entry.status());
   *response = EntryToProto(*entry);
   return grpc::Status::OK;
@@ -101,7 +101,7 @@ absl::StatusOr<EntryFilter> AdminServiceImpl::FilterFromRequest(
   }
   if (!request.by_zone().empty()) {
     // A zone name ("inference") or a trust domain name (what entries store as their zone).
-    const zones::Zone* zone = components_.zones.Get()->Find(request.by_zone());
+    const zones::Zone* zone = deps_.zones.Get()->Find(request.by_zone());
     if (zone != nullptr) {
       filter.zone = zone->trust_domain.name();
     } else {
@@ -118,7 +118,7 @@ grpc::Status AdminServiceImpl::ListEntries(grpc::ServerContext* /*context*/,
                                            spinel::v1::ListEntriesResponse* response) {
   absl::StatusOr<EntryFilter> filter = FilterFromRequest(*request);
   if (!filter.ok()) return ToGrpcStatus(filter.status());
-  absl::StatusOr<EntryPage> page = components_.datastore.ListEntries(*filter, PageRequest{});
+  absl::StatusOr<EntryPage> page = deps_.entries.ListEntries(*filter, PageRequest{});
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (const RegistrationEntry& entry : page->entries) {
     *response->add_entries() = EntryToProto(entry);
@@ -131,7 +131,7 @@ grpc::Status AdminServiceImpl::CountEntries(grpc::ServerContext* /*context*/,
                                             spinel::v1::CountResponse* response) {
   absl::StatusOr<EntryFilter> filter = FilterFromRequest(*request);
   if (!filter.ok()) return ToGrpcStatus(filter.status());
-  absl::StatusOr<int64_t> count = components_.datastore.CountEntries(*filter);
+  absl::StatusOr<int64_t> count = deps_.entries.CountEntries(*filter);
   if (!count.ok()) return ToGrpcStatus(count.status());
   response->set_count(*count);
   return grpc::Status::OK;

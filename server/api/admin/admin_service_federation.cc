@@ -28,12 +28,12 @@ using common::StrCat;
 using common::ToGrpcStatus;
 
 // InvalidArgument when this server signs for `td` (a relationship would shadow its own bundle).
-absl::Status CheckForeign(const ServerComponents& components, const common::TrustDomain& td) {
-  bool own = td == components.config.trust_domain;
-  for (const common::TrustDomain& signed_for : components.cas.TrustDomains()) {
+absl::Status CheckForeign(const AdminDeps& deps, const common::TrustDomain& td) {
+  bool own = td == deps.settings.control;
+  for (const common::TrustDomain& signed_for : deps.cas.TrustDomains()) {
     own = own || td == signed_for;
   }
-  for (const zones::Zone& zone : components.zones.Get()->zones()) {
+  for (const zones::Zone& zone : deps.zones.Get()->zones()) {
     own = own || td == zone.trust_domain;
   }
   if (!own) return absl::OkStatus();
@@ -44,17 +44,17 @@ absl::Status CheckForeign(const ServerComponents& components, const common::Trus
 }
 
 absl::StatusOr<FederationRelationship> ParseRelationship(
-    const ServerComponents& components, const spinel::v1::FederationRelationship& proto) {
+    const AdminDeps& deps, const spinel::v1::FederationRelationship& proto) {
   SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
                           FederationRelationshipFromProto(proto));
-  SPINEL_RETURN_IF_ERROR(CheckForeign(components, relationship.trust_domain));
+  SPINEL_RETURN_IF_ERROR(CheckForeign(deps, relationship.trust_domain));
   return relationship;
 }
 
 // The stored bundle of `td`, nullopt when there is none.
-absl::StatusOr<std::optional<BundleRecord>> StoredBundle(Datastore& datastore,
+absl::StatusOr<std::optional<BundleRecord>> StoredBundle(BundleStore& bundles,
                                                          const common::TrustDomain& td) {
-  absl::StatusOr<BundleRecord> bundle = datastore.GetBundle(td);
+  absl::StatusOr<BundleRecord> bundle = bundles.GetBundle(td);
   if (absl::IsNotFound(bundle.status())) return std::nullopt;
   if (!bundle.ok()) return bundle.status();
   return std::optional<BundleRecord>(*std::move(bundle));
@@ -62,14 +62,14 @@ absl::StatusOr<std::optional<BundleRecord>> StoredBundle(Datastore& datastore,
 
 // An https_spiffe endpoint in the foreign trust domain itself needs that trust domain's bundle
 // (given now as `initial`, or stored) to verify the endpoint's X509-SVID.
-absl::Status CheckBootstrap(Datastore& datastore, const FederationRelationship& relationship,
+absl::Status CheckBootstrap(BundleStore& bundles, const FederationRelationship& relationship,
                             const std::optional<BundleRecord>& initial) {
   if (relationship.profile != kProfileHttpsSpiffe || initial.has_value() ||
       !relationship.endpoint_spiffe_id->MemberOf(relationship.trust_domain)) {
     return absl::OkStatus();
   }
   SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored,
-                          StoredBundle(datastore, relationship.trust_domain));
+                          StoredBundle(bundles, relationship.trust_domain));
   if (stored.has_value()) return absl::OkStatus();
   return absl::InvalidArgumentError(StrCat(
       "initial_bundle: required: the https_spiffe endpoint ",
@@ -79,9 +79,9 @@ absl::Status CheckBootstrap(Datastore& datastore, const FederationRelationship& 
 }
 
 absl::StatusOr<spinel::v1::FederationRelationship> Describe(
-    Datastore& datastore, const FederationRelationship& relationship) {
+    BundleStore& bundles, const FederationRelationship& relationship) {
   SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> bundle,
-                          StoredBundle(datastore, relationship.trust_domain));
+                          StoredBundle(bundles, relationship.trust_domain));
   return FederationRelationshipToProto(relationship, bundle);
 }
 
@@ -102,16 +102,16 @@ grpc::Status AdminServiceImpl::CreateFederationRelationship(
     spinel::v1::FederationRelationship* response) {
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
-                            ParseRelationship(components_, request->relationship()));
+                            ParseRelationship(deps_, request->relationship()));
     std::optional<BundleRecord> initial;
     if (!request->initial_bundle().empty()) {
       SPINEL_ASSIGN_OR_RETURN(
           initial, InitialBundleRecord(relationship.trust_domain, request->initial_bundle()));
     }
-    SPINEL_RETURN_IF_ERROR(CheckBootstrap(components_.datastore, relationship, initial));
+    SPINEL_RETURN_IF_ERROR(CheckBootstrap(deps_.bundles, relationship, initial));
     SPINEL_ASSIGN_OR_RETURN(
         FederationRelationship created,
-        components_.datastore.CreateFederationRelationship(relationship, initial));
+        deps_.federations.CreateFederationRelationship(relationship, initial));
     nlohmann::json details = RelationshipDetails(created);
     details["initial_bundle_sequence"] = initial ? initial->sequence : -1;
     SPINEL_RETURN_IF_ERROR(audit_.Record(audit_.Event(
@@ -121,7 +121,7 @@ grpc::Status AdminServiceImpl::CreateFederationRelationship(
              {{"trust_domain", created.trust_domain.name()},
               {"url", created.bundle_endpoint_url},
               {"profile", created.profile}});
-    SPINEL_ASSIGN_OR_RETURN(*response, Describe(components_.datastore, created));
+    SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, created));
     return absl::OkStatus();
   }();
   return ToGrpcStatus(status);
@@ -132,10 +132,10 @@ grpc::Status AdminServiceImpl::UpdateFederationRelationship(
     spinel::v1::FederationRelationship* response) {
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
-                            ParseRelationship(components_, *request));
-    SPINEL_RETURN_IF_ERROR(CheckBootstrap(components_.datastore, relationship, std::nullopt));
+                            ParseRelationship(deps_, *request));
+    SPINEL_RETURN_IF_ERROR(CheckBootstrap(deps_.bundles, relationship, std::nullopt));
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship updated,
-                            components_.datastore.UpdateFederationRelationship(relationship));
+                            deps_.federations.UpdateFederationRelationship(relationship));
     SPINEL_RETURN_IF_ERROR(audit_.Record(
         audit_.Event("federation.updated", OperatorActor(*context), "",
                      updated.trust_domain.IdString(), "ok", "", RelationshipDetails(updated))));
@@ -143,7 +143,7 @@ grpc::Status AdminServiceImpl::UpdateFederationRelationship(
              {{"trust_domain", updated.trust_domain.name()},
               {"url", updated.bundle_endpoint_url},
               {"profile", updated.profile}});
-    SPINEL_ASSIGN_OR_RETURN(*response, Describe(components_.datastore, updated));
+    SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, updated));
     return absl::OkStatus();
   }();
   return ToGrpcStatus(status);
@@ -155,7 +155,7 @@ grpc::Status AdminServiceImpl::DeleteFederationRelationship(
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
-    SPINEL_RETURN_IF_ERROR(components_.datastore.DeleteFederationRelationship(td));
+    SPINEL_RETURN_IF_ERROR(deps_.federations.DeleteFederationRelationship(td));
     // The foreign bundle went with it (its change event wakes the agents' streams through the
     // change feed): agents stop serving it to workloads.
     SPINEL_RETURN_IF_ERROR(audit_.Record(
@@ -174,8 +174,8 @@ grpc::Status AdminServiceImpl::GetFederationRelationship(
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
-                            components_.datastore.GetFederationRelationship(td));
-    SPINEL_ASSIGN_OR_RETURN(*response, Describe(components_.datastore, relationship));
+                            deps_.federations.GetFederationRelationship(td));
+    SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, relationship));
     return absl::OkStatus();
   }();
   return ToGrpcStatus(status);
@@ -186,9 +186,9 @@ grpc::Status AdminServiceImpl::ListFederationRelationships(
     spinel::v1::ListFederationRelationshipsResponse* response) {
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(std::vector<FederationRelationship> relationships,
-                            components_.datastore.ListFederationRelationships());
+                            deps_.federations.ListFederationRelationships());
     SPINEL_ASSIGN_OR_RETURN(std::vector<BundleRecord> bundles,
-                            components_.datastore.ListBundles());
+                            deps_.bundles.ListBundles());
     std::map<common::TrustDomain, BundleRecord> by_td;
     for (BundleRecord& bundle : bundles) by_td.emplace(bundle.trust_domain, std::move(bundle));
     for (const FederationRelationship& relationship : relationships) {
@@ -208,12 +208,12 @@ grpc::Status AdminServiceImpl::RefreshFederatedBundle(
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
-    if (components_.federation == nullptr) {
+    if (deps_.federation == nullptr) {
       return absl::UnavailableError("federation refresher not running");
     }
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship after,
-                            components_.federation->RefreshNow(td));
-    SPINEL_ASSIGN_OR_RETURN(*response, Describe(components_.datastore, after));
+                            deps_.federation->RefreshNow(td));
+    SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, after));
     return absl::OkStatus();
   }();
   return ToGrpcStatus(status);

@@ -1,4 +1,4 @@
-// AdminServiceImpl: the admin API (common/proto/admin.proto) over ServerComponents. Private to
+// AdminServiceImpl: the admin API (common/proto/admin.proto) over AdminDeps. Private to
 // server/admin_service*.cc and the tests; everyone else uses StartAdminServer (admin_service.h).
 //
 // The methods are split by concern:
@@ -20,7 +20,7 @@
 // Request validation: every malformed SPIFFE ID, trust domain, selector or TTL is
 // InvalidArgument naming the request field (e.g. "entries[2].selectors[0]: ..."), and nothing is
 // written. Registration rules (zone caps, parents, placement) are the EntryRegistry's.
-// Thread-safe: gRPC calls the methods concurrently; all state lives in the components.
+// Thread-safe: gRPC calls the methods concurrently; all state lives in the parts in AdminDeps.
 #pragma once
 
 #include <string>
@@ -31,7 +31,6 @@
 #include "common/spiffe_id.h"
 #include "server/api/admin/admin_service.h"
 #include "server/audit/audit_log.h"
-#include "server/components.h"
 #include "server/datastore/types.h"
 
 namespace spinel::server {
@@ -51,10 +50,8 @@ std::string OperatorActor(const grpc::ServerContext& context);
 
 class AdminServiceImpl final : public spinel::v1::AdminService::Service {
  public:
-  AdminServiceImpl(ServerComponents& components, AdminHooks hooks)
-      : components_(components),
-        hooks_(std::move(hooks)),
-        audit_(components.datastore, components.zones, components.clock) {}
+  AdminServiceImpl(const AdminDeps& deps, AdminHooks hooks)
+      : deps_(deps), hooks_(std::move(hooks)), audit_(deps.audit, deps.zones, deps.clock) {}
 
   grpc::Status CreateEntries(grpc::ServerContext* context,
                              const spinel::v1::CreateEntriesRequest* request,
@@ -177,7 +174,7 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
   absl::StatusOr<common::Duration> RequestedTtl(const common::SpiffeId& id, bool jwt,
                                                 int64_t ttl_seconds) const;
 
-  ServerComponents& components_;
+  const AdminDeps deps_;
   const AdminHooks hooks_;
   AuditLog audit_;
 };

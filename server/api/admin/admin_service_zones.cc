@@ -60,7 +60,7 @@ absl::Status AdminServiceImpl::DescribeZone(const zones::ZoneSet& set, const zon
   }
   SPINEL_ASSIGN_OR_RETURN(
       int64_t entries,
-      components_.datastore.CountEntries(EntryFilter{.zone = zone.trust_domain.name()}));
+      deps_.entries.CountEntries(EntryFilter{.zone = zone.trust_domain.name()}));
   info->set_entries(entries);
   return absl::OkStatus();
 }
@@ -68,7 +68,7 @@ absl::Status AdminServiceImpl::DescribeZone(const zones::ZoneSet& set, const zon
 grpc::Status AdminServiceImpl::ListZones(grpc::ServerContext* /*context*/,
                                          const spinel::v1::Empty* /*request*/,
                                          spinel::v1::ListZonesResponse* response) {
-  std::shared_ptr<const zones::ZoneSet> set = components_.zones.Get();
+  std::shared_ptr<const zones::ZoneSet> set = deps_.zones.Get();
   for (const zones::Zone& zone : set->zones()) {
     absl::Status described = DescribeZone(*set, zone, response->add_zones());
     if (!described.ok()) return ToGrpcStatus(described);
@@ -82,7 +82,7 @@ grpc::Status AdminServiceImpl::GetZone(grpc::ServerContext* /*context*/,
   if (request->name().empty()) {
     return ToGrpcStatus(absl::InvalidArgumentError("name: a zone name is required"));
   }
-  std::shared_ptr<const zones::ZoneSet> set = components_.zones.Get();
+  std::shared_ptr<const zones::ZoneSet> set = deps_.zones.Get();
   const zones::Zone* zone = set->Find(request->name());
   if (zone == nullptr) {
     std::string known;
@@ -108,7 +108,7 @@ grpc::Status AdminServiceImpl::ReloadZones(grpc::ServerContext* /*context*/,
   for (const std::string& name : changes->added) response->add_added(name);
   for (const std::string& name : changes->removed) response->add_removed(name);
   for (const std::string& name : changes->changed) response->add_changed(name);
-  std::shared_ptr<const zones::ZoneSet> set = components_.zones.Get();
+  std::shared_ptr<const zones::ZoneSet> set = deps_.zones.Get();
   for (const zones::Zone& zone : set->zones()) {
     absl::Status described = DescribeZone(*set, zone, response->add_zones());
     if (!described.ok()) return ToGrpcStatus(described);

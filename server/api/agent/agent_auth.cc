@@ -5,7 +5,6 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "common/x509_svid_validator.h"
-#include "server/bundles/bundle_merger.h"
 
 namespace spinel::server {
 namespace {
@@ -40,21 +39,20 @@ std::vector<common::Certificate> PeerCertificates(const grpc::AuthContext& auth)
   return chain;
 }
 
-absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,
+absl::StatusOr<AttestedAgent> AuthenticateAgent(const AgentAuthDeps& deps,
                                                 const grpc::AuthContext& auth) {
   std::vector<common::Certificate> chain = PeerCertificates(auth);
   if (chain.empty()) {
     return absl::UnauthenticatedError("no agent SVID presented (attest first)");
   }
-  const common::TrustDomain& control = components.config.trust_domain;
+  const common::TrustDomain& control = deps.control;
   // Every replica's control CAs (merged bundle): an agent SVID signed by any replica is good.
-  std::shared_ptr<const common::Bundle> bundle =
-      OwnBundle(components.bundles, components.cas, control);
+  std::shared_ptr<const common::Bundle> bundle = deps.own_bundles.Current(control);
   if (!bundle) return absl::UnavailableError("control plane authority not ready");
   common::X509AuthorityMap authorities;
   authorities.Set(control, bundle->x509_authorities);
   absl::StatusOr<common::VerifiedX509Svid> verified =
-      common::VerifyX509Svid(chain, authorities, components.clock.Now());
+      common::VerifyX509Svid(chain, authorities, deps.clock.Now());
   if (!verified.ok()) {
     return absl::PermissionDeniedError(
         StrCat("agent SVID rejected: ", std::string(verified.status().message())));
@@ -64,7 +62,7 @@ absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,
   if (id.rfind(agent_prefix, 0) != 0) {
     return absl::PermissionDeniedError(StrCat(id, " is not an agent ID"));
   }
-  absl::StatusOr<AttestedAgent> agent = components.datastore.GetAttestedAgent(verified->id);
+  absl::StatusOr<AttestedAgent> agent = deps.agents.GetAttestedAgent(verified->id);
   if (absl::IsNotFound(agent.status())) {
     return absl::PermissionDeniedError(StrCat("agent ", id, " is not attested (evicted?)"));
   }

@@ -10,7 +10,10 @@
 
 #include "absl/status/statusor.h"
 #include "common/certificate.h"
-#include "server/components.h"
+#include "common/clock.h"
+#include "common/spiffe_id.h"
+#include "server/bundles/own_bundle.h"
+#include "server/datastore/agent_store.h"
 
 namespace grpc {
 class AuthContext;
@@ -22,7 +25,15 @@ namespace spinel::server {
 // the client sent (intermediates, possibly its root); empty when the peer sent no certificate.
 std::vector<common::Certificate> PeerCertificates(const grpc::AuthContext& auth);
 
-absl::StatusOr<AttestedAgent> AuthenticateAgent(ServerComponents& components,
+// What authenticating an agent reads (references; they must outlive every call).
+struct AgentAuthDeps {
+  common::TrustDomain control;    // agent IDs are spiffe://<control>/spinel/agent/...
+  const OwnBundles& own_bundles;  // the control bundle, merged over every replica
+  AgentStore& agents;             // attested, not banned, current serial
+  const common::Clock& clock;
+};
+
+absl::StatusOr<AttestedAgent> AuthenticateAgent(const AgentAuthDeps& deps,
                                                 const grpc::AuthContext& auth);
 
 }  // namespace spinel::server

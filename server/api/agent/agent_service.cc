@@ -6,9 +6,7 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/api/agent/agent_auth.h"
-#include "server/bundles/bundle_merger.h"
 #include "server/api/proto_convert.h"
-#include "server/sync/sync_stream.h"
 
 namespace spinel::server {
 namespace {
@@ -41,19 +39,29 @@ std::string PresentedId(const grpc::AuthContext& auth) {
 
 }  // namespace
 
-AgentServiceImpl::AgentServiceImpl(ServerComponents& components,
+AgentApiSettings AgentApiSettings::FromConfig(const ServerConfig& config) {
+  return AgentApiSettings{.control = config.trust_domain,
+                          .agent_svid_ttl = config.agent_svid_ttl,
+                          .approval_ttl = config.approval_ttl,
+                          .max_concurrent_signings = config.max_concurrent_signings,
+                          .signings_per_agent_per_second = config.signings_per_agent_per_second};
+}
+
+AgentServiceImpl::AgentServiceImpl(const AgentApiDeps& deps,
                                    std::unique_ptr<X509PopAttestor> x509pop)
-    : components_(components),
+    : deps_(deps),
+      auth_{deps.settings.control, deps.own_bundles, deps.agents, deps.clock},
+      streams_{deps.hub, deps.view, deps.agents, deps.changes, deps.metrics},
       x509pop_(std::move(x509pop)),
-      limiter_(components.config.max_concurrent_signings,
-               components.config.signings_per_agent_per_second, components.clock),
-      audit_(components.datastore, components.zones, components.clock) {}
+      limiter_(deps.settings.max_concurrent_signings,
+               deps.settings.signings_per_agent_per_second, deps.clock),
+      audit_(deps.audit, deps.zones, deps.clock) {}
 
 absl::StatusOr<NodeAttestation> AgentServiceImpl::RunAttestation(
     const spinel::v1::AttestParams& params,
     grpc::ServerReaderWriter<spinel::v1::AttestResponse, spinel::v1::AttestRequest>* stream) {
   if (params.has_join_token()) {
-    return AttestJoinToken(components_.datastore, params.join_token().token());
+    return AttestJoinToken(deps_.agents, params.join_token().token());
   }
   if (!params.has_x509pop()) {
     return absl::InvalidArgumentError("attestation method is missing (join_token or x509pop)");
@@ -62,7 +70,7 @@ absl::StatusOr<NodeAttestation> AgentServiceImpl::RunAttestation(
   std::vector<std::string> chain(params.x509pop().certificate_chain().begin(),
                                  params.x509pop().certificate_chain().end());
   SPINEL_ASSIGN_OR_RETURN(X509PopAttestor::Challenge challenge,
-                          x509pop_->Begin(chain, components_.clock.Now()));
+                          x509pop_->Begin(chain, deps_.clock.Now()));
   spinel::v1::AttestResponse challenge_message;
   challenge_message.set_challenge(challenge.nonce);
   spinel::v1::AttestRequest answer;
@@ -79,8 +87,8 @@ absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation
                                               spinel::v1::AgentSvid* svid) {
   SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(csr_der));
   SPINEL_ASSIGN_OR_RETURN(IssuedX509Svid issued,
-                          components_.issuer.SignX509Svid(attestation.agent_id, csr,
-                                                          components_.config.agent_svid_ttl));
+                          deps_.issuer.SignX509Svid(attestation.agent_id, csr,
+                                                    deps_.settings.agent_svid_ttl));
   SPINEL_ASSIGN_OR_RETURN(common::Certificate leaf,
                           common::Certificate::FromDer(issued.chain_der.front()));
   AttestedAgent record{.spiffe_id = attestation.agent_id,
@@ -88,13 +96,13 @@ absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation
                        .serial_number = leaf.SerialHex(),
                        .svid_expires_at = common::ToUnixSeconds(issued.expires_at),
                        .selectors = attestation.selectors};
-  absl::Status stored = new_agent ? components_.datastore.CreateAttestedAgent(record).status()
-                                  : components_.datastore.UpdateAttestedAgent(record).status();
+  absl::Status stored = new_agent ? deps_.agents.CreateAttestedAgent(record).status()
+                                  : deps_.agents.UpdateAttestedAgent(record).status();
   SPINEL_RETURN_IF_ERROR(stored);
   svid->set_spiffe_id(attestation.agent_id.ToString());
   for (const std::string& der : issued.chain_der) svid->add_certificate_chain(der);
   std::shared_ptr<const common::Bundle> control =
-      OwnBundle(components_.bundles, components_.cas, components_.config.trust_domain);
+      deps_.own_bundles.Current(deps_.settings.control);
   if (!control) return absl::UnavailableError("control plane authority not ready");
   SPINEL_ASSIGN_OR_RETURN(*svid->mutable_control_bundle(), BundleToProto(*control));
   return absl::OkStatus();
@@ -120,8 +128,7 @@ grpc::Status AgentServiceImpl::Attest(
                                                   context->peer(), attestation.status()));
     return ToGrpcStatus(attestation.status());
   }
-  absl::StatusOr<AttestedAgent> existing =
-      components_.datastore.GetAttestedAgent(attestation->agent_id);
+  absl::StatusOr<AttestedAgent> existing = deps_.agents.GetAttestedAgent(attestation->agent_id);
   if (existing.ok() && existing->banned) {
     absl::Status banned = absl::PermissionDeniedError(
         StrCat("agent ", attestation->agent_id.ToString(), " is banned"));
@@ -143,7 +150,7 @@ grpc::Status AgentServiceImpl::Attest(
 grpc::Status AgentServiceImpl::RenewAgentSvid(grpc::ServerContext* context,
                                               const spinel::v1::RenewAgentSvidRequest* request,
                                               spinel::v1::RenewAgentSvidResponse* response) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   NodeAttestation attestation{agent->spiffe_id, agent->attestation_type, agent->selectors};
   return ToGrpcStatus(
@@ -152,7 +159,7 @@ grpc::Status AgentServiceImpl::RenewAgentSvid(grpc::ServerContext* context,
 
 grpc::ServerWriteReactor<spinel::v1::SyncUpdate>* AgentServiceImpl::Sync(
     grpc::CallbackServerContext* context, const spinel::v1::SyncRequest* /*request*/) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) {
     class Refused : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate> {
      public:
@@ -161,7 +168,7 @@ grpc::ServerWriteReactor<spinel::v1::SyncUpdate>* AgentServiceImpl::Sync(
     };
     return new Refused(ToGrpcStatus(agent.status()));
   }
-  auto* stream = new SyncStream(components_, *agent);
+  auto* stream = new SyncStream(streams_, *agent);
   stream->Begin();
   return stream;
 }
@@ -169,13 +176,13 @@ grpc::ServerWriteReactor<spinel::v1::SyncUpdate>* AgentServiceImpl::Sync(
 absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(
     const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
     const std::string& entry_id) {
-  absl::StatusOr<RegistrationEntry> entry = components_.datastore.GetEntry(entry_id);
+  absl::StatusOr<RegistrationEntry> entry = deps_.entries.GetEntry(entry_id);
   if (absl::IsNotFound(entry.status())) {
     return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
                                               " is not authorized for this agent"));
   }
   if (!entry.ok()) return entry.status();
-  if (!components_.view.Authorizes(agent, parents, *entry)) {
+  if (!deps_.view.Authorizes(agent, parents, *entry)) {
     return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
                                               " is not authorized for agent ",
                                               agent.spiffe_id.ToString()));
@@ -200,7 +207,7 @@ void AgentServiceImpl::SignOne(const AttestedAgent& agent,
                                                   entry.id, " is ", entry.spiffe_id.ToString()));
       }
     }
-    return components_.issuer.SignX509Svid(entry.spiffe_id, csr,
+    return deps_.issuer.SignX509Svid(entry.spiffe_id, csr,
                                            std::chrono::seconds(entry.x509_svid_ttl),
                                            entry.dns_names);
   }();
@@ -221,7 +228,7 @@ void AgentServiceImpl::SignOne(const AttestedAgent& agent,
 grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
                                              const spinel::v1::SignX509SvidsRequest* request,
                                              spinel::v1::SignX509SvidsResponse* response) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (absl::IsPermissionDenied(agent.status())) {  // a certificate was presented and refused
     const std::string presented = PresentedId(*context->auth_context());
     RecordRefusal(audit_, X509RefusedEvent(audit_, kUnauthenticatedActor, presented,
@@ -235,7 +242,7 @@ grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
   absl::Status admitted = limiter_.Admit(agent->spiffe_id.ToString(), request->csrs_size());
   if (!admitted.ok()) return ToGrpcStatus(admitted);
   SigningLimiter::Slot slot(limiter_);
-  absl::StatusOr<std::vector<common::SpiffeId>> parents = components_.view.ParentIdsOf(*agent);
+  absl::StatusOr<std::vector<common::SpiffeId>> parents = deps_.view.ParentIdsOf(*agent);
   if (!parents.ok()) return ToGrpcStatus(parents.status());
   std::vector<AuditEvent> audit;
   for (const spinel::v1::CsrForEntry& csr : request->csrs()) {
@@ -252,14 +259,14 @@ grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
 grpc::Status AgentServiceImpl::MintJwtSvid(grpc::ServerContext* context,
                                            const spinel::v1::MintJwtSvidRequest* request,
                                            spinel::v1::MintJwtSvidResponse* response) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
-  absl::StatusOr<std::vector<common::SpiffeId>> parents = components_.view.ParentIdsOf(*agent);
+  absl::StatusOr<std::vector<common::SpiffeId>> parents = deps_.view.ParentIdsOf(*agent);
   if (!parents.ok()) return ToGrpcStatus(parents.status());
   absl::StatusOr<RegistrationEntry> entry = AuthorizedEntry(*agent, *parents, request->entry_id());
   if (!entry.ok()) return ToGrpcStatus(entry.status());
   std::vector<std::string> audience(request->audience().begin(), request->audience().end());
-  absl::StatusOr<IssuedJwtSvid> issued = components_.issuer.MintJwtSvid(
+  absl::StatusOr<IssuedJwtSvid> issued = deps_.issuer.MintJwtSvid(
       entry->spiffe_id, audience, std::chrono::seconds(entry->jwt_svid_ttl));
   if (!issued.ok()) return ToGrpcStatus(issued.status());
   absl::Status recorded = audit_.Record(JwtIssuedEvent(audit_, agent->spiffe_id.ToString(),

@@ -15,18 +15,59 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent.grpc.pb.h"
-#include "server/audit/audit_log.h"
-#include "server/components.h"
+#include "common/clock.h"
+#include "server/api/agent/agent_auth.h"
 #include "server/api/agent/node_attestation.h"
 #include "server/api/agent/signing_limiter.h"
+#include "server/audit/audit_log.h"
+#include "server/bundles/own_bundle.h"
+#include "server/config.h"
+#include "server/datastore/agent_store.h"
+#include "server/datastore/approval_store.h"
+#include "server/datastore/audit_store.h"
+#include "server/datastore/change_log.h"
+#include "server/datastore/entry_store.h"
+#include "server/issuance/issuer.h"
+#include "server/metrics/metrics.h"
+#include "server/sync/agent_sync.h"
+#include "server/sync/sync_stream.h"
+#include "server/zones/zone_state.h"
 
 namespace spinel::server {
+
+// The settings of the agent API (from ServerConfig, AgentApiSettings::FromConfig).
+struct AgentApiSettings {
+  common::TrustDomain control;            // config trust_domain
+  std::chrono::seconds agent_svid_ttl{};  // config agent_svid_ttl
+  std::chrono::seconds approval_ttl{};    // config approval_ttl
+  int max_concurrent_signings = 0;        // config max_concurrent_signings (0: CPUs)
+  int signings_per_agent_per_second = 0;  // config signings_per_agent_per_second
+
+  static AgentApiSettings FromConfig(const ServerConfig& config);
+};
+
+// The parts the agent API uses (references; they must outlive the service and its streams).
+struct AgentApiDeps {
+  EntryStore& entries;            // the entries agents ask SVIDs for
+  AgentStore& agents;             // attested agents and join tokens
+  ApprovalStore& approvals;       // step-up approvals
+  AuditStore& audit;              // every SVID issued and every refusal
+  ChangeLog& changes;             // the revision sync updates carry
+  const ZoneState& zones;         // audit zone names, the server's own policy
+  Issuer& issuer;                 // signs agent and workload SVIDs, mints JWT-SVIDs
+  AgentView& view;                // what each agent is authorized for and served
+  SyncHub& hub;                   // sync streams subscribe (the change feed wakes them)
+  const OwnBundles& own_bundles;  // the control bundle agents verify each other with
+  Metrics& metrics;               // sync streams count the views they recompute
+  const common::Clock& clock;
+  AgentApiSettings settings;
+};
 
 class AgentServiceImpl final
     : public spinel::v1::AgentService::WithCallbackMethod_Sync<spinel::v1::AgentService::Service> {
  public:
   // `x509pop` may be null (x509pop attestation disabled).
-  AgentServiceImpl(ServerComponents& components, std::unique_ptr<X509PopAttestor> x509pop);
+  AgentServiceImpl(const AgentApiDeps& deps, std::unique_ptr<X509PopAttestor> x509pop);
 
   grpc::Status Attest(
       grpc::ServerContext* context,
@@ -73,7 +114,14 @@ class AgentServiceImpl final
                                                     const std::vector<common::SpiffeId>& parents,
                                                     const std::string& entry_id);
 
-  ServerComponents& components_;
+  // The caller's agent SVID checked (agent_auth.h).
+  absl::StatusOr<AttestedAgent> Authenticate(const grpc::AuthContext& auth) const {
+    return AuthenticateAgent(auth_, auth);
+  }
+
+  const AgentApiDeps deps_;
+  const AgentAuthDeps auth_;
+  const SyncStreamDeps streams_;
   std::unique_ptr<X509PopAttestor> x509pop_;
   SigningLimiter limiter_;
   AuditLog audit_;

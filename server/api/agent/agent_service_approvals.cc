@@ -55,10 +55,10 @@ std::string Reason(const absl::Status& status) { return std::string(status.messa
 
 // A new pending approval for `parsed`, asked for by `agent`, if the server's own policy answers
 // APPROVAL_REQUIRED (else FailedPrecondition with the decision's reason).
-absl::StatusOr<ApprovalRecord> NewApprovalFor(const ServerComponents& components,
+absl::StatusOr<ApprovalRecord> NewApprovalFor(const AgentApiDeps& deps,
                                               const AttestedAgent& agent,
                                               const ParsedAccess& parsed) {
-  std::shared_ptr<const zones::ZoneSet> zone_set = components.zones.Get();
+  std::shared_ptr<const zones::ZoneSet> zone_set = deps.zones.Get();
   const zones::AccessRequest request{parsed.binding.resource, parsed.binding.action,
                                      &parsed.context};
   const zones::Decision decision = zones::Evaluate(*zone_set, parsed.subject, request);
@@ -73,9 +73,9 @@ absl::StatusOr<ApprovalRecord> NewApprovalFor(const ServerComponents& components
                            agent.spiffe_id.ToString(),
                            decision.zone != nullptr ? decision.zone->name : "",
                            std::string(decision.rule_id()),
-                           components.config.approval_ttl};
+                           deps.settings.approval_ttl};
   absl::StatusOr<zones::ApprovalRequest> created =
-      zones::ApprovalRequest::Create(std::move(fresh), components.clock);
+      zones::ApprovalRequest::Create(std::move(fresh), deps.clock);
   if (!created.ok()) {
     return absl::InvalidArgumentError(StrCat("request: ", created.status().message()));
   }
@@ -87,13 +87,13 @@ absl::StatusOr<ApprovalRecord> NewApprovalFor(const ServerComponents& components
 grpc::Status AgentServiceImpl::CreateApproval(grpc::ServerContext* context,
                                               const spinel::v1::CreateApprovalRequest* request,
                                               spinel::v1::Approval* response) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   const spinel::v1::AccessRequest& access = request->request();
   absl::StatusOr<ParsedAccess> parsed = ParseAccess(access);
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   const std::string actor = agent->spiffe_id.ToString();
-  absl::StatusOr<ApprovalRecord> fresh = NewApprovalFor(components_, *agent, *parsed);
+  absl::StatusOr<ApprovalRecord> fresh = NewApprovalFor(deps_, *agent, *parsed);
   if (!fresh.ok()) {
     if (absl::IsFailedPrecondition(fresh.status())) {
       AuditEvent refused = audit_.SubjectEvent("approval.refused", actor, parsed->subject, "DENY",
@@ -104,7 +104,7 @@ grpc::Status AgentServiceImpl::CreateApproval(grpc::ServerContext* context,
     }
     return ToGrpcStatus(fresh.status());
   }
-  absl::StatusOr<CreatedApproval> stored = components_.datastore.CreateApproval(*fresh);
+  absl::StatusOr<CreatedApproval> stored = deps_.approvals.CreateApproval(*fresh);
   if (!stored.ok()) return ToGrpcStatus(stored.status());
   const ApprovalRecord& approval = stored->approval;
   if (stored->created) {
@@ -121,14 +121,14 @@ grpc::Status AgentServiceImpl::CreateApproval(grpc::ServerContext* context,
                                     {"resource", approval.request.binding.resource},
                                     {"agent", actor}});
   }
-  *response = ApprovalToProto(approval, components_.clock.Now());
+  *response = ApprovalToProto(approval, deps_.clock.Now());
   return grpc::Status::OK;
 }
 
 grpc::Status AgentServiceImpl::UseApproval(grpc::ServerContext* context,
                                            const spinel::v1::UseApprovalRequest* request,
                                            spinel::v1::Approval* response) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   const spinel::v1::AccessRequest& access = request->request();
   absl::StatusOr<ParsedAccess> parsed = ParseAccess(access);
@@ -137,7 +137,7 @@ grpc::Status AgentServiceImpl::UseApproval(grpc::ServerContext* context,
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "approval_id: required");
   }
   absl::StatusOr<ApprovalRecord> used =
-      components_.datastore.UseApproval(request->approval_id(), parsed->binding);
+      deps_.approvals.UseApproval(request->approval_id(), parsed->binding);
   if (absl::IsNotFound(used.status())) {
     used = absl::PermissionDeniedError(std::string(used.status().message()));
   }
@@ -154,14 +154,14 @@ grpc::Status AgentServiceImpl::UseApproval(grpc::ServerContext* context,
     return ToGrpcStatus(recorded);
   }
   if (!used.ok()) return ToGrpcStatus(used.status());
-  *response = ApprovalToProto(*used, components_.clock.Now());
+  *response = ApprovalToProto(*used, deps_.clock.Now());
   return grpc::Status::OK;
 }
 
 grpc::Status AgentServiceImpl::ReportAuditEvents(
     grpc::ServerContext* context, const spinel::v1::ReportAuditEventsRequest* request,
     spinel::v1::ReportAuditEventsResponse* response) {
-  absl::StatusOr<AttestedAgent> agent = AuthenticateAgent(components_, *context->auth_context());
+  absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   if (request->events_size() > kMaxReportedEvents) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,

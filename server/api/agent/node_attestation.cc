@@ -61,7 +61,7 @@ common::SpiffeId ServerId(const common::TrustDomain& control) {
   return *common::SpiffeId::FromSegments(control, {"spinel", "server"});
 }
 
-absl::StatusOr<CreatedJoinToken> CreateJoinToken(Datastore& datastore,
+absl::StatusOr<CreatedJoinToken> CreateJoinToken(AgentStore& agents,
                                                  const common::TrustDomain& control,
                                                  common::Duration ttl, common::TimePoint now) {
   if (ttl <= common::Duration::zero()) {
@@ -71,13 +71,13 @@ absl::StatusOr<CreatedJoinToken> CreateJoinToken(Datastore& datastore,
   SPINEL_ASSIGN_OR_RETURN(std::string uuid, common::RandomUuid());
   SPINEL_ASSIGN_OR_RETURN(common::SpiffeId agent_id, AgentId(control, "join_token", uuid));
   int64_t expires_at = common::ToUnixSeconds(now + ttl);
-  SPINEL_RETURN_IF_ERROR(datastore.CreateJoinToken(token, agent_id, expires_at).status());
+  SPINEL_RETURN_IF_ERROR(agents.CreateJoinToken(token, agent_id, expires_at).status());
   return CreatedJoinToken{token, agent_id, expires_at};
 }
 
-absl::StatusOr<NodeAttestation> AttestJoinToken(Datastore& datastore, std::string_view token) {
+absl::StatusOr<NodeAttestation> AttestJoinToken(AgentStore& agents, std::string_view token) {
   if (token.empty()) return absl::InvalidArgumentError("join token is empty");
-  absl::StatusOr<JoinToken> consumed = datastore.ConsumeJoinToken(token);
+  absl::StatusOr<JoinToken> consumed = agents.ConsumeJoinToken(token);
   if (absl::IsNotFound(consumed.status())) {
     return absl::PermissionDeniedError("join token is not valid");
   }

@@ -22,7 +22,7 @@
 #include "common/clock.h"
 #include "common/selector.h"
 #include "common/spiffe_id.h"
-#include "server/datastore/datastore.h"
+#include "server/datastore/agent_store.h"
 
 namespace spinel::server {
 
@@ -45,13 +45,13 @@ struct CreatedJoinToken {
 };
 
 // Creates a join token valid for `ttl` from `now`.
-absl::StatusOr<CreatedJoinToken> CreateJoinToken(Datastore& datastore,
+absl::StatusOr<CreatedJoinToken> CreateJoinToken(AgentStore& agents,
                                                  const common::TrustDomain& control,
                                                  common::Duration ttl, common::TimePoint now);
 
 // Consumes `token` (single use). PermissionDenied with a reason for unknown, used or expired
 // tokens; the message never contains the token.
-absl::StatusOr<NodeAttestation> AttestJoinToken(Datastore& datastore, std::string_view token);
+absl::StatusOr<NodeAttestation> AttestJoinToken(AgentStore& agents, std::string_view token);
 
 // x509pop attestation against a fixed set of trusted node CAs.
 class X509PopAttestor {

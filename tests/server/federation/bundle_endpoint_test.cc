@@ -13,6 +13,7 @@
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_ca.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 using spinel::common::Bundle;
 using spinel::common::SpiffeId;
@@ -22,22 +23,22 @@ using spinel::server::BundleEndpointConfig;
 using spinel::server::BundleEndpointId;
 using spinel::server::BundleFetcher;
 using spinel::server::FederationRelationship;
-using spinel::server::OwnTrustDomainBundle;
 using spinel::server::testing::ServerFixture;
+using spinel::server::testing::BundleEndpointDepsOf;
 using spinel::testing::TempDir;
 using spinel::testing::TestCa;
 
 namespace {
 
 std::unique_ptr<BundleEndpoint> StartEndpoint(ServerFixture& f, BundleEndpointConfig config) {
-  auto endpoint = BundleEndpoint::Create(f.components(), std::move(config));
+  auto endpoint = BundleEndpoint::Create(BundleEndpointDepsOf(f), std::move(config));
   REQUIRE_MESSAGE(endpoint.ok(), endpoint.status().ToString());
   REQUIRE((*endpoint)->Start().ok());
   return std::move(*endpoint);
 }
 
 Bundle ZoneBundle(ServerFixture& f, const std::string& zone) {
-  auto bundle = OwnTrustDomainBundle(f.components(), f.zone(zone).trust_domain);
+  auto bundle = f.own_bundles->Published(f.zone(zone).trust_domain);
   REQUIRE(bundle.ok());
   return *bundle;
 }
@@ -75,7 +76,7 @@ TEST_CASE("bundle endpoint: https_spiffe serves the zone bundle with the zone's 
   // Any path serves it; the SVID is the zone's, not the control plane's or another zone's.
   r.bundle_endpoint_url += "some/path";
   CHECK(BundleFetcher(f.clock).Fetch(r, zone_cas).ok());
-  const Bundle control = *OwnTrustDomainBundle(f.components(), f.config.trust_domain);
+  const Bundle control = *f.own_bundles->Published(f.config.trust_domain);
   X509AuthorityMap control_cas{{{control.trust_domain, control.x509_authorities}}};
   r.endpoint_spiffe_id = *SpiffeId::Parse("spiffe://spinel.ai.example.org/spinel/bundle-endpoint");
   CHECK_FALSE(BundleFetcher(f.clock).Fetch(r, control_cas).ok());
@@ -151,14 +152,14 @@ TEST_CASE("bundle endpoint: https_web serves with the configured certificate, re
 
 TEST_CASE("bundle endpoint: refuses an unknown zone, a bad profile and missing files") {
   ServerFixture f;
-  auto unknown = BundleEndpoint::Create(f.components(), {"nope", "127.0.0.1:0", "https_spiffe", "", ""});
+  auto unknown = BundleEndpoint::Create(BundleEndpointDepsOf(f), {"nope", "127.0.0.1:0", "https_spiffe", "", ""});
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(unknown.status().message()).find("\"nope\" is not a zone") !=
         std::string::npos);
-  CHECK_FALSE(BundleEndpoint::Create(f.components(), {"inference", "127.0.0.1:0", "ftp", "", ""}).ok());
-  CHECK_FALSE(BundleEndpoint::Create(f.components(), {"inference", "127.0.0.1:0", "https_web",
+  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "127.0.0.1:0", "ftp", "", ""}).ok());
+  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "127.0.0.1:0", "https_web",
                                                       f.dir + "/none.pem", f.dir + "/none.key"})
                   .ok());
-  CHECK_FALSE(BundleEndpoint::Create(f.components(), {"inference", "nonsense", "https_spiffe", "", ""}).ok());
+  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "nonsense", "https_spiffe", "", ""}).ok());
 }

@@ -9,16 +9,19 @@
 #include "server/http/https_server.h"
 #include "tests/server/federation/test_bundle_server.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 using spinel::server::FederationRefresher;
 using spinel::server::FederationRelationship;
 using spinel::server::HttpsServer;
 using spinel::server::HttpsServerOptions;
 using spinel::server::testing::ServerFixture;
+using spinel::server::testing::HttpsDepsOf;
+using spinel::server::testing::FederationDepsOf;
 
 TEST_CASE("federation health: a failing relationship is a /readyz line, still 200") {
   ServerFixture f;
-  auto https = HttpsServer::Create(f.components(), HttpsServerOptions{"127.0.0.1:0", "", ""});
+  auto https = HttpsServer::Create(HttpsDepsOf(f), HttpsServerOptions{"127.0.0.1:0", "", ""});
   REQUIRE(https.ok());
   REQUIRE((*https)->Start().ok());
   httplib::Client client("127.0.0.1", (*https)->port());
@@ -33,7 +36,7 @@ TEST_CASE("federation health: a failing relationship is a /readyz line, still 20
   r.bundle_endpoint_url =
       "https://127.0.0.1:" + std::to_string(spinel::testing::ClosedPort()) + "/bundle";
   REQUIRE(f.datastore->CreateFederationRelationship(r, std::nullopt).ok());
-  FederationRefresher refresher(f.components(), {});
+  FederationRefresher refresher(FederationDepsOf(f), {});
   auto after = refresher.RefreshNow(r.trust_domain);
   REQUIRE(after.ok());
   REQUIRE(after->refresh.consecutive_failures == 1);

@@ -10,6 +10,7 @@
 #include "tests/fakes/test_ca.h"
 #include "tests/server/federation/test_bundle_server.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 using namespace std::chrono_literals;
 using spinel::common::Bundle;
@@ -24,6 +25,7 @@ using spinel::server::FederationRelationship;
 using spinel::server::kMetricFederatedBundleLastSuccess;
 using spinel::server::kMetricFederationRefresh;
 using spinel::server::testing::ServerFixture;
+using spinel::server::testing::FederationDepsOf;
 using spinel::testing::BundleJsonOf;
 using spinel::testing::TestBundleServer;
 using spinel::testing::TestCa;
@@ -79,7 +81,7 @@ TEST_CASE("refresher: RefreshNow stores a newer bundle and schedules by its refr
   w.server.Serve(*next.ToJson());
   const int64_t revision = *w.f.datastore->CurrentRevision();
 
-  FederationRefresher refresher(w.f.components(), w.options);
+  FederationRefresher refresher(FederationDepsOf(w.f), w.options);
   auto after = refresher.RefreshNow(w.td);
   REQUIRE_MESSAGE(after.ok(), after.status().ToString());
   CHECK(after->refresh.last_error == "");
@@ -102,7 +104,7 @@ TEST_CASE("refresher: RefreshNow stores a newer bundle and schedules by its refr
 TEST_CASE("refresher: a failed fetch keeps the last good bundle, records why, backs off") {
   World w;
   w.server.Serve(BundleJsonOf(w.ca, 3, 100));
-  FederationRefresher refresher(w.f.components(), w.options);
+  FederationRefresher refresher(FederationDepsOf(w.f), w.options);
   REQUIRE(refresher.RefreshNow(w.td).ok());
   const BundleRecord good = w.Stored();
   CHECK(good.sequence == 3);
@@ -154,7 +156,7 @@ TEST_CASE("refresher: a failed fetch keeps the last good bundle, records why, ba
 
 TEST_CASE("refresher: RefreshDue fetches only what is due, at the hint (clamped) or default") {
   World w(/*default_interval=*/120s);
-  FederationRefresher refresher(w.f.components(), w.options);
+  FederationRefresher refresher(FederationDepsOf(w.f), w.options);
   w.server.Serve(BundleJsonOf(w.ca, 2, 30));
   CHECK(*refresher.RefreshDue() == 1);  // new relationship: next_refresh_at 0
   CHECK(*refresher.RefreshDue() == 0);
@@ -178,7 +180,7 @@ TEST_CASE("refresher: RefreshDue fetches only what is due, at the hint (clamped)
 
 TEST_CASE("refresher: RefreshNow on an unknown trust domain is NotFound") {
   ServerFixture f;
-  FederationRefresher refresher(f.components(), {});
+  FederationRefresher refresher(FederationDepsOf(f), {});
   auto missing = refresher.RefreshNow(*TrustDomain::Parse("nowhere.example"));
   CHECK(missing.status().code() == absl::StatusCode::kNotFound);
 }
@@ -187,7 +189,7 @@ TEST_CASE("refresher: the background thread fetches a new relationship soon") {
   World w;
   w.server.Serve(BundleJsonOf(w.ca, 9));
   w.options.poll_interval = std::chrono::milliseconds(20);
-  FederationRefresher refresher(w.f.components(), w.options);
+  FederationRefresher refresher(FederationDepsOf(w.f), w.options);
   refresher.Start();
   const auto deadline = std::chrono::steady_clock::now() + 30s;
   while (w.Stored().sequence != 9 && std::chrono::steady_clock::now() < deadline) {

@@ -13,6 +13,7 @@
 #include "server/bundles/own_bundle.h"
 #include "server/issuance/server_svid.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 using namespace std::chrono_literals;
 using spinel::common::Bundle;
@@ -22,12 +23,13 @@ using spinel::server::HttpsServer;
 using spinel::server::HttpsServerOptions;
 using spinel::server::ServerSvid;
 using spinel::server::testing::ServerFixture;
+using spinel::server::testing::HttpsDepsOf;
 using spinel::server::testing::UnavailableDatastore;
 
 namespace {
 
 std::unique_ptr<HttpsServer> StartServer(ServerFixture& f, HttpsServerOptions options) {
-  auto server = HttpsServer::Create(f.components(), std::move(options));
+  auto server = HttpsServer::Create(HttpsDepsOf(f), std::move(options));
   REQUIRE_MESSAGE(server.ok(), server.status().ToString());
   REQUIRE((*server)->Start().ok());
   return std::move(*server);
@@ -209,7 +211,7 @@ TEST_CASE(
   }
   SUBCASE("the datastore does not answer") {
     UnavailableDatastore broken;
-    auto server = HttpsServer::Create(f.components(&broken), {"127.0.0.1:0", "", ""});
+    auto server = HttpsServer::Create(HttpsDepsOf(f, &broken), {"127.0.0.1:0", "", ""});
     REQUIRE(server.ok());
     REQUIRE((*server)->Start().ok());
     httplib::Client client("127.0.0.1", (*server)->port());
@@ -230,27 +232,27 @@ TEST_CASE(
 
 TEST_CASE("https: bad addresses, busy ports and half TLS configurations are refused") {
   ServerFixture f;
-  CHECK(HttpsServer::Create(f.components(), {"no-port", "", ""}).status().code() ==
+  CHECK(HttpsServer::Create(HttpsDepsOf(f), {"no-port", "", ""}).status().code() ==
         absl::StatusCode::kInvalidArgument);
-  CHECK(HttpsServer::Create(f.components(), {"127.0.0.1:99999", "", ""}).status().code() ==
+  CHECK(HttpsServer::Create(HttpsDepsOf(f), {"127.0.0.1:99999", "", ""}).status().code() ==
         absl::StatusCode::kInvalidArgument);
-  CHECK(HttpsServer::Create(f.components(), {"127.0.0.1:0", "", f.dir + "/k"}).status().code() ==
+  CHECK(HttpsServer::Create(HttpsDepsOf(f), {"127.0.0.1:0", "", f.dir + "/k"}).status().code() ==
         absl::StatusCode::kInvalidArgument);
   CHECK_FALSE(
-      HttpsServer::Create(f.components(), {"127.0.0.1:0", f.dir + "/none.pem", f.dir + "/none.key"})
+      HttpsServer::Create(HttpsDepsOf(f), {"127.0.0.1:0", f.dir + "/none.pem", f.dir + "/none.key"})
           .ok());
   auto first = StartPlain(f);
   const std::string busy = "127.0.0.1:" + std::to_string(first->port());
-  CHECK(HttpsServer::Create(f.components(), {busy, "", ""}).status().code() ==
+  CHECK(HttpsServer::Create(HttpsDepsOf(f), {busy, "", ""}).status().code() ==
         absl::StatusCode::kUnavailable);
   // Created but never started: destroying it releases the port.
   int port = 0;
   {
-    auto idle = HttpsServer::Create(f.components(), {"127.0.0.1:0", "", ""});
+    auto idle = HttpsServer::Create(HttpsDepsOf(f), {"127.0.0.1:0", "", ""});
     REQUIRE(idle.ok());
     port = (*idle)->port();
   }
-  auto again = HttpsServer::Create(f.components(), {"127.0.0.1:" + std::to_string(port), "", ""});
+  auto again = HttpsServer::Create(HttpsDepsOf(f), {"127.0.0.1:" + std::to_string(port), "", ""});
   CHECK(again.ok());
 }
 

@@ -8,6 +8,7 @@
 
 #include "server/http/https_server.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 using namespace std::chrono_literals;
 using spinel::common::SpiffeId;
@@ -16,6 +17,8 @@ using spinel::server::MetricLabels;
 using spinel::server::RecordIssuance;
 using spinel::server::RegisterServerMetrics;
 using spinel::server::testing::ServerFixture;
+using spinel::server::testing::MetricsDepsOf;
+using spinel::server::testing::HttpsDepsOf;
 using spinel::server::testing::UnavailableDatastore;
 
 namespace {
@@ -53,7 +56,7 @@ class NullSubscriber final : public spinel::server::SyncSubscriber {
 
 TEST_CASE("server metrics: every family is described before it has a value") {
   ServerFixture f;
-  RegisterServerMetrics(f.components());
+  RegisterServerMetrics(MetricsDepsOf(f));
   const std::string text = f.metrics.Render();
   for (const char* family :
        {"spinel_svids_issued_total counter", "spinel_svid_signing_errors_total counter",
@@ -67,7 +70,7 @@ TEST_CASE("server metrics: every family is described before it has a value") {
 
 TEST_CASE("server metrics: issuance counters by zone and type, and signing latency") {
   ServerFixture f;
-  RegisterServerMetrics(f.components());
+  RegisterServerMetrics(MetricsDepsOf(f));
   InstallObserver(f);
   const auto id = *SpiffeId::Parse("spiffe://inference.ai.example.org/model-server");
   REQUIRE(f.issuer->SignX509Svid(id, NewPublicKey(), 0s).ok());
@@ -97,7 +100,7 @@ TEST_CASE("server metrics: issuance counters by zone and type, and signing laten
 
 TEST_CASE("server metrics: gauges follow the datastore, CAs and agent streams") {
   ServerFixture f;
-  RegisterServerMetrics(f.components());
+  RegisterServerMetrics(MetricsDepsOf(f));
   std::string text = f.metrics.Render();
   CHECK(Sample(text, "spinel_entries") == 0);
   CHECK(Sample(text, "spinel_attested_agents") == 0);
@@ -146,7 +149,7 @@ TEST_CASE("server metrics: gauges follow the datastore, CAs and agent streams") 
 TEST_CASE("server metrics: a failing datastore drops only its gauges") {
   ServerFixture f;
   UnavailableDatastore broken;
-  RegisterServerMetrics(f.components(&broken));
+  RegisterServerMetrics(MetricsDepsOf(f, &broken));
   const std::string text = f.metrics.Render();
   CHECK(Has(text, "# TYPE spinel_entries gauge"));
   CHECK(Sample(text, "spinel_entries") == -1);
@@ -157,9 +160,9 @@ TEST_CASE("server metrics: a failing datastore drops only its gauges") {
 
 TEST_CASE("server metrics: /metrics shows a counter going up after an issuance") {
   ServerFixture f;
-  RegisterServerMetrics(f.components());
+  RegisterServerMetrics(MetricsDepsOf(f));
   InstallObserver(f);
-  auto server = spinel::server::HttpsServer::Create(f.components(), {"127.0.0.1:0", "", ""});
+  auto server = spinel::server::HttpsServer::Create(HttpsDepsOf(f), {"127.0.0.1:0", "", ""});
   REQUIRE(server.ok());
   REQUIRE((*server)->Start().ok());
   httplib::Client client("127.0.0.1", (*server)->port());

@@ -1,4 +1,5 @@
-// AdminHarness: the admin service over a full set of real components (ServerFixture), served
+// AdminHarness: the admin service over a full set of real components (ServerFixture, wired
+// by AdminDepsOf as the composition root wires them), served
 // by StartAdminServer on a Unix socket in the fixture's temp directory, with a client stub on
 // a real gRPC channel, and the server's zone reload (a ZoneReloader over the fixture's zones
 // directory) as its reload hook. For the admin service tests.
@@ -14,6 +15,7 @@
 #include "server/api/admin/admin_service.h"
 #include "server/zones/zone_reload.h"
 #include "tests/server/server_fixture.h"
+#include "tests/server/service_deps.h"
 
 namespace spinel::server::testing {
 
@@ -24,16 +26,16 @@ inline constexpr char kToolsId[] = "spiffe://tools.ai.example.org/runner";
 
 class AdminHarness {
  public:
-  // `datastore_override` replaces the fixture's datastore in the components.
+  // `datastore_override` replaces the fixture's datastore in every store the service uses.
   explicit AdminHarness(Datastore* datastore_override = nullptr,
                         const ServerFixtureOptions& options = {})
       : fixture(options),
-        components(fixture.components(datastore_override)),
+        deps(AdminDepsOf(fixture, datastore_override)),
         socket_path(fixture.dir + "/admin.sock"),
-        reloader(fixture.config, components.datastore, *fixture.zones, *fixture.cas,
-                 *fixture.feed) {
+        reloader(fixture.config, StoreOf(fixture, datastore_override), *fixture.zones,
+                 *fixture.cas, *fixture.feed) {
     AdminHooks hooks{.reload_zones = [this] { return reloader.Reload(); }};
-    auto server = StartAdminServer(components, std::move(hooks), socket_path, &service_);
+    auto server = StartAdminServer(deps, std::move(hooks), socket_path, &service_);
     REQUIRE_MESSAGE(server.ok(), server.status().ToString());
     server_ = std::move(*server);
     stub = spinel::v1::AdminService::NewStub(
@@ -85,7 +87,7 @@ class AdminHarness {
   }
 
   ServerFixture fixture;  // first: everything below refers to it
-  ServerComponents components;
+  AdminDeps deps;
   std::string socket_path;
   ZoneReloader reloader;
   std::unique_ptr<spinel::v1::AdminService::Stub> stub;

@@ -324,7 +324,7 @@ TEST_CASE("admin federation: a second create, bad updates and unknown trust doma
 
 TEST_CASE("admin federation: refresh without a running refresher is UNAVAILABLE") {
   AdminHarness h;
-  REQUIRE(h.components.federation == nullptr);
+  REQUIRE(h.deps.federation == nullptr);
   const TestCa partner_ca = TestCa::Root(kPartnerTd, h.fixture.clock.Now());
   REQUIRE(Create(h, SpiffeRelationship(), BundleJson(partner_ca, kPartnerTd, 1)).ok());
   Relationship out;

@@ -241,7 +241,7 @@ TEST_CASE("admin: the socket is private, replaces a stale socket and refuses oth
   CHECK((info.st_mode & 0777) == 0600);
 
   std::unique_ptr<grpc::Service> service;
-  auto second = StartAdminServer(h.components, AdminHooks{}, h.socket_path, &service);
+  auto second = StartAdminServer(h.deps, AdminHooks{}, h.socket_path, &service);
   CHECK(second.status().code() == absl::StatusCode::kFailedPrecondition);  // still served
 
   const std::string stale = h.fixture.dir + "/stale.sock";
@@ -251,13 +251,13 @@ TEST_CASE("admin: the socket is private, replaces a stale socket and refuses oth
   std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", stale.c_str());
   REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0);
   ::close(fd);  // bound, never listened: a left-over socket file
-  auto replaced = StartAdminServer(h.components, AdminHooks{}, stale, &service);
+  auto replaced = StartAdminServer(h.deps, AdminHooks{}, stale, &service);
   REQUIRE_MESSAGE(replaced.ok(), replaced.status().ToString());
   (*replaced)->Shutdown();
 
   const std::string regular = h.fixture.dir + "/not-a-socket";
   std::ofstream(regular) << "keep me";
-  auto refused = StartAdminServer(h.components, AdminHooks{}, regular, &service);
+  auto refused = StartAdminServer(h.deps, AdminHooks{}, regular, &service);
   CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
   CHECK(std::ifstream(regular).good());
 }

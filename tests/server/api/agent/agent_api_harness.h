@@ -27,6 +27,7 @@
 #include "server/api/agent/agent_service.h"
 #include "server/issuance/server_svid.h"
 #include "tests/server/server_test_util.h"
+#include "tests/server/service_deps.h"
 
 namespace spinel::server::testing {
 
@@ -62,7 +63,6 @@ class AgentApiHarness {
     fixture.config.max_concurrent_signings = 2;
     fixture.config.signings_per_agent_per_second = signings_per_agent_per_second;
     fixture.config.agent_svid_ttl = std::chrono::hours(1);
-    components = std::make_unique<ServerComponents>(fixture.components());
     // Wired as the composition root (server.cc) wires them: committed changes wake the sync
     // streams through the fixture's change feed; a CA bundle change (not in the datastore here:
     // no bundle merger publishes it) is published on the feed in-process.
@@ -79,7 +79,7 @@ class AgentApiHarness {
       REQUIRE_MESSAGE(attestor.ok(), attestor.status().ToString());
       x509pop = std::move(*attestor);
     }
-    service = std::make_unique<AgentServiceImpl>(*components, std::move(x509pop));
+    service = std::make_unique<AgentServiceImpl>(AgentApiDepsOf(fixture), std::move(x509pop));
     StartServer();
   }
   ~AgentApiHarness() {
@@ -203,7 +203,6 @@ class AgentApiHarness {
   }
 
   ServerFixture fixture;  // first: everything below refers to it
-  std::unique_ptr<ServerComponents> components;
   std::unique_ptr<ServerSvid> svid;
   std::unique_ptr<AgentServiceImpl> service;
   std::string address;

@@ -112,8 +112,9 @@ TEST_CASE("agent API audit: a JWT-SVID mint is recorded, without the token") {
 }
 
 TEST_CASE("agent API approvals: created only for APPROVAL_REQUIRED, identical requests reused") {
-  AgentApiHarness h;
-  h.fixture.config.approval_ttl = 90s;
+  ServerFixtureOptions options;
+  options.approval_ttl = 90s;
+  AgentApiHarness h("", 10000, options);
   AgentClient agent = h.AttestNewAgent();
 
   spinel::v1::Approval first;
