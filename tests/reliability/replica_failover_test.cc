@@ -171,9 +171,11 @@ TEST_CASE("fault: a replica is killed; its agent moves to the other and rotation
   for (int uid : kUids) {
     logs[uid] = replicas.dir_agent.File("watch-" + std::to_string(uid) + ".log");
     watches.push_back(std::make_unique<ChildProcess>());
-    watches.back()->Start(AgentProcess::AsUid(uid, {agent.binary(), "api", "watch", "--socket",
-                                                    agent.socket_path(), "--output", "json"}),
-                          logs[uid]);
+    absl::Status started =
+        watches.back()->Start(AgentProcess::AsUid(uid, {agent.binary(), "api", "watch", "--socket",
+                                                        agent.socket_path(), "--output", "json"}),
+                              logs[uid]);
+    REQUIRE_MESSAGE(started.ok(), started.ToString());
   }
   for (int uid : kUids) {
     REQUIRE_MESSAGE(
