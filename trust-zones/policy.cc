@@ -1,6 +1,8 @@
 #include "trust-zones/policy.h"
 
+#include "common/delegation_token.h"
 #include "common/strings.h"
+#include "trust-zones/delegation_rule.h"
 
 namespace spinel::zones {
 namespace {
@@ -48,6 +50,17 @@ absl::StatusOr<Parsed> ParseRequest(const AccessRequest& request) {
   return Parsed{*kind, name, *action};
 }
 
+absl::Status CheckDelegation(const DelegationContext* delegation) {
+  if (delegation == nullptr) return absl::OkStatus();
+  if (delegation->user.empty()) return absl::InvalidArgumentError("the delegation has no user");
+  if (delegation->actors.empty() || delegation->actors.size() > common::kMaxDelegationChain) {
+    return absl::InvalidArgumentError(StrCat("the delegation must have 1 to ",
+                                             common::kMaxDelegationChain, " actors"));
+  }
+  return absl::OkStatus();
+}
+
+// Kind, action, name and `when`: everything but the delegation conditions.
 bool Matches(const Rule& rule, const Parsed& request, const RequestContext& context) {
   return rule.kind == request.kind && rule.Covers(request.action) && rule.ConditionsHold(context) &&
          rule.pattern.Matches(request.name);
@@ -104,13 +117,25 @@ absl::Status CheckResourceName(std::string_view name) {
 Decision Evaluate(std::span<const Zone* const> zones, const AccessRequest& request) {
   absl::StatusOr<Parsed> parsed = ParseRequest(request);
   if (!parsed.ok()) return Deny(std::string(parsed.status().message()));
+  absl::Status delegation = CheckDelegation(request.delegation);
+  if (!delegation.ok()) return Deny(std::string(delegation.message()));
   const RequestContext& context = request.context ? *request.context : EmptyContext();
   Match allow;
   Match approval;
+  Match needs_delegation;
+  std::string delegation_mismatch;
   for (const Zone* zone : zones) {
     if (zone == nullptr) continue;
     for (const Rule& rule : zone->rules) {
       if (!Matches(rule, *parsed, context)) continue;
+      std::string mismatch = DelegationMismatch(rule.delegation, request.delegation);
+      if (!mismatch.empty()) {
+        if (rule.effect == Effect::kAllow && needs_delegation.rule == nullptr) {
+          needs_delegation = {zone, &rule};
+          delegation_mismatch = std::move(mismatch);
+        }
+        continue;
+      }
       if (rule.effect == Effect::kDeny) {
         return {Verdict::kDeny, zone, &rule,
                 StrCat("rule ", rule.id, " denies ", request.action, " on ", request.resource)};
@@ -128,6 +153,10 @@ Decision Evaluate(std::span<const Zone* const> zones, const AccessRequest& reque
     return {Verdict::kAllow, allow.zone, allow.rule,
             StrCat("rule ", allow.rule->id, " allows ", request.action, " on ", request.resource)};
   }
+  if (needs_delegation.rule != nullptr) {
+    return Deny(StrCat("rule ", needs_delegation.rule->id, " allows ", request.action, " on ",
+                       request.resource, " only on behalf of a user: ", delegation_mismatch));
+  }
   return Deny(StrCat("no rule of zone ", ZoneNames(zones), " allows ", request.action, " on ",
                      request.resource));
 }
@@ -137,6 +166,12 @@ Decision Evaluate(const ZoneSet& set, const common::SpiffeId& subject,
   const Zone* zone = set.ZoneOf(subject);
   if (zone == nullptr) {
     return Deny(StrCat("subject ", Quote(subject.ToString()), " is in no known zone"));
+  }
+  if (request.delegation != nullptr && !request.delegation->actors.empty() &&
+      request.delegation->actors.front().id != subject) {
+    return Deny(StrCat("the delegation's current actor ",
+                       Quote(request.delegation->actors.front().id.ToString()),
+                       " is not the subject ", Quote(subject.ToString())));
   }
   const Zone* const zones[] = {zone};
   return Evaluate(zones, request);
