@@ -88,8 +88,7 @@ absl::StatusOr<TrustDomain> IssuerOf(const json& claims) {
   return id->trust_domain();
 }
 
-absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway,
-                        DelegationClaims& out) {
+absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway, DelegationClaims& out) {
   absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
   if (!exp.ok()) return Reject("exp", exp.status().message());
   if (!*exp) return Reject("exp", "missing");
@@ -213,8 +212,7 @@ absl::StatusOr<std::vector<SpiffeId>> ParseNestedAct(const json& act, size_t max
   const json* level = &act;
   while (level != nullptr) {
     if (actors.size() >= max_chain) {
-      return absl::InvalidArgumentError(
-          StrCat("the chain has more than ", max_chain, " actors"));
+      return absl::InvalidArgumentError(StrCat("the chain has more than ", max_chain, " actors"));
     }
     if (!level->is_object()) return absl::InvalidArgumentError("an actor is not an object");
     for (const auto& [name, value] : level->items()) {
@@ -301,8 +299,8 @@ absl::Status DelegationAuthorityMap::Add(const TrustDomain& trust_domain, std::s
   }
   auto [it, added] = keys_.emplace(std::make_pair(trust_domain.name(), kid), std::move(key));
   if (!added) {
-    return absl::AlreadyExistsError(StrCat("trust domain ", trust_domain.name(),
-                                           " already has a delegation key ", Quote(kid)));
+    return absl::AlreadyExistsError(
+        StrCat("trust domain ", trust_domain.name(), " already has a delegation key ", Quote(kid)));
   }
   return absl::OkStatus();
 }
@@ -311,8 +309,8 @@ absl::StatusOr<PublicKey> DelegationAuthorityMap::FindDelegationAuthority(
     const TrustDomain& trust_domain, std::string_view kid) const {
   auto it = keys_.find(std::make_pair(trust_domain.name(), std::string(kid)));
   if (it == keys_.end()) {
-    return absl::NotFoundError(StrCat("no delegation key ", Quote(kid), " for trust domain ",
-                                      trust_domain.name()));
+    return absl::NotFoundError(
+        StrCat("no delegation key ", Quote(kid), " for trust domain ", trust_domain.name()));
   }
   return it->second;
 }

@@ -51,12 +51,12 @@
 
 #include <chrono>
 #include <map>
-#include <utility>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"

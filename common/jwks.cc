@@ -99,9 +99,8 @@ absl::StatusOr<PublicKey> JwkSet::Find(std::optional<std::string_view> kid,
     return absl::NotFoundError("the token names no kid and the issuer has several keys");
   }
   if (found->algorithm && *found->algorithm != alg) {
-    return absl::InvalidArgumentError(StrCat("the key is for ",
-                                             JwsAlgorithmName(*found->algorithm), ", not ",
-                                             JwsAlgorithmName(alg)));
+    return absl::InvalidArgumentError(StrCat("the key is for ", JwsAlgorithmName(*found->algorithm),
+                                             ", not ", JwsAlgorithmName(alg)));
   }
   SPINEL_RETURN_IF_ERROR(CheckJwsKeyType(alg, found->key.type()));
   return found->key;

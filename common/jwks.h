@@ -45,7 +45,7 @@ namespace spinel::common {
 inline constexpr size_t kMaxJwksBytes = 1 << 20;
 
 struct JwksKey {
-  std::string kid;                        // "" when the JWK has none
+  std::string kid;  // "" when the JWK has none
   PublicKey key;
   std::optional<JwsAlgorithm> algorithm;  // the JWK's "alg", when present
 };

@@ -76,8 +76,7 @@ absl::StatusOr<DelegationClaims> PlanExchange(const DelegationToken& subject,
   SPINEL_RETURN_IF_ERROR(CheckRequest(request, limits));
   const std::string workload = request.workload.ToString();
   if (subject.claims.audience != workload) {
-    return Refuse("the subject token's audience is not the exchanging workload ",
-                  Quote(workload));
+    return Refuse("the subject token's audience is not the exchanging workload ", Quote(workload));
   }
   if (subject.may_act && *subject.may_act != request.workload) {
     return Refuse("the subject token's may_act does not name the exchanging workload");
@@ -101,9 +100,9 @@ absl::StatusOr<DelegationClaims> ExchangeSubjectToken(std::string_view subject_t
     DelegationValidationOptions options;
     options.audience = request.workload.ToString();
     options.leeway = trust.delegation_leeway;
-    SPINEL_ASSIGN_OR_RETURN(DelegationToken subject,
-                            ValidateDelegationToken(subject_token, *trust.delegation, now,
-                                                    options));
+    SPINEL_ASSIGN_OR_RETURN(
+        DelegationToken subject,
+        ValidateDelegationToken(subject_token, *trust.delegation, now, options));
     return PlanExchange(subject, request, limits, now);
   }
   SPINEL_ASSIGN_OR_RETURN(std::string iss, UnverifiedIssuer(subject_token));
@@ -111,9 +110,9 @@ absl::StatusOr<DelegationClaims> ExchangeSubjectToken(std::string_view subject_t
   if (issuer == nullptr || issuer->keys == nullptr) {
     return Invalid("the subject token's issuer ", Quote(iss), " is not a trusted issuer");
   }
-  SPINEL_ASSIGN_OR_RETURN(UserToken subject, ValidateUserToken(subject_token, issuer->issuer,
-                                                               *issuer->keys, now,
-                                                               trust.user_options));
+  SPINEL_ASSIGN_OR_RETURN(
+      UserToken subject,
+      ValidateUserToken(subject_token, issuer->issuer, *issuer->keys, now, trust.user_options));
   return PlanExchange(subject, request, limits, now);
 }
 

@@ -49,10 +49,10 @@ struct DelegationLimits {
 };
 
 struct ExchangeRequest {
-  SpiffeId workload;              // the exchanging workload, proved by WIT-SVID + WPT
-  ConfirmationKey workload_key;   // its WIT-SVID's cnf: the new token is bound to it
-  std::string audience;           // the target of the new token (a SPIFFE ID or URI)
-  std::optional<Duration> ttl;    // requested lifetime; default: limits.default_ttl
+  SpiffeId workload;             // the exchanging workload, proved by WIT-SVID + WPT
+  ConfirmationKey workload_key;  // its WIT-SVID's cnf: the new token is bound to it
+  std::string audience;          // the target of the new token (a SPIFFE ID or URI)
+  std::optional<Duration> ttl;   // requested lifetime; default: limits.default_ttl
 };
 
 absl::StatusOr<DelegationClaims> PlanExchange(const UserToken& subject,
@@ -69,8 +69,8 @@ struct TrustedIssuerKeys {
 };
 
 struct SubjectTokenTrust {
-  std::span<const TrustedIssuerKeys> issuers;              // of the workload's zone
-  const DelegationAuthoritySource* delegation = nullptr;   // every zone's delegation keys
+  std::span<const TrustedIssuerKeys> issuers;             // of the workload's zone
+  const DelegationAuthoritySource* delegation = nullptr;  // every zone's delegation keys
   UserTokenValidationOptions user_options;
   Duration delegation_leeway = kDefaultDelegationLeeway;
 };

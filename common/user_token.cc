@@ -72,7 +72,8 @@ absl::StatusOr<std::string> MatchAudience(const json& claims, const TrustedIssue
 absl::Status CheckNotAfter(const json& claims, std::string_view name, TimePoint limit) {
   absl::StatusOr<std::optional<TimePoint>> value = NumericDateClaim(claims, name);
   if (!value.ok()) return Reject(name, value.status().message());
-  if (*value && **value > limit) return Reject(name, "in the future (", ToUnixSeconds(**value), ")");
+  if (*value && **value > limit)
+    return Reject(name, "in the future (", ToUnixSeconds(**value), ")");
   return absl::OkStatus();
 }
 
@@ -111,8 +112,9 @@ absl::Status CheckClaims(const json& claims, const TrustedIssuer& issuer, TimePo
   SPINEL_ASSIGN_OR_RETURN(out.audience, MatchAudience(claims, issuer));
   SPINEL_RETURN_IF_ERROR(CheckTimes(claims, now, options.leeway, out));
   if (FindMember(claims, "cnf") != nullptr) {
-    return Reject("cnf", "the token is bound to a key (sender-constrained); it cannot be "
-                         "presented on the holder's behalf");
+    return Reject("cnf",
+                  "the token is bound to a key (sender-constrained); it cannot be "
+                  "presented on the holder's behalf");
   }
   return SelectClaims(claims, issuer, out);
 }

@@ -50,8 +50,8 @@ absl::Status CheckDelegation(const ApprovalBinding& binding) {
     return Invalid("user", "a delegated approval needs the user's subject and issuer");
   }
   if (binding.actor_chain.empty() || binding.actor_chain.size() > common::kMaxDelegationChain) {
-    return Invalid("actor_chain", StrCat("must have 1 to ", common::kMaxDelegationChain,
-                                         " SPIFFE IDs"));
+    return Invalid("actor_chain",
+                   StrCat("must have 1 to ", common::kMaxDelegationChain, " SPIFFE IDs"));
   }
   for (const std::string& actor : binding.actor_chain) {
     absl::Status status = CheckSpiffeIdField("actor_chain", actor);

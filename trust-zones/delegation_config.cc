@@ -31,8 +31,8 @@ SourceLocation LocationOf(const YamlMap& map, const YAML::Node& node) {
 
 bool IsClaimName(std::string_view name) {
   return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.' || c == ':' || c == '/';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ':' || c == '/';
   });
 }
 
@@ -73,8 +73,9 @@ void CheckClaims(YamlMap& map, const YAML::Node& raw, const std::vector<std::str
     } else if (std::find(kReservedClaims.begin(), kReservedClaims.end(), claims[i]) !=
                kReservedClaims.end()) {
       map.errors()->Add(item, path,
-                        StrCat(Quote(claims[i]), " is a registered token claim, not user "
-                                                 "context; the user's subject is always carried"));
+                        StrCat(Quote(claims[i]),
+                               " is a registered token claim, not user "
+                               "context; the user's subject is always carried"));
     }
   }
 }
@@ -113,8 +114,8 @@ void ParseTrustedIssuers(YamlMap& map, const YAML::Node& root, Zone& zone) {
   for (size_t i = 0; i < entries.size() && map.errors()->ok(); ++i) {
     TrustedIssuerConfig issuer = ParseIssuer(entries[i], RawItem(raw, i));
     if (map.errors()->ok() && !seen.insert(issuer.issuer.issuer).second) {
-      entries[i].Error("issuer", StrCat("issuer ", Quote(issuer.issuer.issuer),
-                                        " is listed twice"));
+      entries[i].Error("issuer",
+                       StrCat("issuer ", Quote(issuer.issuer.issuer), " is listed twice"));
     }
     zone.trusted_issuers.push_back(std::move(issuer));
   }
@@ -126,8 +127,9 @@ void ParseDelegation(YamlMap& map, const YAML::Node& root, Zone& zone) {
   if (!map.errors()->ok()) return;
   if (!raw.IsDefined() || raw.IsNull()) {
     if (!zone.trusted_issuers.empty()) {
-      map.Error("trusted_issuers", "needs a `delegation` section: trusted issuers are used only "
-                                   "by token exchange, which is off without one");
+      map.Error("trusted_issuers",
+                "needs a `delegation` section: trusted issuers are used only "
+                "by token exchange, which is off without one");
     }
     return;
   }
@@ -139,9 +141,10 @@ void ParseDelegation(YamlMap& map, const YAML::Node& root, Zone& zone) {
   zone.delegation.max_chain = static_cast<size_t>(max_chain.value_or(0));
   zone.delegation.token_ttl = internal::ParseTtl(sub, raw, "token_ttl");
   if (map.errors()->ok() && zone.delegation.token_ttl.max_ttl > kMaxDelegationTokenTtl) {
-    sub.Error("token_ttl", StrCat("max ", common::FormatDuration(zone.delegation.token_ttl.max_ttl),
-                                  " is longer than ", common::FormatDuration(kMaxDelegationTokenTtl),
-                                  ": delegation tokens are short-lived"));
+    sub.Error("token_ttl",
+              StrCat("max ", common::FormatDuration(zone.delegation.token_ttl.max_ttl),
+                     " is longer than ", common::FormatDuration(kMaxDelegationTokenTtl),
+                     ": delegation tokens are short-lived"));
   }
   sub.RejectUnknownKeys();
 }

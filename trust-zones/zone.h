@@ -23,9 +23,9 @@
 
 #include "absl/status/statusor.h"
 #include "common/selector.h"
+#include "common/spiffe_id.h"
 #include "common/token_exchange.h"
 #include "common/user_token.h"
-#include "common/spiffe_id.h"
 #include "trust-zones/rule.h"
 #include "trust-zones/source_location.h"
 

@@ -20,8 +20,8 @@ using common::Quote;
 using common::StrCat;
 using common::YamlErrors;
 using common::YamlMap;
-using internal::RawChild;
 using internal::ParseTtl;
+using internal::RawChild;
 using internal::RawItem;
 
 constexpr std::string_view kExtension = ".yaml";

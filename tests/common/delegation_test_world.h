@@ -52,15 +52,13 @@ struct DelegationWorld {
     jwk["kid"] = "idp-1";
     jwk["use"] = "sig";
     jwks = std::make_shared<const common::JwkSet>(*common::JwkSet::Parse(JwksJson({jwk})));
-    REQUIRE(authorities.Add(Td("inference.example.org"), "deleg-inf",
-                            *inference_key.Public())
-                .ok());
-    REQUIRE(authorities.Add(Td("tools.example.org"), "deleg-tools", *tools_key.Public())
-                .ok());
+    REQUIRE(
+        authorities.Add(Td("inference.example.org"), "deleg-inf", *inference_key.Public()).ok());
+    REQUIRE(authorities.Add(Td("tools.example.org"), "deleg-tools", *tools_key.Public()).ok());
     inference_signer = std::move(*common::DelegationTokenSigner::Create(
         Td("inference.example.org"), inference_key, "deleg-inf"));
-    tools_signer = std::move(*common::DelegationTokenSigner::Create(
-        Td("tools.example.org"), tools_key, "deleg-tools"));
+    tools_signer = std::move(
+        *common::DelegationTokenSigner::Create(Td("tools.example.org"), tools_key, "deleg-tools"));
   }
 
   static std::string JwksJson(const std::vector<json>& keys) {
@@ -103,8 +101,8 @@ struct DelegationWorld {
   common::DelegationClaims Hop1Claims() const {
     auto user = ValidateUser(UserToken());
     REQUIRE_MESSAGE(user.ok(), Message(user.status()));
-    auto plan = common::PlanExchange(*user, Request(agent, AgentCnf(), caller.ToString()), limits,
-                                     now);
+    auto plan =
+        common::PlanExchange(*user, Request(agent, AgentCnf(), caller.ToString()), limits, now);
     REQUIRE_MESSAGE(plan.ok(), Message(plan.status()));
     return *std::move(plan);
   }

@@ -24,9 +24,9 @@ TEST_CASE("delegation token: minted format (header, sub, user, nested act, cnf, 
   const json claims = DelegationWorld::Claims(token);
   CHECK(claims["iss"] == "spiffe://inference.example.org");
   CHECK(claims["sub"] == "alice");
-  CHECK(claims["user"] == json{{"iss", kIdp},
-                               {"claims", {{"email", "alice@example.org"},
-                                           {"groups", {"sre", "ml"}}}}});
+  CHECK(
+      claims["user"] ==
+      json{{"iss", kIdp}, {"claims", {{"email", "alice@example.org"}, {"groups", {"sre", "ml"}}}}});
   CHECK(claims["act"] == json{{"sub", "spiffe://inference.example.org/agent"}});
   CHECK(claims["aud"] == "spiffe://tools.example.org/caller");
   CHECK(claims["may_act"] == json{{"sub", "spiffe://tools.example.org/caller"}});
@@ -39,9 +39,9 @@ TEST_CASE("delegation token: NestedAct and ParseNestedAct follow RFC 8693 §4.1"
   const std::vector<SpiffeId> chain = {Id("spiffe://a.org/current"), Id("spiffe://b.org/mid"),
                                        Id("spiffe://c.org/first")};
   const json act = spinel::common::NestedAct(chain);
-  CHECK(act == json{{"sub", "spiffe://a.org/current"},
-                    {"act",
-                     {{"sub", "spiffe://b.org/mid"}, {"act", {{"sub", "spiffe://c.org/first"}}}}}});
+  CHECK(act ==
+        json{{"sub", "spiffe://a.org/current"},
+             {"act", {{"sub", "spiffe://b.org/mid"}, {"act", {{"sub", "spiffe://c.org/first"}}}}}});
   auto parsed = spinel::common::ParseNestedAct(act, 3);
   REQUIRE(parsed.ok());
   CHECK(*parsed == chain);
@@ -51,7 +51,8 @@ TEST_CASE("delegation token: NestedAct and ParseNestedAct follow RFC 8693 §4.1"
 TEST_CASE("delegation token: the receiver validates it with the presenter's WIT key") {
   DelegationWorld w;
   const std::string token = w.Hop1Token();
-  auto validated = w.Validate(token, w.caller.ToString(), DelegationPresenter{w.agent, w.AgentCnf()});
+  auto validated =
+      w.Validate(token, w.caller.ToString(), DelegationPresenter{w.agent, w.AgentCnf()});
   REQUIRE_MESSAGE(validated.ok(), Message(validated.status()));
   CHECK(validated->claims.user.subject == "alice");
   CHECK(validated->claims.user.issuer == kIdp);
@@ -120,13 +121,12 @@ TEST_CASE("delegation token: every refusal names its check") {
                                            {"act", {{"sub", "wimse://example.com/x"}}}}),
                           aud),
                "act:");
-  CheckRefused(w.Validate(with("act", json{{"sub", "spiffe://inference.example.org/agent"},
-                                           {"iss", "x"}}),
-                          aud),
-               "act:");
+  CheckRefused(
+      w.Validate(with("act", json{{"sub", "spiffe://inference.example.org/agent"}, {"iss", "x"}}),
+                 aud),
+      "act:");
   // The current actor must belong to the signing zone.
-  CheckRefused(w.Validate(with("act", json{{"sub", "spiffe://tools.example.org/x"}}), aud),
-               "act:");
+  CheckRefused(w.Validate(with("act", json{{"sub", "spiffe://tools.example.org/x"}}), aud), "act:");
   CheckRefused(w.Validate(with("may_act", json{{"sub", "alice"}}), aud), "may_act:");
   CheckRefused(w.Validate(with("cnf", nullptr), aud), "cnf:");
   CheckRefused(w.Validate(with("cnf", json{{"jwk", {{"kty", "EC"}}}}), aud), "cnf:");
@@ -177,14 +177,13 @@ TEST_CASE("delegation token: the signer refuses what it must not sign") {
 
 TEST_CASE("DelegationAuthorityMap: keys by trust domain and kid") {
   DelegationWorld w;
-  CHECK(w.authorities.Add(spinel::testing::Td("inference.example.org"), "deleg-inf",
-                          *w.tools_key.Public())
-            .code() == absl::StatusCode::kAlreadyExists);
   CHECK(w.authorities
-            .FindDelegationAuthority(spinel::testing::Td("tools.example.org"), "deleg-inf")
+            .Add(spinel::testing::Td("inference.example.org"), "deleg-inf", *w.tools_key.Public())
+            .code() == absl::StatusCode::kAlreadyExists);
+  CHECK(w.authorities.FindDelegationAuthority(spinel::testing::Td("tools.example.org"), "deleg-inf")
             .status()
             .code() == absl::StatusCode::kNotFound);
-  CHECK(w.authorities.FindDelegationAuthority(spinel::testing::Td("tools.example.org"),
-                                              "deleg-tools")
+  CHECK(w.authorities
+            .FindDelegationAuthority(spinel::testing::Td("tools.example.org"), "deleg-tools")
             ->Equals(*w.tools_key.Public()));
 }

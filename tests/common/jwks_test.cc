@@ -26,9 +26,7 @@ json KeyJwk(const PrivateKey& key, const std::string& kid) {
   return jwk;
 }
 
-std::string Jwks(const std::vector<json>& keys) {
-  return json{{"keys", json(keys)}}.dump();
-}
+std::string Jwks(const std::vector<json>& keys) { return json{{"keys", json(keys)}}.dump(); }
 
 }  // namespace
 
@@ -45,10 +43,8 @@ TEST_CASE("JwkSet: keys are found by kid, fitting the token's alg") {
   CHECK(found->Equals(*a.Public()));
   CHECK(set->Find("b", JwsAlgorithm::kEs384).ok());
   // Wrong alg for the key, a kid nobody has, and no kid among several keys.
-  CHECK(set->Find("a", JwsAlgorithm::kEs384).status().code() ==
-        absl::StatusCode::kInvalidArgument);
-  CHECK(set->Find("b", JwsAlgorithm::kEs256).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(set->Find("a", JwsAlgorithm::kEs384).status().code() == absl::StatusCode::kInvalidArgument);
+  CHECK(set->Find("b", JwsAlgorithm::kEs256).status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(set->Find("c", JwsAlgorithm::kEs256).status().code() == absl::StatusCode::kNotFound);
   CHECK(set->Find(std::nullopt, JwsAlgorithm::kEs256).status().code() ==
         absl::StatusCode::kNotFound);
@@ -65,7 +61,9 @@ TEST_CASE("JwkSet: encryption keys, unknown key types and algorithms are skipped
   PrivateKey a = std::move(*PrivateKey::Generate());
   json enc = KeyJwk(a, "enc");
   enc["use"] = "enc";
-  json okp = {{"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "1CXXvflN_LVVsIsYXsUvB03JmlGWeCHqQVuouCF92bg"},
+  json okp = {{"kty", "OKP"},
+              {"crv", "Ed25519"},
+              {"x", "1CXXvflN_LVVsIsYXsUvB03JmlGWeCHqQVuouCF92bg"},
               {"kid", "ed"}};
   json hmac = {{"kty", "oct"}, {"k", "c2VjcmV0"}, {"kid", "hs"}};
   json eddsa_alg = KeyJwk(a, "eddsa");

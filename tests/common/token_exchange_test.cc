@@ -97,9 +97,9 @@ TEST_CASE("exchange: refusals") {
     auto subject = w.Validate(hop1, w.caller.ToString());
     REQUIRE(subject.ok());
     const SpiffeId other = Id("spiffe://tools.example.org/other");
-    CheckRefused(PlanExchange(*subject, w.Request(other, w.CallerCnf(), w.mcp.ToString()),
-                              w.limits, w.now),
-                 "audience is not the exchanging workload", absl::StatusCode::kPermissionDenied);
+    CheckRefused(
+        PlanExchange(*subject, w.Request(other, w.CallerCnf(), w.mcp.ToString()), w.limits, w.now),
+        "audience is not the exchanging workload", absl::StatusCode::kPermissionDenied);
   }
   SUBCASE("may_act names another workload") {
     auto subject = w.Validate(hop1, w.caller.ToString());
@@ -114,9 +114,9 @@ TEST_CASE("exchange: refusals") {
     claims["exp"] = ToUnixSeconds(w.now) - 10;
     auto user = w.ValidateUser(w.UserToken(claims));
     REQUIRE(user.ok());  // within the 60 s leeway
-    CheckRefused(PlanExchange(*user, w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits,
-                              w.now),
-                 "expired", absl::StatusCode::kPermissionDenied);
+    CheckRefused(
+        PlanExchange(*user, w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits, w.now),
+        "expired", absl::StatusCode::kPermissionDenied);
   }
   SUBCASE("bad requests") {
     auto user = w.ValidateUser(w.UserToken());
@@ -127,9 +127,9 @@ TEST_CASE("exchange: refusals") {
     request.ttl = spinel::common::Duration::zero();
     CheckRefused(PlanExchange(*user, request, w.limits, w.now), "lifetime");
     w.limits.max_chain = 0;
-    CheckRefused(PlanExchange(*user, w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits,
-                              w.now),
-                 "limits");
+    CheckRefused(
+        PlanExchange(*user, w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits, w.now),
+        "limits");
   }
 }
 
@@ -138,8 +138,7 @@ TEST_CASE("exchange: ExchangeSubjectToken tells user and delegation tokens apart
   const TrustedIssuerKeys issuers[] = {{w.issuer, w.jwks}};
   SubjectTokenTrust trust{issuers, &w.authorities};
   auto from_user = ExchangeSubjectToken(
-      w.UserToken(), trust, w.Request(w.agent, w.AgentCnf(), w.caller.ToString()), w.limits,
-      w.now);
+      w.UserToken(), trust, w.Request(w.agent, w.AgentCnf(), w.caller.ToString()), w.limits, w.now);
   REQUIRE_MESSAGE(from_user.ok(), Message(from_user.status()));
   auto hop1 = w.inference_signer->Mint(*from_user);
   REQUIRE(hop1.ok());
@@ -150,30 +149,28 @@ TEST_CASE("exchange: ExchangeSubjectToken tells user and delegation tokens apart
 
   // The hop-1 token exchanged by a workload that is not its audience: refused at validation.
   CheckRefused(ExchangeSubjectToken(hop1->token, trust,
-                                    w.Request(Id("spiffe://tools.example.org/other"),
-                                              w.CallerCnf(), w.mcp.ToString()),
+                                    w.Request(Id("spiffe://tools.example.org/other"), w.CallerCnf(),
+                                              w.mcp.ToString()),
                                     w.limits, w.now),
                "aud:");
   // A user token of an issuer the zone does not trust.
   json claims = w.UserClaims();
   claims["iss"] = "https://other-idp.example.org";
   CheckRefused(ExchangeSubjectToken(w.UserToken(claims), trust,
-                                    w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits,
-                                    w.now),
+                                    w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits, w.now),
                "not a trusted issuer");
   // A user token whose audience the zone does not accept.
   claims = w.UserClaims();
   claims["aud"] = "another-app";
   CheckRefused(ExchangeSubjectToken(w.UserToken(claims), trust,
-                                    w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits,
-                                    w.now),
+                                    w.Request(w.agent, w.AgentCnf(), "https://x"), w.limits, w.now),
                "aud:");
   // A forged delegation token (signed by a key the zones do not have).
   json forged = DelegationWorld::Claims(hop1->token);
-  const std::string forged_token = spinel::testing::wimse::SignJwt(
-      DelegationWorld::Header(hop1->token), forged, w.agent_key);
-  CheckRefused(ExchangeSubjectToken(forged_token, trust,
-                                    w.Request(w.caller, w.CallerCnf(), w.mcp.ToString()),
-                                    w.limits, w.now),
-               "signature:");
+  const std::string forged_token =
+      spinel::testing::wimse::SignJwt(DelegationWorld::Header(hop1->token), forged, w.agent_key);
+  CheckRefused(
+      ExchangeSubjectToken(forged_token, trust,
+                           w.Request(w.caller, w.CallerCnf(), w.mcp.ToString()), w.limits, w.now),
+      "signature:");
 }

@@ -213,7 +213,8 @@ spinel::zones::DelegationContext OnBehalfOf(std::string user, std::vector<std::s
   spinel::zones::DelegationContext out;
   out.user = std::move(user);
   out.user_issuer = "https://idp.example.org";
-  for (const std::string& id : chain) out.actors.push_back({*spinel::common::SpiffeId::Parse(id), id});
+  for (const std::string& id : chain)
+    out.actors.push_back({*spinel::common::SpiffeId::Parse(id), id});
   return out;
 }
 
@@ -255,8 +256,9 @@ TEST_CASE("an approval for alice via a chain covers neither bob, another chain, 
        "granted for the chain spiffe://tools.ai.example.org/runner <- "
        "spiffe://inference.ai.example.org/agent, not "},
       {"a shorter chain", DelegatedBinding("alice", {kRunner}), "granted for the chain"},
-      {"nobody", Binding(), "granted on behalf of \"alice\" of \"https://idp.example.org\", not "
-                            "nobody"},
+      {"nobody", Binding(),
+       "granted on behalf of \"alice\" of \"https://idp.example.org\", not "
+       "nobody"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.what);

@@ -77,10 +77,12 @@ TEST_CASE("zone file: bad trusted_issuers and delegation name the key and line")
       {issuer + "    jwks_file: k.json\n    audiences: [a]\n",
        "a.yaml:6:1: trusted_issuers: needs a `delegation` section"},
       {"trusted_issuers:\n  - issuer: http://idp.example.org\n    jwks_file: k\n    audiences: "
-       "[a]\n" + delegation,
+       "[a]\n" +
+           delegation,
        "a.yaml:7:5: trusted_issuers[0].issuer: must be an https:// URL"},
       {"trusted_issuers:\n  - issuer: https://idp.example.org?x=1\n    jwks_file: k\n    "
-       "audiences: [a]\n" + delegation,
+       "audiences: [a]\n" +
+           delegation,
        "a.yaml:7:5: trusted_issuers[0].issuer: must have no query"},
       {"trusted_issuers:\n  - jwks_file: k\n    audiences: [a]\n" + delegation,
        "a.yaml:7:5: trusted_issuers[0].issuer: missing required key"},
@@ -131,16 +133,15 @@ TEST_CASE("zone file: bad trusted_issuers and delegation name the key and line")
 TEST_CASE("zone file: CheckTrustedIssuerKeys loads each JWKS file, naming the zone file line") {
   TempDir dir;
   std::filesystem::create_directories(dir.File("keys"));
-  const std::string zone_file =
-      dir.Write("a.yaml", ZoneYaml("a", kDelegation));
+  const std::string zone_file = dir.Write("a.yaml", ZoneYaml("a", kDelegation));
   auto zone = ParseZone({zone_file, ZoneYaml("a", kDelegation)});
   REQUIRE(zone.ok());
   // keys/idp.json is missing: the error points at the jwks_file line of the zone file.
   absl::Status missing = CheckTrustedIssuerKeys(*zone);
   CHECK(missing.code() == absl::StatusCode::kNotFound);
-  CHECK_MESSAGE(Message(missing).find("a.yaml:8:16: trusted_issuers[0].jwks_file:") !=
-                    std::string::npos,
-                Message(missing));
+  CHECK_MESSAGE(
+      Message(missing).find("a.yaml:8:16: trusted_issuers[0].jwks_file:") != std::string::npos,
+      Message(missing));
   dir.Write("keys/idp.json", "{\"keys\": []}");
   absl::Status empty = CheckTrustedIssuerKeys(*zone);
   CHECK(Message(empty).find("no usable signing key") != std::string::npos);

@@ -31,8 +31,8 @@ DelegationContext Alice(std::vector<std::string> actor_names = {"inference/agent
   out.user_issuer = "https://idp.example.org";
   out.claims = {{"email", {"alice@example.org"}}, {"groups", {"ml", "sre"}}};
   for (size_t i = 0; i < actor_names.size(); ++i) {
-    out.actors.push_back({*SpiffeId::Parse("spiffe://x.org/a" + std::to_string(i)),
-                          actor_names[i]});
+    out.actors.push_back(
+        {*SpiffeId::Parse("spiffe://x.org/a" + std::to_string(i)), actor_names[i]});
   }
   return out;
 }
@@ -116,8 +116,7 @@ TEST_CASE("delegation conditions: claims, chain patterns and length") {
   // Every actor counts, not only the current one.
   DelegationContext earlier_outsider = Alice({"inference/agent", "spiffe://partner.example/x"});
   CHECK_FALSE(DelegationMismatch(c, &earlier_outsider).empty());
-  DelegationContext long_chain =
-      Alice({"inference/a", "inference/b", "inference/c"});
+  DelegationContext long_chain = Alice({"inference/a", "inference/b", "inference/c"});
   CHECK(DelegationMismatch(c, &long_chain) == "the chain has 3 actors, more than max_chain 2");
 
   // "sub" is the user's subject.
@@ -132,7 +131,8 @@ TEST_CASE("delegation context: actors are named by zone, outsiders by SPIFFE ID"
       {{"inference.yaml", ZoneYaml("inference", "", "inference.ai.example.org")}});
   REQUIRE(set.ok());
   spinel::common::DelegationClaims token{
-      .user = {"https://idp.example.org", "alice",
+      .user = {"https://idp.example.org",
+               "alice",
                {{"email", "alice@example.org"}, {"groups", {"sre"}}}},
       .actors = {*SpiffeId::Parse("spiffe://inference.ai.example.org/model/server"),
                  *SpiffeId::Parse("spiffe://partner.example/agent")},

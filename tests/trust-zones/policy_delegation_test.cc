@@ -51,8 +51,9 @@ struct World {
   SpiffeId agent = *SpiffeId::Parse("spiffe://inference.example.org/agent");
 
   World() {
-    auto loaded = LoadFiles({{"tools.yaml", ZoneYaml("tools", kToolRules, "tools.example.org")},
-                             {"inference.yaml", ZoneYaml("inference", "", "inference.example.org")}});
+    auto loaded =
+        LoadFiles({{"tools.yaml", ZoneYaml("tools", kToolRules, "tools.example.org")},
+                   {"inference.yaml", ZoneYaml("inference", "", "inference.example.org")}});
     REQUIRE_MESSAGE(loaded.ok(), std::string(loaded.status().message()));
     set = *std::move(loaded);
   }
