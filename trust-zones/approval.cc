@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "common/delegation_token.h"
 #include "common/rfc3339.h"
 #include "common/sha256.h"
 #include "common/spiffe_id.h"
@@ -41,11 +42,45 @@ absl::Status CheckResourceAndAction(const ApprovalBinding& binding) {
   return absl::OkStatus();
 }
 
+absl::Status CheckDelegation(const ApprovalBinding& binding) {
+  if (binding.user.empty() && binding.user_issuer.empty() && binding.actor_chain.empty()) {
+    return absl::OkStatus();
+  }
+  if (binding.user.empty() || binding.user_issuer.empty()) {
+    return Invalid("user", "a delegated approval needs the user's subject and issuer");
+  }
+  if (binding.actor_chain.empty() || binding.actor_chain.size() > common::kMaxDelegationChain) {
+    return Invalid("actor_chain",
+                   StrCat("must have 1 to ", common::kMaxDelegationChain, " SPIFFE IDs"));
+  }
+  for (const std::string& actor : binding.actor_chain) {
+    absl::Status status = CheckSpiffeIdField("actor_chain", actor);
+    if (!status.ok()) return status;
+  }
+  if (binding.actor_chain.front() != binding.subject) {
+    return Invalid("actor_chain", "the current actor (first) must be the subject");
+  }
+  return absl::OkStatus();
+}
+
+std::string ChainText(const std::vector<std::string>& chain) {
+  if (chain.empty()) return "(none)";
+  std::string out;
+  for (const std::string& actor : chain) common::StrAppend(&out, out.empty() ? "" : " <- ", actor);
+  return out;
+}
+
+std::string UserText(const ApprovalBinding& binding) {
+  return binding.delegated() ? StrCat(Quote(binding.user), " of ", Quote(binding.user_issuer))
+                             : "nobody";
+}
+
 absl::Status CheckNew(const NewApproval& request) {
   if (request.id.empty()) return Invalid("id", "must not be empty");
   absl::Status status = CheckSpiffeIdField("subject", request.binding.subject);
   if (status.ok()) status = CheckSpiffeIdField("requesting_agent", request.requesting_agent);
   if (status.ok()) status = CheckResourceAndAction(request.binding);
+  if (status.ok()) status = CheckDelegation(request.binding);
   if (!status.ok()) return status;
   if (!IsSha256Hex(request.binding.context_digest)) {
     return Invalid("context_digest", "expected 64 lower-case hex digits (SHA-256)");
@@ -70,6 +105,13 @@ std::string Mismatch(const ApprovalBinding& bound, const ApprovalBinding& presen
   }
   if (presented.context_digest != bound.context_digest) {
     return "the request context differs from the one that was approved";
+  }
+  if (presented.user != bound.user || presented.user_issuer != bound.user_issuer) {
+    return StrCat("it was granted on behalf of ", UserText(bound), ", not ", UserText(presented));
+  }
+  if (presented.actor_chain != bound.actor_chain) {
+    return StrCat("it was granted for the chain ", ChainText(bound.actor_chain), ", not ",
+                  ChainText(presented.actor_chain));
   }
   return "";
 }
@@ -104,11 +146,18 @@ absl::StatusOr<std::string> ContextDigest(const RequestContext& context) {
 
 absl::StatusOr<ApprovalBinding> ApprovalBinding::Make(std::string subject, std::string resource,
                                                       std::string action,
-                                                      const RequestContext& context) {
+                                                      const RequestContext& context,
+                                                      const DelegationContext* delegation) {
   absl::StatusOr<std::string> digest = ContextDigest(context);
   if (!digest.ok()) return digest.status();
-  return ApprovalBinding{std::move(subject), std::move(resource), std::move(action),
-                         *std::move(digest)};
+  ApprovalBinding out{std::move(subject), std::move(resource), std::move(action),
+                      *std::move(digest)};
+  if (delegation != nullptr) {
+    out.user_issuer = delegation->user_issuer;
+    out.user = delegation->user;
+    out.actor_chain = delegation->ActorIds();
+  }
+  return out;
 }
 
 absl::StatusOr<ApprovalRequest> ApprovalRequest::Create(NewApproval request,

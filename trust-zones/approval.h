@@ -1,5 +1,8 @@
 // Step-up approvals. When policy answers APPROVAL_REQUIRED, the server records an
-// ApprovalRequest bound to the exact subject, resource, action and request context; an operator
+// ApprovalRequest bound to the exact subject, resource, action and request context, and, for a
+// request made on behalf of a user, to that user (issuer and subject) and the exact actor chain
+// (an approval granted for alice via agent -> caller covers neither bob nor another chain, nor
+// a request on behalf of nobody); an operator
 // approves or denies it; the approved request then turns exactly one identical access into
 // ALLOW before it expires.
 //
@@ -10,8 +13,8 @@
 // expired (IsExpired) and can be neither approved nor used. Every refused transition leaves the
 // request unchanged and returns an error whose message is the reason: FailedPrecondition for
 // Approve/Deny in the wrong state, PermissionDenied for every failed Use (not approved yet,
-// denied, used before, expired, or a subject, resource, action or context that differs from the
-// bound one). A failed Use does not consume the approval.
+// denied, used before, expired, or a subject, resource, action, context, user or chain that
+// differs from the bound one). A failed Use does not consume the approval.
 //
 // Pure logic: storage, ids and concurrency are the caller's (the server serializes transitions
 // of one request, e.g. in a datastore transaction). Time comes from the injected clock.
@@ -19,9 +22,11 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "trust-zones/delegation_context.h"
 #include "trust-zones/rule.h"
 
 namespace spinel::zones {
@@ -43,10 +48,18 @@ struct ApprovalBinding {
   std::string resource;        // "<kind>:<name>"
   std::string action;          // from the kind's vocabulary
   std::string context_digest;  // ContextDigest of the request context
+  // On whose behalf (all empty: on behalf of nobody): the user's issuer and subject, and the
+  // actor chain's SPIFFE IDs, current actor (= subject) first.
+  std::string user_issuer;
+  std::string user;
+  std::vector<std::string> actor_chain;
 
-  // Builds a binding, computing the context digest.
+  // Builds a binding, computing the context digest; `delegation` (nullptr: none) gives the
+  // user and chain.
   static absl::StatusOr<ApprovalBinding> Make(std::string subject, std::string resource,
-                                              std::string action, const RequestContext& context);
+                                              std::string action, const RequestContext& context,
+                                              const DelegationContext* delegation = nullptr);
+  bool delegated() const { return !user.empty(); }
   bool operator==(const ApprovalBinding&) const = default;
 };
 
@@ -74,7 +87,8 @@ struct ApprovalRequest {
   common::TimePoint used_at{};
 
   // Validates `request` (ids parse as SPIFFE IDs, resource and action are well formed, the
-  // digest is SHA-256 hex, ttl > 0); InvalidArgument names the field.
+  // digest is SHA-256 hex, ttl > 0; a user has an issuer and a chain of 1..16 SPIFFE IDs whose
+  // first is the subject, and a chain has a user); InvalidArgument names the field.
   static absl::StatusOr<ApprovalRequest> Create(NewApproval request, const common::Clock& clock);
 
   bool IsExpired(common::TimePoint now) const { return now >= expires_at; }

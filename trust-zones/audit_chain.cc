@@ -52,15 +52,23 @@ absl::Status CheckSequence(std::span<const AuditEvent> events, size_t i, uint64_
 std::string CanonicalEvent(const AuditEvent& event) {
   const int64_t ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(event.time.time_since_epoch()).count();
+  const bool delegated =
+      !event.user_issuer.empty() || !event.user.empty() || !event.actor_chain.empty();
   std::string out;
   out.reserve(128 + event.reason.size() + event.details.size());
-  AppendField(out, "spinel-audit-v1");
+  AppendField(out, delegated ? "spinel-audit-v2" : "spinel-audit-v1");
   AppendField(out, std::to_string(event.sequence));
   AppendField(out, std::to_string(ms));
   for (const std::string* field : {&event.actor, &event.zone, &event.subject, &event.kind,
                                    &event.outcome, &event.reason, &event.details}) {
     AppendField(out, *field);
   }
+  if (!delegated) return out;
+  AppendField(out, event.user_issuer);
+  AppendField(out, event.user);
+  std::string chain;
+  for (const std::string& actor : event.actor_chain) AppendField(chain, actor);
+  AppendField(out, chain);
   return out;
 }
 

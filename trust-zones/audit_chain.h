@@ -6,6 +6,11 @@
 // "<decimal byte length>:<bytes>," (a netstring, unambiguous for any bytes):
 //   "spinel-audit-v1", sequence (decimal), time (Unix milliseconds, decimal), actor, zone,
 //   subject, kind, outcome, reason, details
+// Version 2, used exactly when an event records a delegation (user_issuer, user or actor_chain
+// non-empty): "spinel-audit-v2", the same ten fields, then user_issuer, user, and the actor
+// chain as one netstring whose bytes are the netstrings of the actors in order (current actor
+// first). Events without a delegation keep the version 1 form, so hashes of records written
+// before delegation existed still verify, and a v1 record cannot be re-read as a v2 one.
 // hash = lower-case hex SHA-256( prev_hash || canonical ), where prev_hash is the previous
 // event's hash, or kGenesisHash (64 '0') for the first event, which has sequence 1.
 //
@@ -20,6 +25,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
@@ -39,6 +45,11 @@ struct AuditEvent {
   std::string outcome;  // "ALLOW", "DENY", "ok", "error", ...
   std::string reason;
   std::string details;  // opaque, usually JSON; "" when none
+  // On whose behalf the subject acted (all empty: nobody): the user's issuer and subject, and
+  // the full actor chain of SPIFFE IDs, current actor first.
+  std::string user_issuer;
+  std::string user;
+  std::vector<std::string> actor_chain;
   std::string prev_hash;
   std::string hash;
 };

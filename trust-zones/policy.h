@@ -4,19 +4,25 @@
 // Decision order (deterministic; the most restrictive matching rule wins):
 //   1. The request is malformed (unknown kind, action outside the kind's vocabulary, a resource
 //      name that is empty, too long, not printable ASCII, or has an empty, "." or ".." path
-//      segment), or the subject has no zone                          -> DENY, no rule
+//      segment; a delegation without a user or actors, or with more than
+//      common::kMaxDelegationChain actors; for a subject, a delegation whose current actor is
+//      not that subject), or the subject has no zone                 -> DENY, no rule
 //   2. Any matching deny rule                                        -> DENY by the first one
 //   3. Else any matching allow rule with `approval: required`        -> APPROVAL_REQUIRED by the
 //                                                                       first one
 //   4. Else any matching allow rule                                  -> ALLOW by the first one
-//   5. No matching rule                                              -> DENY "no rule allows"
-// "First" means the subject's zones in the order given, rules in file order. Approval wins
-// over a plain allow on purpose: a broad allow (tool `*`) must not silently bypass a step-up
-// rule written for a narrower case (tool `deploy.*` in production). With several zones, rules
-// of all of them are pooled with the same order, so a deny in any of the subject's zones wins.
-//
+//   5. Else, when an allow rule matched everything but its delegation conditions (a user is
+//      required and there is none, a user claim, the actor chain or its length does not fit)
+//                                                                    -> DENY naming the first
+//                                                                       such rule and why, e.g.
+//      "rule tools/deploys allows invoke on tool:deploy.api only on behalf of a user: requires
+//      a user (on whose behalf) and the request has none" (Decision::rule stays nullptr: no
+//      rule matched)
+//   6. No matching rule                                              -> DENY "no rule allows"
 // A rule matches when its kind equals the request's, it covers the action, its pattern matches
-// the name, and all its `when` conditions hold (rule.h). Peering does not grant resource access;
+// the name, all its `when` conditions hold (rule.h) and its delegation conditions hold for the
+// request's delegation (delegation_rule.h; a rule with any of them never matches a request on
+// behalf of nobody). Peering does not grant resource access;
 // `zone:<name>` rules govern calls to other zones' workloads.
 //
 // Evaluate allocates only the reason string; it is thread-safe on an immutable ZoneSet. The
@@ -28,6 +34,7 @@
 #include <string_view>
 
 #include "common/spiffe_id.h"
+#include "trust-zones/delegation_context.h"
 #include "trust-zones/rule.h"
 #include "trust-zones/zone.h"
 
@@ -42,6 +49,9 @@ struct AccessRequest {
   std::string_view resource;                // "<kind>:<name>", e.g. "tool:jira.create_ticket"
   std::string_view action;                  // e.g. "invoke"
   const RequestContext* context = nullptr;  // nullptr: empty context
+  // The verified delegation (from a validated delegation token) when the subject acts on
+  // behalf of a user; nullptr: on behalf of nobody. Never built from caller-asserted context.
+  const DelegationContext* delegation = nullptr;
 };
 
 struct Decision {

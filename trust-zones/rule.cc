@@ -4,6 +4,7 @@
 #include <array>
 
 #include "common/strings.h"
+#include "trust-zones/delegation_rule.h"
 #include "trust-zones/raw_yaml.h"
 
 namespace spinel::zones {
@@ -208,6 +209,7 @@ std::string Rule::ToString() const {
       StrAppend(&out, j == 0 ? "" : "|", when[i].values[j]);
     }
   }
+  out += DelegationConditionsText(delegation);
   if (approval_required) out += " (approval required)";
   return out;
 }
@@ -221,6 +223,7 @@ Rule ParseRule(YamlMap& map, const YAML::Node& raw, std::string_view zone, size_
   ParseActions(map, raw, rule);
   ParseWhen(map, raw, rule);
   ParseEffectAndApproval(map, rule);
+  ParseDelegationConditions(map, raw, rule);
   map.RejectUnknownKeys();
   return rule;
 }

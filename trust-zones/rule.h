@@ -9,6 +9,9 @@
 //     when: {environment: production}   # optional; key -> value or list of allowed values
 //     effect: allow                     # allow (default) or deny
 //     approval: required                # optional; "required" or "none"; allow rules only
+//     on_behalf_of: {groups: [sre]}     # optional; delegation conditions (delegation_rule.h):
+//     via: ["inference/*"]              #   the user's claims, the actor chain and its
+//     max_chain: 2                      #   length; any of them means a user is required
 //
 // Kinds and their action vocabulary (an action outside it is an error at load and a DENY at
 // evaluation):
@@ -64,6 +67,15 @@ struct Condition {
   std::vector<std::string> values;  // any one of them matches
 };
 
+// Conditions on the delegation behind a request (delegation_rule.h). A rule with any of them
+// (`requires_user`) matches only requests made on behalf of a user.
+struct DelegationConditions {
+  bool requires_user = false;
+  std::vector<Condition> on_behalf_of;  // user claims; key "sub" is the user's subject
+  std::vector<Pattern> via;             // every actor must match one of them
+  std::optional<size_t> max_chain;      // at most this many actors
+};
+
 struct Rule {
   // "<zone>/<name>" for a named rule, else "<zone>/resources[<index>]".
   std::string id;
@@ -75,12 +87,14 @@ struct Rule {
   std::vector<Condition> when;
   Effect effect = Effect::kAllow;
   bool approval_required = false;
+  DelegationConditions delegation;
   SourceLocation location;  // the list entry in the zone file
 
   bool Covers(Action action) const { return (actions & ActionBit(action)) != 0; }
   bool ConditionsHold(const RequestContext& context) const;
   // One line for `zone show` and messages, e.g.
-  // "allow tool:deploy.* [invoke] when environment=production (approval required)".
+  // "allow tool:deploy.* [invoke] when environment=production on behalf of groups=sre via
+  // inference/* (approval required)".
   std::string ToString() const;
 };
 

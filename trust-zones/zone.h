@@ -24,6 +24,8 @@
 #include "absl/status/statusor.h"
 #include "common/selector.h"
 #include "common/spiffe_id.h"
+#include "common/token_exchange.h"
+#include "common/user_token.h"
 #include "trust-zones/rule.h"
 #include "trust-zones/source_location.h"
 
@@ -45,6 +47,27 @@ struct DeclaredFederation {
   SourceLocation location;
 };
 
+// An external user identity issuer the zone trusts (zone file `trusted_issuers`).
+struct TrustedIssuerConfig {
+  common::TrustedIssuer issuer;  // issuer URL, accepted audiences, claims carried
+  // The JWK Set file: as written when absolute, else joined to the zone file's directory.
+  std::string jwks_file;
+  SourceLocation location;            // the list entry
+  SourceLocation jwks_file_location;  // the `jwks_file` value
+};
+
+// Token exchange for the zone's workloads (zone file `delegation`); disabled when absent.
+struct DelegationSettings {
+  bool enabled = false;
+  size_t max_chain = 0;  // 1..common::kMaxDelegationChain workloads in a chain
+  TtlLimit token_ttl;    // lifetime of the delegation tokens the zone signs
+  SourceLocation location;
+
+  common::DelegationLimits Limits() const {
+    return {max_chain, token_ttl.default_ttl, token_ttl.max_ttl};
+  }
+};
+
 struct Zone {
   std::string name;  // also the file name: <name>.yaml
   common::TrustDomain trust_domain;
@@ -62,6 +85,9 @@ struct Zone {
   std::vector<DeclaredFederation> federates_with;
   // Resource rules in file order.
   std::vector<Rule> rules;
+  // User identity issuers whose tokens the zone's workloads may exchange, in file order.
+  std::vector<TrustedIssuerConfig> trusted_issuers;
+  DelegationSettings delegation;
 
   SourceLocation location;               // the `name` key
   SourceLocation trust_domain_location;  // the `trust_domain` key

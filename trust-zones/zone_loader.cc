@@ -9,7 +9,9 @@
 #include "common/duration.h"
 #include "common/strings.h"
 #include "common/yaml_reader.h"
+#include "trust-zones/delegation_config.h"
 #include "trust-zones/raw_yaml.h"
+#include "trust-zones/ttl_yaml.h"
 
 namespace spinel::zones {
 namespace {
@@ -18,6 +20,7 @@ using common::Quote;
 using common::StrCat;
 using common::YamlErrors;
 using common::YamlMap;
+using internal::ParseTtl;
 using internal::RawChild;
 using internal::RawItem;
 
@@ -69,32 +72,6 @@ void ParseIdentity(YamlMap& map, const YAML::Node& root, Zone& zone) {
   }
   zone.trust_domain = *std::move(parsed);
   zone.description = map.String("description").value_or("");
-}
-
-// Reads `key` as a bare duration (default = max) or as {default: D, max: M}.
-TtlLimit ParseTtl(YamlMap& map, const YAML::Node& root, std::string_view key) {
-  TtlLimit ttl;
-  const YAML::Node raw = RawChild(root, key);
-  if (!raw.IsDefined() || raw.IsNull()) {
-    map.Duration(key);  // records the key as known
-    map.Error(key, "missing required key");
-  } else if (raw.IsScalar()) {
-    ttl.default_ttl = ttl.max_ttl = map.Duration(key).value_or(std::chrono::milliseconds(0));
-  } else {
-    YamlMap sub = map.Map(key);
-    std::optional<std::chrono::milliseconds> def = sub.Duration("default");
-    std::optional<std::chrono::milliseconds> max = sub.Duration("max");
-    sub.RejectUnknownKeys();
-    if (!def && map.errors()->ok()) sub.Error("default", "missing required key");
-    if (!max && map.errors()->ok()) sub.Error("max", "missing required key");
-    if (!map.errors()->ok()) return ttl;
-    ttl = {*def, *max};
-    if (*def > *max) {
-      sub.Error("default", StrCat("default ", common::FormatDuration(*def), " is longer than max ",
-                                  common::FormatDuration(*max)));
-    }
-  }
-  return ttl;
 }
 
 void ParseLifetimes(YamlMap& map, const YAML::Node& root, Zone& zone) {
@@ -194,6 +171,8 @@ absl::StatusOr<Zone> ParseZone(const ZoneSource& source) {
     ParsePeers(map, root, zone);
     ParseFederatesWith(map, root, zone);
     ParseRules(map, root, zone);
+    ParseTrustedIssuers(map, root, zone);
+    ParseDelegation(map, root, zone);
     map.RejectUnknownKeys();
   } catch (const YAML::Exception& e) {
     errors.AddAtMark(e.mark, "", StrCat("unreadable YAML: ", e.what()));

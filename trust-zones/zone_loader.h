@@ -21,6 +21,8 @@
 //                  domain nor any other zone's (ZoneSet::Create) nor the control plane's
 //                  (checked by the server against its config)
 //   resources      optional list of rules (rule.h); rule names must be unique in the zone
+//   trusted_issuers optional list of user identity issuers; delegation optional token
+//                  exchange settings (delegation_config.h)
 //
 // Every error is InvalidArgument "<file>:<line>:<column>: <key path>: <problem>". Only files
 // ending in ".yaml" whose names do not start with '.' are read; other files are ignored. A

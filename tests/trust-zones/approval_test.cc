@@ -203,3 +203,102 @@ TEST_CASE("approval ids are random and well formed") {
   CHECK(a->rfind("apr-", 0) == 0);
   CHECK(*a != *b);
 }
+
+namespace {
+
+const char kRunner[] = "spiffe://tools.ai.example.org/runner";
+const char kAgent[] = "spiffe://inference.ai.example.org/agent";
+
+spinel::zones::DelegationContext OnBehalfOf(std::string user, std::vector<std::string> chain) {
+  spinel::zones::DelegationContext out;
+  out.user = std::move(user);
+  out.user_issuer = "https://idp.example.org";
+  for (const std::string& id : chain)
+    out.actors.push_back({*spinel::common::SpiffeId::Parse(id), id});
+  return out;
+}
+
+ApprovalBinding DelegatedBinding(std::string user, std::vector<std::string> chain) {
+  const spinel::zones::DelegationContext delegation = OnBehalfOf(std::move(user), std::move(chain));
+  auto b = ApprovalBinding::Make(kRunner, "tool:deploy.api", "invoke", kProd, &delegation);
+  REQUIRE(b.ok());
+  return *std::move(b);
+}
+
+}  // namespace
+
+TEST_CASE("an approval for alice via a chain covers neither bob, another chain, nor nobody") {
+  const ApprovalBinding alice = DelegatedBinding("alice", {kRunner, kAgent});
+  CHECK(alice.delegated());
+  CHECK(alice.user == "alice");
+  CHECK(alice.user_issuer == "https://idp.example.org");
+  CHECK(alice.actor_chain == std::vector<std::string>{kRunner, kAgent});
+  NewApproval request = New();
+  request.binding = alice;
+  FakeClock clock;
+  auto r = ApprovalRequest::Create(request, clock);
+  REQUIRE_MESSAGE(r.ok(), Message(r.status()));
+  REQUIRE(r->Approve("operator", "CHG-7 for alice", clock).ok());
+
+  struct Case {
+    const char* what;
+    ApprovalBinding presented;
+    const char* reason;
+  };
+  ApprovalBinding other_issuer = alice;
+  other_issuer.user_issuer = "https://evil.example.org";
+  const Case cases[] = {
+      {"bob", DelegatedBinding("bob", {kRunner, kAgent}),
+       "granted on behalf of \"alice\" of \"https://idp.example.org\", not \"bob\""},
+      {"alice of another issuer", other_issuer, "granted on behalf of \"alice\""},
+      {"another chain",
+       DelegatedBinding("alice", {kRunner, "spiffe://inference.ai.example.org/other"}),
+       "granted for the chain spiffe://tools.ai.example.org/runner <- "
+       "spiffe://inference.ai.example.org/agent, not "},
+      {"a shorter chain", DelegatedBinding("alice", {kRunner}), "granted for the chain"},
+      {"nobody", Binding(),
+       "granted on behalf of \"alice\" of \"https://idp.example.org\", not "
+       "nobody"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.what);
+    absl::Status s = r->Use(c.presented, clock);
+    CHECK(s.code() == absl::StatusCode::kPermissionDenied);
+    CHECK_MESSAGE(Message(s).find(c.reason) != std::string::npos, Message(s));
+    CHECK(r->state == ApprovalState::kApproved);
+  }
+  CHECK(r->Use(DelegatedBinding("alice", {kRunner, kAgent}), clock).ok());
+
+  // And an approval for nobody does not cover alice.
+  auto plain = ApprovalRequest::Create(New(), clock);
+  REQUIRE(plain.ok());
+  REQUIRE(plain->Approve("operator", "", clock).ok());
+  CHECK(Message(plain->Use(alice, clock)).find("granted on behalf of nobody, not \"alice\"") !=
+        std::string::npos);
+}
+
+TEST_CASE("Create validates the delegation of a binding") {
+  FakeClock clock;
+  auto invalid = [&](ApprovalBinding binding, const char* field) {
+    NewApproval request = New();
+    request.binding = std::move(binding);
+    auto r = ApprovalRequest::Create(request, clock);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.status().code() == absl::StatusCode::kInvalidArgument);
+    CHECK_MESSAGE(Message(r.status()).find(field) != std::string::npos, Message(r.status()));
+  };
+  ApprovalBinding b = DelegatedBinding("alice", {kRunner, kAgent});
+  b.user_issuer.clear();
+  invalid(b, "approval user:");
+  b = DelegatedBinding("alice", {kRunner});
+  b.actor_chain.clear();
+  invalid(b, "approval actor_chain:");
+  b = DelegatedBinding("alice", {kAgent});  // the current actor is not the subject
+  invalid(b, "approval actor_chain: the current actor");
+  b = DelegatedBinding("alice", {kRunner});
+  b.actor_chain.push_back("not-a-spiffe-id");
+  invalid(b, "approval actor_chain:");
+  b = Binding();
+  b.actor_chain = {kRunner};  // a chain without a user
+  invalid(b, "approval user:");
+}

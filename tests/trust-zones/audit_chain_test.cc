@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <vector>
 
+#include "common/sha256.h"
+
 using namespace std::chrono_literals;
 using spinel::zones::AuditEvent;
 using spinel::zones::CanonicalEvent;
@@ -171,4 +173,56 @@ TEST_CASE("reordering is detected") {
   events = MakeChain(5);
   events.push_back(events[2]);  // a duplicate appended
   CHECK(Contains(Verify(events), "broken at event 3: reordered or duplicated"));
+}
+
+TEST_CASE("events without a delegation hash exactly as version 1 did") {
+  // An independent rendering of the version 1 canonical form (audit_chain.h).
+  AuditEvent e = MakeChain(1)[0];
+  auto net = [](const std::string& s) { return std::to_string(s.size()) + ":" + s + ","; };
+  const std::string v1 = net("spinel-audit-v1") + net("1") + net("1800000001500") + net(e.actor) +
+                         net(e.zone) + net(e.subject) + net(e.kind) + net(e.outcome) +
+                         net(e.reason) + net(e.details);
+  CHECK(CanonicalEvent(e) == v1);
+  CHECK(e.hash == *spinel::common::Sha256Hex(std::string(kGenesisHash) + v1));
+}
+
+TEST_CASE("delegated events record user and chain in a version 2 form that chains with v1") {
+  std::vector<AuditEvent> events = MakeChain(2);
+  AuditEvent d = events.back();
+  d.user_issuer = "https://idp.example.org";
+  d.user = "alice";
+  d.actor_chain = {"spiffe://tools.ai.example.org/runner",
+                   "spiffe://inference.ai.example.org/agent"};
+  REQUIRE(ChainAfter(&events.back(), d).ok());
+  auto net = [](const std::string& s) { return std::to_string(s.size()) + ":" + s + ","; };
+  const std::string canonical = CanonicalEvent(d);
+  CHECK(canonical.starts_with(net("spinel-audit-v2")));
+  CHECK(canonical.ends_with(net(d.user_issuer) + net("alice") +
+                            net(net(d.actor_chain[0]) + net(d.actor_chain[1]))));
+  events.push_back(d);
+  CHECK(Verify(events) == "OK");
+
+  // Each delegation field is covered by the hash.
+  for (int field = 0; field < 4; ++field) {
+    CAPTURE(field);
+    std::vector<AuditEvent> edited = events;
+    AuditEvent& e = edited.back();
+    if (field == 0) e.user = "bob";
+    if (field == 1) e.user_issuer = "https://other.example.org";
+    if (field == 2) e.actor_chain.pop_back();
+    if (field == 3) std::swap(e.actor_chain[0], e.actor_chain[1]);
+    CHECK(Contains(Verify(edited), "broken at event 3: altered"));
+  }
+  // Chains that concatenate alike still differ.
+  AuditEvent a = d;
+  a.actor_chain = {"ab", "c"};
+  AuditEvent b = d;
+  b.actor_chain = {"a", "bc"};
+  CHECK(CanonicalEvent(a) != CanonicalEvent(b));
+  // Stripping the delegation off a v2 event is detected.
+  std::vector<AuditEvent> stripped = events;
+  stripped.back().user.clear();
+  stripped.back().user_issuer.clear();
+  stripped.back().actor_chain.clear();
+  CHECK(Contains(Verify(stripped), "broken at event 3: altered"));
 }
