@@ -20,13 +20,12 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "server/components.h"
 #include "server/config.h"
 
@@ -84,9 +83,9 @@ class BundleEndpoint {
   std::thread thread_;
   std::atomic<bool> listener_exited_{false};
   std::thread renewal_thread_;
-  std::mutex mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // guarded by mutex_
+  common::Mutex mutex_;
+  common::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace spinel::server
