@@ -103,7 +103,7 @@ class ServerClient final : public CsrSigner, public ApprovalBackend, public Audi
   const common::Clock& clock_;
   const std::chrono::milliseconds max_reconnect_backoff_;
   mutable common::Mutex mutex_;
-  size_t index_ ABSL_GUARDED_BY(mutex_) = 0;  // addresses_[index_] is current
+  size_t index_ ABSL_GUARDED_BY(mutex_) = 0;         // addresses_[index_] is current
   uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;  // bumped on every rebuild
   uint64_t failovers_ ABSL_GUARDED_BY(mutex_) = 0;
   std::optional<AgentIdentity> identity_ ABSL_GUARDED_BY(mutex_);

@@ -21,8 +21,8 @@
 
 #include <thread>
 
-#include "agent/identity_cache.h"
 #include "agent/csr_signer.h"
+#include "agent/identity_cache.h"
 #include "common/mutex.h"
 
 namespace spinel::agent {

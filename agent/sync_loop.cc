@@ -37,7 +37,8 @@ void SyncLoop::Stop() {
 
 bool SyncLoop::Sleep(common::Duration d) {
   common::MutexLock lock(mutex_);
-  return !wake_.WaitFor(mutex_, d, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; });
+  return !wake_.WaitFor(mutex_, d,
+                        [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; });
 }
 
 common::Duration ReconnectBackoff::Next() {

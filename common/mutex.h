@@ -105,8 +105,8 @@ class CondVar {
 
   // Blocks until `ready()` is true.
   template <typename Predicate>
-  void Wait(Mutex& mu, Predicate ready) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu)
-      ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  void Wait(Mutex& mu, Predicate ready)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) ABSL_NO_THREAD_SAFETY_ANALYSIS {
     while (!ready()) Wait(mu);
   }
   // Blocks until `ready()` is true or `deadline` passes (measured on the deadline's clock);

@@ -101,7 +101,8 @@ void AuditForwarder::Run() {
              {{"error", std::string(sent.message())},
               {"queued", std::to_string(queue_.size())},
               {"retry_in_ms", std::to_string(backoff.count())}});
-    wake_.WaitFor(mutex_, backoff, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; });
+    wake_.WaitFor(mutex_, backoff,
+                  [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; });
     backoff = std::min(backoff * 2, options_.retry_max);
   }
 }

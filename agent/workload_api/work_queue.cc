@@ -40,8 +40,9 @@ void WorkQueue::Run() {
     std::function<void()> task;
     {
       common::MutexLock lock(mutex_);
-      cv_.Wait(mutex_,
-               [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_ || !tasks_.empty(); });
+      cv_.Wait(mutex_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return stopping_ || !tasks_.empty();
+      });
       if (tasks_.empty()) return;  // stopping, and everything posted has run
       task = std::move(tasks_.front());
       tasks_.pop_front();

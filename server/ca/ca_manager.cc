@@ -150,8 +150,9 @@ void CaManager::Notify(const common::TrustDomain& td) {
 void CaManager::StartRotation(common::Duration interval) {
   rotation_thread_ = std::thread([this, interval] {
     common::MutexLock lock(stop_mutex_);
-    while (!stop_cv_.WaitFor(stop_mutex_, interval,
-                             [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stop_mutex_) { return stopping_; })) {
+    while (!stop_cv_.WaitFor(
+        stop_mutex_, interval,
+        [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stop_mutex_) { return stopping_; })) {
       lock.Unlock();
       RotateAll();
       lock.Lock();

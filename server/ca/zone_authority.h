@@ -19,12 +19,12 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/bundle.h"
 #include "common/clock.h"
+#include "common/jwt_svid.h"
 #include "common/keys.h"
 #include "common/mutex.h"
 #include "common/spiffe_id.h"
-#include "common/bundle.h"
-#include "common/jwt_svid.h"
 #include "common/x509_svid.h"
 #include "server/ca/authority_journal.h"
 

@@ -64,7 +64,7 @@ class TlsFilePair {
   const std::string key_path_;
   common::Mutex mutex_;
   std::shared_ptr<const Pair> pair_ ABSL_GUARDED_BY(mutex_);  // never null after Load
-  Stamps seen_ ABSL_GUARDED_BY(mutex_);  // stamps of the last read attempt
+  Stamps seen_ ABSL_GUARDED_BY(mutex_);                       // stamps of the last read attempt
 };
 
 }  // namespace spinel::server

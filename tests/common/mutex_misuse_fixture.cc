@@ -1,7 +1,7 @@
 // Not a test binary: scripts/check_thread_safety.sh compiles this file with the tree's
 // thread-safety flags and clang's -verify, which fails unless every misuse below is reported
-// exactly where its comment expects it (and nothing else is). It proves the analysis
-// is on and that common/mutex.h's annotations mean what its header says.
+// exactly where its comment expects it (the line after; nothing else may be reported). It
+// proves the analysis is on and that common/mutex.h's annotations mean what its header says.
 #include "common/mutex.h"
 
 namespace {
@@ -13,27 +13,33 @@ using spinel::common::MutexLock;
 class Counter {
  public:
   int ReadUnlocked() const {
-    return count_;  // expected-error {{reading variable 'count_' requires holding mutex 'mu_'}}
+    // expected-error@+1 {{reading variable 'count_' requires holding mutex 'mu_'}}
+    return count_;
   }
   void WriteUnlocked() {
-    count_ = 1;  // expected-error {{writing variable 'count_' requires holding mutex 'mu_' exclusively}}
+    // expected-error@+1 {{writing variable 'count_' requires holding mutex 'mu_' exclusively}}
+    count_ = 1;
   }
   void CallHelperUnlocked() {
-    BumpLocked();  // expected-error {{calling function 'BumpLocked' requires holding mutex 'mu_' exclusively}}
+    // expected-error@+1 {{calling function 'BumpLocked' requires holding mutex 'mu_'}}
+    BumpLocked();
   }
   void UseAfterUnlock() {
     MutexLock lock(mu_);
     lock.Unlock();
-    count_ = 2;  // expected-error {{writing variable 'count_' requires holding mutex 'mu_' exclusively}}
+    // expected-error@+1 {{writing variable 'count_' requires holding mutex 'mu_' exclusively}}
+    count_ = 2;
   }
   void WaitWithUnannotatedPredicate() {
     MutexLock lock(mu_);
     changed_.Wait(mu_, [this] {
-      return count_ > 0;  // expected-error {{reading variable 'count_' requires holding mutex 'mu_'}}
+      // expected-error@+1 {{reading variable 'count_' requires holding mutex 'mu_'}}
+      return count_ > 0;
     });
   }
   void WaitWithoutTheLock() {
-    changed_.Wait(mu_);  // expected-error {{calling function 'Wait' requires holding mutex 'mu_' exclusively}}
+    // expected-error@+1 {{calling function 'Wait' requires holding mutex 'mu_' exclusively}}
+    changed_.Wait(mu_);
   }
 
   // The right way round: no diagnostic.

@@ -122,8 +122,8 @@ TEST_CASE("CondVar::Wait returns once the predicate holds, with the lock held ag
   });
   {
     MutexLock lock(shared.mu);
-    shared.changed.Wait(shared.mu,
-                        [&shared]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) { return shared.ready; });
+    shared.changed.Wait(
+        shared.mu, [&shared]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) { return shared.ready; });
     shared.mu.AssertHeld();
     CHECK(shared.ready);
   }
@@ -141,7 +141,8 @@ TEST_CASE("CondVar::WaitFor releases the lock while it waits and times out on a 
   });
   const auto start = std::chrono::steady_clock::now();
   const bool ready = shared.changed.WaitFor(
-      shared.mu, 100ms, [&shared]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) { return shared.ready; });
+      shared.mu, 100ms,
+      [&shared]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(shared.mu) { return shared.ready; });
   CHECK_FALSE(ready);
   CHECK(std::chrono::steady_clock::now() - start >= 100ms);
   shared.mu.AssertHeld();
