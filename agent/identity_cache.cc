@@ -219,7 +219,7 @@ IdentityCache::IdentityCache() : snapshot_(std::make_shared<CacheSnapshot>()) {}
 absl::Status IdentityCache::ApplySyncUpdate(const spinel::v1::SyncUpdate& update) {
   uint64_t generation = 0;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     auto next = std::make_shared<CacheSnapshot>(*snapshot_);
     SPINEL_RETURN_IF_ERROR(ApplyEntries(update, *next));
     SPINEL_RETURN_IF_ERROR(ApplyBundles(update, *next));
@@ -234,7 +234,7 @@ absl::Status IdentityCache::ApplySyncUpdate(const spinel::v1::SyncUpdate& update
 
 void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
   if (svids.empty()) return;
-  std::unique_lock<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto next = std::make_shared<CacheSnapshot>(*snapshot_);
   bool stored = false;
   for (X509SvidRecord& svid : svids) {
@@ -250,12 +250,12 @@ void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
   }
   if (!stored) return;
   const uint64_t generation = PublishLocked(std::move(next));
-  lock.unlock();
+  lock.Unlock();
   Notify(generation);
 }
 
 void IdentityCache::DropExpired(common::TimePoint now) {
-  std::unique_lock<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   bool any = std::any_of(snapshot_->entries.begin(), snapshot_->entries.end(),
                          [now](const CachedEntry& e) { return e.svid && e.svid->expires_at <= now; });
   if (!any) return;
@@ -264,24 +264,24 @@ void IdentityCache::DropExpired(common::TimePoint now) {
     if (entry.svid && entry.svid->expires_at <= now) entry.svid.reset();
   }
   const uint64_t generation = PublishLocked(std::move(next));
-  lock.unlock();
+  lock.Unlock();
   Notify(generation);
 }
 
 std::shared_ptr<const CacheSnapshot> IdentityCache::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return snapshot_;
 }
 
 uint64_t IdentityCache::Watch(Watcher watcher) {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  common::MutexLock lock(watchers_mutex_);
   uint64_t id = next_watcher_++;
   watchers_.emplace(id, std::move(watcher));
   return id;
 }
 
 void IdentityCache::Unwatch(uint64_t id) {
-  std::lock_guard<std::mutex> lock(watchers_mutex_);
+  common::MutexLock lock(watchers_mutex_);
   watchers_.erase(id);
 }
 
@@ -294,7 +294,7 @@ uint64_t IdentityCache::PublishLocked(std::shared_ptr<CacheSnapshot> next) {
 void IdentityCache::Notify(uint64_t generation) {
   std::vector<Watcher> watchers;
   {
-    std::lock_guard<std::mutex> lock(watchers_mutex_);
+    common::MutexLock lock(watchers_mutex_);
     for (const auto& [id, watcher] : watchers_) watchers.push_back(watcher);
   }
   for (const Watcher& watcher : watchers) watcher(generation);

@@ -13,7 +13,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -23,6 +22,7 @@
 #include "agent.pb.h"
 #include "common/bundle.h"
 #include "common/certificate.h"
+#include "common/mutex.h"
 #include "common/secret_data.h"
 #include "common/selector.h"
 #include "common/spiffe_id.h"
@@ -106,15 +106,15 @@ class IdentityCache {
 
  private:
   // Installs `next` as the current snapshot and returns its generation.
-  uint64_t PublishLocked(std::shared_ptr<CacheSnapshot> next);
+  uint64_t PublishLocked(std::shared_ptr<CacheSnapshot> next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Calls every watcher; never with mutex_ held.
-  void Notify(uint64_t generation);
+  void Notify(uint64_t generation) ABSL_LOCKS_EXCLUDED(mutex_, watchers_mutex_);
 
-  mutable std::mutex mutex_;
-  std::shared_ptr<const CacheSnapshot> snapshot_;  // guarded by mutex_
-  std::mutex watchers_mutex_;
-  std::map<uint64_t, Watcher> watchers_;  // guarded by watchers_mutex_
-  uint64_t next_watcher_ = 1;             // guarded by watchers_mutex_
+  mutable common::Mutex mutex_;
+  std::shared_ptr<const CacheSnapshot> snapshot_ ABSL_GUARDED_BY(mutex_);
+  common::Mutex watchers_mutex_;
+  std::map<uint64_t, Watcher> watchers_ ABSL_GUARDED_BY(watchers_mutex_);
+  uint64_t next_watcher_ ABSL_GUARDED_BY(watchers_mutex_) = 1;
 };
 
 }  // namespace spinel::agent

@@ -65,7 +65,7 @@ absl::Status NodeSession::Install(const AgentSvid& svid, const common::PrivateKe
   SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(SvidPath(config_), chain_pem, 0600));
   SPINEL_RETURN_IF_ERROR(UpdateControlAuthorities(svid.control_bundle.x509_authorities));
   client_.SetIdentity(AgentIdentity{chain_pem, std::move(key_pem)});
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   agent_id_ = svid.id;
   not_before_ = svid.chain.front().NotBefore();
   expires_at_ = svid.chain.front().NotAfter();
@@ -87,7 +87,7 @@ absl::StatusOr<bool> NodeSession::LoadPersisted() {
     return false;
   }
   client_.SetIdentity(AgentIdentity{chain_pem, std::move(key_pem)});
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   agent_id_ = id;
   not_before_ = chain.front().NotBefore();
   expires_at_ = chain.front().NotAfter();
@@ -165,17 +165,17 @@ absl::StatusOr<bool> NodeSession::RenewIfDue() {
 }
 
 common::SpiffeId NodeSession::agent_id() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return agent_id_;
 }
 
 common::TimePoint NodeSession::renew_at() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return renew_at_;
 }
 
 common::TimePoint NodeSession::expires_at() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return expires_at_;
 }
 

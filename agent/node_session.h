@@ -13,12 +13,12 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "agent/config.h"
 #include "agent/server_client.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -55,11 +55,11 @@ class NodeSession {
   ServerClient& client_;
   std::shared_ptr<ControlTrust> trust_;
   const common::Clock& clock_;
-  mutable std::mutex mutex_;
-  common::SpiffeId agent_id_;     // guarded by mutex_
-  common::TimePoint not_before_;  // guarded by mutex_
-  common::TimePoint expires_at_;  // guarded by mutex_
-  common::TimePoint renew_at_;    // guarded by mutex_
+  mutable common::Mutex mutex_;
+  common::SpiffeId agent_id_ ABSL_GUARDED_BY(mutex_);
+  common::TimePoint not_before_ ABSL_GUARDED_BY(mutex_);
+  common::TimePoint expires_at_ ABSL_GUARDED_BY(mutex_);
+  common::TimePoint renew_at_ ABSL_GUARDED_BY(mutex_);
 };
 
 // not_before + half the lifetime, moved by a random +-10% of that half.

@@ -54,7 +54,7 @@ ServerClient::ServerClient(std::vector<std::string> addresses,
                            std::chrono::milliseconds max_reconnect_backoff)
     : addresses_(std::move(addresses)), trust_(std::move(trust)), clock_(clock),
       max_reconnect_backoff_(max_reconnect_backoff) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   RebuildLocked();
 }
 
@@ -82,17 +82,17 @@ void ServerClient::RebuildLocked() {
 }
 
 ServerClient::Channel ServerClient::Current() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return Channel{stub_, generation_};
 }
 
 std::string ServerClient::current_address() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return addresses_[index_ % addresses_.size()];
 }
 
 uint64_t ServerClient::failovers() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return failovers_;
 }
 
@@ -102,7 +102,7 @@ absl::Status ServerClient::Observe(absl::Status status, uint64_t generation, boo
   std::string from;
   std::string to;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     if (generation != generation_) return status;  // someone already moved on
     from = addresses_[index_ % addresses_.size()];
     index_ = (index_ + 1) % addresses_.size();
@@ -116,7 +116,7 @@ absl::Status ServerClient::Observe(absl::Status status, uint64_t generation, boo
 }
 
 void ServerClient::SetIdentity(AgentIdentity identity) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   identity_ = std::move(identity);
   RebuildLocked();
 }

@@ -15,7 +15,6 @@
 
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +29,7 @@
 #include "agent/server_trust.h"
 #include "common/bundle.h"
 #include "common/keys.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -92,7 +92,7 @@ class ServerClient final : public CsrSigner, public ApprovalBackend, public Audi
   // Passes `status` through; when it says the replica of channel `generation` is down (and
   // that is still the current channel), moves to the next address.
   absl::Status Observe(absl::Status status, uint64_t generation, bool unary);
-  void RebuildLocked();
+  void RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<AgentSvid> AttestOnce(const spinel::v1::AttestParams& params,
                                        const common::PrivateKey* node_key);
   absl::StatusOr<AgentSvid> Attest(const spinel::v1::AttestParams& params,
@@ -102,12 +102,12 @@ class ServerClient final : public CsrSigner, public ApprovalBackend, public Audi
   const std::shared_ptr<ControlTrust> trust_;
   const common::Clock& clock_;
   const std::chrono::milliseconds max_reconnect_backoff_;
-  mutable std::mutex mutex_;
-  size_t index_ = 0;                          // guarded by mutex_: addresses_[index_] is current
-  uint64_t generation_ = 0;                   // guarded by mutex_: bumped on every rebuild
-  uint64_t failovers_ = 0;                    // guarded by mutex_
-  std::optional<AgentIdentity> identity_;     // guarded by mutex_
-  std::shared_ptr<spinel::v1::AgentService::Stub> stub_;  // guarded by mutex_
+  mutable common::Mutex mutex_;
+  size_t index_ ABSL_GUARDED_BY(mutex_) = 0;         // addresses_[index_] is current
+  uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;  // bumped on every rebuild
+  uint64_t failovers_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::optional<AgentIdentity> identity_ ABSL_GUARDED_BY(mutex_);
+  std::shared_ptr<spinel::v1::AgentService::Stub> stub_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Decodes an AgentSvid message.

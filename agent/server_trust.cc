@@ -52,12 +52,12 @@ class ServerSvidVerifier final : public grpc::experimental::ExternalCertificateV
 }  // namespace
 
 void ControlTrust::Replace(std::vector<common::Certificate> authorities) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   authorities_ = std::move(authorities);
 }
 
 std::vector<common::Certificate> ControlTrust::Authorities() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return authorities_;
 }
 

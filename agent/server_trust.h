@@ -10,7 +10,6 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +18,7 @@
 
 #include "common/certificate.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/secret_data.h"
 #include "common/spiffe_id.h"
 #include "common/x509_svid_validator.h"
@@ -39,8 +39,8 @@ class ControlTrust final : public common::X509AuthoritySource {
 
  private:
   const common::TrustDomain control_;
-  mutable std::mutex mutex_;
-  std::vector<common::Certificate> authorities_;  // guarded by mutex_
+  mutable common::Mutex mutex_;
+  std::vector<common::Certificate> authorities_ ABSL_GUARDED_BY(mutex_);
 };
 
 // The agent's own identity on the agent API: its SVID chain (PEM) and private key (PKCS#8 PEM).

@@ -131,10 +131,10 @@ SvidRotator::PassResult SvidRotator::RunOnce() {
 void SvidRotator::Start() {
   watch_id_ = cache_.Watch([this](uint64_t) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      common::MutexLock lock(mutex_);
       dirty_ = true;
     }
-    wake_.notify_one();
+    wake_.NotifyOne();
   });
   thread_ = std::thread([this] { Loop(); });
 }
@@ -142,13 +142,14 @@ void SvidRotator::Start() {
 void SvidRotator::Loop() {
   while (true) {
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      common::MutexLock lock(mutex_);
       dirty_ = false;  // changes from here on wake the wait below
     }
     PassResult result = RunOnce();
-    std::unique_lock<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     // Wall-clock wait: SVID times are wall-clock times.
-    wake_.wait_until(lock, result.next_due, [this] { return dirty_ || stopping_; });
+    wake_.WaitUntil(mutex_, result.next_due,
+                    [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return dirty_ || stopping_; });
     if (stopping_) return;
   }
 }
@@ -157,10 +158,10 @@ void SvidRotator::Stop() {
   if (watch_id_ != 0) cache_.Unwatch(watch_id_);
   watch_id_ = 0;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 

@@ -19,12 +19,11 @@
 // Thread-safe.
 #pragma once
 
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
-#include "agent/identity_cache.h"
 #include "agent/csr_signer.h"
+#include "agent/identity_cache.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -60,10 +59,10 @@ class SvidRotator {
   CsrSigner& signer_;
   const common::Clock& clock_;
   const int batch_size_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool dirty_ = false;     // guarded by mutex_
-  bool stopping_ = false;  // guarded by mutex_
+  common::Mutex mutex_;
+  common::CondVar wake_;
+  bool dirty_ ABSL_GUARDED_BY(mutex_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
   uint64_t watch_id_ = 0;
   std::thread thread_;
   // Entries whose last signing failed: not retried before this time.

@@ -26,18 +26,19 @@ void SyncLoop::Start() {
 
 void SyncLoop::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
     if (stream_context_) stream_context_->TryCancel();
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
   if (renew_thread_.joinable()) renew_thread_.join();
 }
 
 bool SyncLoop::Sleep(common::Duration d) {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return !wake_.wait_for(lock, d, [this] { return stopping_; });
+  common::MutexLock lock(mutex_);
+  return !wake_.WaitFor(mutex_, d,
+                        [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; });
 }
 
 common::Duration ReconnectBackoff::Next() {
@@ -72,13 +73,13 @@ void SyncLoop::OnUpdate(const spinel::v1::SyncUpdate& update) {
 absl::Status SyncLoop::RunStream() {
   auto context = std::make_shared<grpc::ClientContext>();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     if (stopping_) return absl::CancelledError("stopping");
     stream_context_ = context;
   }
   absl::Status status =
       client_.Sync(context.get(), [this](const spinel::v1::SyncUpdate& u) { OnUpdate(u); });
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   stream_context_.reset();
   connected_ = false;
   return status;
@@ -90,7 +91,7 @@ void SyncLoop::Run() {
     const common::TimePoint started = clock_.Now();
     absl::Status ended = RunStream();
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      common::MutexLock lock(mutex_);
       if (stopping_) return;
     }
     // A stream that stayed up a while was a success: start the backoff afresh.

@@ -8,8 +8,6 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -18,6 +16,7 @@
 #include "agent/identity_cache.h"
 #include "agent/node_session.h"
 #include "agent/server_client.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -65,10 +64,10 @@ class SyncLoop {
   IdentityCache& cache_;
   const common::Clock& clock_;
   std::atomic<bool> connected_{false};
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;                                 // guarded by mutex_
-  std::shared_ptr<grpc::ClientContext> stream_context_;  // guarded by mutex_
+  common::Mutex mutex_;
+  common::CondVar wake_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  std::shared_ptr<grpc::ClientContext> stream_context_ ABSL_GUARDED_BY(mutex_);
   std::thread thread_;
   std::thread renew_thread_;
 };

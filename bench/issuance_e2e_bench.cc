@@ -21,6 +21,7 @@
 #include "bench/support/load_figure.h"
 #include "bench/support/load_processes.h"
 #include "bench/support/report.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -88,7 +89,7 @@ struct RunResult {
 // `options.in_flight` threads, each sending batches of one agent (round-robin), until `seconds`.
 RunResult Run(Loaded& loaded, const Options& options, double seconds) {
   std::atomic<int64_t> total{0};
-  std::mutex error_mutex;
+  spinel::common::Mutex error_mutex;
   absl::Status error;
   const auto start = Clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
@@ -99,7 +100,7 @@ RunResult Run(Loaded& loaded, const Options& options, double seconds) {
       for (int round = 0; Clock::now() < end; ++round) {
         absl::StatusOr<int> n = loaded.agents[a]->SignCsrs(loaded.requests[a][round % 2]);
         if (!n.ok()) {
-          std::lock_guard<std::mutex> lock(error_mutex);
+          spinel::common::MutexLock lock(error_mutex);
           error = n.status();
           return;
         }

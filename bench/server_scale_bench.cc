@@ -20,6 +20,7 @@
 #include "bench/support/load_figure.h"
 #include "bench/support/load_processes.h"
 #include "bench/support/report.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "tests/support/postgres_server.h"
@@ -49,7 +50,7 @@ absl::StatusOr<std::vector<std::unique_ptr<SimAgent>>> AttestAgents(const LoadSe
     SPINEL_ASSIGN_OR_RETURN(auto token, server.JoinToken());
     tokens.push_back(token);
   }
-  std::mutex mutex;
+  spinel::common::Mutex mutex;
   absl::Status error;
   std::vector<std::thread> threads;
   constexpr int kThreads = 4;
@@ -57,7 +58,7 @@ absl::StatusOr<std::vector<std::unique_ptr<SimAgent>>> AttestAgents(const LoadSe
     threads.emplace_back([&, t] {
       for (int i = t; i < count; i += kThreads) {
         auto agent = SimAgent::Attest(server.agent_api_address(), control_pem, tokens[i].first);
-        std::lock_guard<std::mutex> lock(mutex);
+        spinel::common::MutexLock lock(mutex);
         if (!agent.ok())
           error = agent.status();
         else

@@ -11,9 +11,7 @@
 // first call (which had the agent get it from the server), i.e. served from the agent's cache.
 // validate_jwt_per_s: ValidateJWTSVID calls per second from 4 threads on one connection.
 // Every answer is checked (the right SPIFFE ID); an error stops the benchmark (exit code 1).
-#include <condition_variable>
 #include <cstdio>
-#include <mutex>
 
 #include "bench/support/agent_pair.h"
 #include "bench/support/limits.h"
@@ -21,6 +19,7 @@
 #include "bench/support/report.h"
 #include "bench/support/timing.h"
 #include "bench/support/workload_client.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -37,18 +36,19 @@ class Countdown {
  public:
   explicit Countdown(size_t expected) : left_(expected) {}
   void Arrive() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (--left_ == 0) done_.notify_all();
+    spinel::common::MutexLock lock(mutex_);
+    if (--left_ == 0) done_.NotifyAll();
   }
   bool Wait(std::chrono::seconds timeout) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return done_.wait_for(lock, timeout, [&] { return left_ == 0; });
+    spinel::common::MutexLock lock(mutex_);
+    return done_.WaitFor(mutex_, timeout,
+                         [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return left_ == 0; });
   }
 
  private:
-  std::mutex mutex_;
-  std::condition_variable done_;
-  size_t left_;
+  spinel::common::Mutex mutex_;
+  spinel::common::CondVar done_;
+  size_t left_ ABSL_GUARDED_BY(mutex_);
 };
 
 // One client: FetchX509SVID on its own channel, until the first message.

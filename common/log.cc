@@ -3,10 +3,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <mutex>
 
 #include <nlohmann/json.hpp>
 
+#include "common/mutex.h"
 #include "common/rfc3339.h"
 #include "common/strings.h"
 
@@ -15,7 +15,7 @@ namespace {
 
 std::atomic<LogLevel> g_level{LogLevel::kInfo};
 std::atomic<LogFormat> g_format{LogFormat::kText};
-std::mutex g_write_mutex;
+Mutex g_write_mutex;  // held while a line is written: lines never interleave
 
 std::string_view LevelName(LogLevel level) {
   switch (level) {
@@ -80,7 +80,7 @@ bool LogEnabled(LogLevel level) { return level >= g_level.load(); }
 void Log(LogLevel level, std::string_view message, const LogFields& fields) {
   if (!LogEnabled(level)) return;
   std::string line = FormatLine(level, message, fields);
-  std::lock_guard<std::mutex> lock(g_write_mutex);
+  MutexLock lock(g_write_mutex);
   std::fwrite(line.data(), 1, line.size(), stderr);
   std::fflush(stderr);
 }

@@ -19,10 +19,10 @@ LiveIdentity::LiveIdentity(std::unique_ptr<WorkloadApiClient> client,
 
 LiveIdentity::~LiveIdentity() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    common::MutexLock lock(mu_);
     stopping_ = true;
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
   client_->Cancel();
   watcher_.join();
 }
@@ -30,10 +30,11 @@ LiveIdentity::~LiveIdentity() {
 void LiveIdentity::Watch() {
   for (;;) {
     absl::Status status = client_->WatchX509([this](auto next) { Update(std::move(next)); });
-    std::unique_lock<std::mutex> lock(mu_);
+    common::MutexLock lock(mu_);
     if (stopping_) return;
     // The stream broke (agent restart, parse error): keep the identity we have and retry.
-    changed_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+    changed_.WaitFor(mu_, std::chrono::seconds(1),
+                     [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; });
     if (stopping_) return;
   }
 }
@@ -41,33 +42,34 @@ void LiveIdentity::Watch() {
 void LiveIdentity::Update(std::shared_ptr<const WorkloadIdentity> next) {
   std::shared_ptr<const WorkloadIdentity> before;
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    common::MutexLock lock(mu_);
     before = current_;
     current_ = next;
     if (before->svid.chain.front().Equals(next->svid.chain.front())) return;  // bundles only
   }
   if (on_rotate_) on_rotate_(*before, *next);
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    common::MutexLock lock(mu_);
     ++rotations_;
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 std::shared_ptr<const WorkloadIdentity> LiveIdentity::Current() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  common::MutexLock lock(mu_);
   return current_;
 }
 
 int LiveIdentity::rotations() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  common::MutexLock lock(mu_);
   return rotations_;
 }
 
 bool LiveIdentity::WaitForRotations(int count, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mu_);
-  return changed_.wait_for(lock, timeout, [&] { return rotations_ >= count || stopping_; }) &&
-         rotations_ >= count;
+  common::MutexLock lock(mu_);
+  return changed_.WaitFor(mu_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return rotations_ >= count || stopping_;
+  }) && rotations_ >= count;
 }
 
 }  // namespace spinel::examples

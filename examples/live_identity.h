@@ -7,13 +7,12 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "examples/workload_identity.h"
 
 namespace spinel::examples {
@@ -46,11 +45,11 @@ class LiveIdentity {
 
   std::unique_ptr<WorkloadApiClient> client_;
   OnRotate on_rotate_;
-  mutable std::mutex mu_;
-  mutable std::condition_variable changed_;
-  std::shared_ptr<const WorkloadIdentity> current_;  // guarded by mu_
-  int rotations_ = 0;                                // guarded by mu_
-  bool stopping_ = false;                            // guarded by mu_
+  mutable common::Mutex mu_;
+  mutable common::CondVar changed_;
+  std::shared_ptr<const WorkloadIdentity> current_ ABSL_GUARDED_BY(mu_);
+  int rotations_ ABSL_GUARDED_BY(mu_) = 0;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread watcher_;
 };
 

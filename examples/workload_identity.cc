@@ -102,7 +102,7 @@ absl::Status WorkloadApiClient::WatchX509(
     const std::function<void(std::shared_ptr<const WorkloadIdentity>)>& on_update) {
   auto context = NewContext(std::chrono::milliseconds(0));
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    common::MutexLock lock(mu_);
     if (cancelled_) return absl::OkStatus();
     watching_ = context.get();
   }
@@ -118,7 +118,7 @@ absl::Status WorkloadApiClient::WatchX509(
   }
   if (!parse_error.ok()) context->TryCancel();
   grpc::Status status = reader->Finish();
-  std::lock_guard<std::mutex> lock(mu_);
+  common::MutexLock lock(mu_);
   watching_ = nullptr;
   if (!parse_error.ok()) return parse_error;
   if (cancelled_) return absl::OkStatus();
@@ -127,7 +127,7 @@ absl::Status WorkloadApiClient::WatchX509(
 }
 
 void WorkloadApiClient::Cancel() {
-  std::lock_guard<std::mutex> lock(mu_);
+  common::MutexLock lock(mu_);
   cancelled_ = true;
   if (watching_ != nullptr) watching_->TryCancel();
 }

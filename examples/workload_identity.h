@@ -16,13 +16,13 @@
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "common/x509_svid_validator.h"
 #include "workload.grpc.pb.h"
 
@@ -68,9 +68,9 @@ class WorkloadApiClient {
  private:
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<::SpiffeWorkloadAPI::Stub> stub_;
-  std::mutex mu_;
-  grpc::ClientContext* watching_ = nullptr;  // guarded by mu_
-  bool cancelled_ = false;                   // guarded by mu_
+  common::Mutex mu_;
+  grpc::ClientContext* watching_ ABSL_GUARDED_BY(mu_) = nullptr;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // "PERMISSION_DENIED: no identity issued"-style text for a gRPC status.

@@ -10,7 +10,7 @@ packages=(
   libcpp-httplib-dev doctest-dev libsqlite3-dev sqlite3 nlohmann-json3-dev
   libyaml-cpp-dev libcli11-dev libpq-dev postgresql
   python3 python3-grpcio python3-protobuf python3-cryptography python3-jwt util-linux
-  clang libclang-rt-14-dev llvm ninja-build
+  clang libclang-rt-14-dev llvm ninja-build clang-format
 )
 
 missing=()

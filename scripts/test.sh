@@ -4,8 +4,9 @@
 #   1. the whole suite (unit, integration, reliability, security, packaging, demo, benchmark
 #      smoke runs) through ctest, built once with clang, AddressSanitizer +
 #      UndefinedBehaviorSanitizer (-O0 -g1: line tables for the reports; every finding is fatal;
-#      UBSan without its null and alignment checks, see CMakeLists.txt) and precompiled headers
-#      (cmake/precompiled_headers.cmake) in build-test/;
+#      UBSan without its null and alignment checks, see CMakeLists.txt), precompiled headers
+#      (cmake/precompiled_headers.cmake) and the thread-safety analysis as an error
+#      (scripts/check_thread_safety.sh proves it is on) in build-test/;
 #   2. ThreadSanitizer on the agent's concurrent parts outside gRPC (agent_tsan_tests; see
 #      tests/CMakeLists.txt) in build-tsan/;
 #   3. a few seconds of every libFuzzer target (scripts/fuzz.sh, clang) in build-fuzz/.
@@ -37,6 +38,9 @@ echo "test.sh: pass 1 of 3: the whole suite, ASan + UBSan"
 configure build-test -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DCMAKE_BUILD_TYPE=None -DCMAKE_C_FLAGS="-O0 -g1" -DCMAKE_CXX_FLAGS="-O0 -g1" \
   -DSPINEL_SANITIZE=address,undefined
+# The lock annotations are checked (clang -Wthread-safety, an error) in this build: first prove
+# the analysis is on, and that build-test compiles everything with it.
+scripts/check_thread_safety.sh build-test
 cmake --build build-test -j"$jobs"
 
 # Passes 2 and 3 compile in the background, niced, while the suite runs.

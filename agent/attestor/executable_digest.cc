@@ -71,7 +71,7 @@ absl::StatusOr<std::string> DigestCache::Sha256Hex(int fd, std::string_view name
                options_.max_file_bytes, " bytes (DigestCache::Options::max_file_bytes)"));
   }
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    common::MutexLock lock(mu_);
     if (auto it = index_.find(*key); it != index_.end()) {
       lru_.splice(lru_.begin(), lru_, it->second);  // now the most recently used
       ++stats_.hits;
@@ -93,7 +93,7 @@ void DigestCache::Insert(const Key& key, const std::string& digest) {
   const common::TimePoint changed{std::chrono::duration_cast<common::Duration>(
       std::chrono::seconds(key.ctime_sec) + std::chrono::nanoseconds(key.ctime_nsec))};
   if (clock_.Now() - changed < options_.racy_window) return;
-  std::lock_guard<std::mutex> lock(mu_);
+  common::MutexLock lock(mu_);
   if (index_.count(key) != 0) return;  // another thread hashed it meanwhile
   lru_.emplace_front(key, digest);
   index_[key] = lru_.begin();
@@ -104,7 +104,7 @@ void DigestCache::Insert(const Key& key, const std::string& digest) {
 }
 
 DigestCache::Stats DigestCache::stats() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  common::MutexLock lock(mu_);
   Stats stats = stats_;
   stats.entries = lru_.size();
   return stats;

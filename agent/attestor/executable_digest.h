@@ -33,6 +33,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -84,12 +85,10 @@ class DigestCache {
 
   const Options options_;
   const common::Clock& clock_;
-  // std::mutex, not absl::Mutex: Debian's abseil is not built for ThreadSanitizer, which then
-  // cannot see absl::Mutex's synchronization; pthread mutexes it sees (scripts/test.sh).
-  mutable std::mutex mu_;
-  Lru lru_;                              // guarded by mu_
-  std::map<Key, Lru::iterator> index_;  // guarded by mu_
-  Stats stats_;                          // guarded by mu_
+  mutable common::Mutex mu_;
+  Lru lru_ ABSL_GUARDED_BY(mu_);
+  std::map<Key, Lru::iterator> index_ ABSL_GUARDED_BY(mu_);
+  Stats stats_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace spinel::agent

@@ -23,7 +23,7 @@ void AuditForwarder::Record(spinel::v1::AuditEvent event) {
             .count());
   }
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     while (queue_.size() >= options_.capacity) {
       queue_.pop_front();
       ++stats_.dropped;
@@ -31,16 +31,16 @@ void AuditForwarder::Record(spinel::v1::AuditEvent event) {
     }
     queue_.emplace_back(next_seq_++, std::move(event));
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
 }
 
 absl::Status AuditForwarder::Flush() {
-  std::lock_guard<std::mutex> flushing(flush_mutex_);
+  common::MutexLock flushing(flush_mutex_);
   spinel::v1::ReportAuditEventsRequest request;
   uint64_t last_seq = 0;
   uint64_t dropped = 0;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     if (queue_.empty() && stats_.dropped_unreported == 0) return absl::OkStatus();
     for (size_t i = 0; i < queue_.size() && i < options_.max_batch; ++i) {
       *request.add_events() = queue_[i].second;
@@ -50,7 +50,7 @@ absl::Status AuditForwarder::Flush() {
     request.set_dropped(dropped);
   }
   absl::StatusOr<uint64_t> stored = reporter_.ReportAuditEvents(request);
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (!stored.ok()) {
     ++stats_.failed_sends;
     return stored.status();
@@ -63,19 +63,19 @@ absl::Status AuditForwarder::Flush() {
 }
 
 void AuditForwarder::Start() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (thread_.joinable() || stopping_) return;
   thread_ = std::thread([this] { Run(); });
 }
 
 void AuditForwarder::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (!queue_.empty()) {
     LOG_WARN("audit events not delivered at shutdown", {{"events", std::to_string(queue_.size())}});
     queue_.clear();
@@ -84,13 +84,15 @@ void AuditForwarder::Stop() {
 
 void AuditForwarder::Run() {
   std::chrono::milliseconds backoff = options_.retry_min;
-  std::unique_lock<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   while (!stopping_) {
-    wake_.wait(lock, [&] { return stopping_ || !queue_.empty() || stats_.dropped_unreported; });
+    wake_.Wait(mutex_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return stopping_ || !queue_.empty() || stats_.dropped_unreported;
+    });
     if (stopping_) break;
-    lock.unlock();
+    lock.Unlock();
     absl::Status sent = Flush();
-    lock.lock();
+    lock.Lock();
     if (sent.ok()) {
       backoff = options_.retry_min;
       continue;
@@ -99,13 +101,14 @@ void AuditForwarder::Run() {
              {{"error", std::string(sent.message())},
               {"queued", std::to_string(queue_.size())},
               {"retry_in_ms", std::to_string(backoff.count())}});
-    wake_.wait_for(lock, backoff, [&] { return stopping_; });
+    wake_.WaitFor(mutex_, backoff,
+                  [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; });
     backoff = std::min(backoff * 2, options_.retry_max);
   }
 }
 
 AuditForwarder::Stats AuditForwarder::stats() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Stats out = stats_;
   out.queued = queue_.size();
   return out;

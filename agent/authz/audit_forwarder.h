@@ -20,15 +20,14 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <deque>
-#include <mutex>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "agent/authz/audit_reporter.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "types.pb.h"
 
 namespace spinel::agent {
@@ -61,7 +60,7 @@ class AuditForwarder {
   // One send attempt of up to max_batch queued events (with the unreported drop count).
   // OK when the batch was acknowledged or there was nothing to send; else the send error, and
   // every event stays queued.
-  absl::Status Flush();
+  absl::Status Flush() ABSL_LOCKS_EXCLUDED(mutex_, flush_mutex_);
 
   void Start();
   void Stop();
@@ -75,14 +74,14 @@ class AuditForwarder {
   const common::Clock& clock_;
   const AuditForwarderOptions options_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  // Queued events with a local sequence number, oldest first; guarded by mutex_.
-  std::deque<std::pair<uint64_t, spinel::v1::AuditEvent>> queue_;
-  uint64_t next_seq_ = 1;   // guarded by mutex_
-  Stats stats_;             // guarded by mutex_ (queued is computed)
-  bool stopping_ = false;   // guarded by mutex_
-  std::mutex flush_mutex_;  // one send at a time
+  mutable common::Mutex mutex_;
+  common::CondVar wake_;
+  // Queued events with a local sequence number, oldest first.
+  std::deque<std::pair<uint64_t, spinel::v1::AuditEvent>> queue_ ABSL_GUARDED_BY(mutex_);
+  uint64_t next_seq_ ABSL_GUARDED_BY(mutex_) = 1;
+  Stats stats_ ABSL_GUARDED_BY(mutex_);  // queued is computed
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  common::Mutex flush_mutex_;  // one send at a time
   std::thread thread_;
 };
 

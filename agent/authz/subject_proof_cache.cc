@@ -55,7 +55,7 @@ void SubjectProofCache::EraseLocked(Lru::iterator it) {
 std::optional<ProvedSubject> SubjectProofCache::Find(const std::string& key,
                                                      const CacheSnapshot& snapshot,
                                                      common::TimePoint now) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   SyncBundlesLocked(snapshot);
   auto found = index_.find(key);
   if (found == index_.end()) {
@@ -77,7 +77,7 @@ void SubjectProofCache::Insert(const std::string& key, const CacheSnapshot& snap
                                ProvedSubject subject, common::TimePoint proved_at,
                                common::TimePoint valid_until) {
   if (valid_until <= proved_at) return;
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   SyncBundlesLocked(snapshot);
   auto found = index_.find(key);
   if (found != index_.end()) EraseLocked(found->second);
@@ -87,7 +87,7 @@ void SubjectProofCache::Insert(const std::string& key, const CacheSnapshot& snap
 }
 
 SubjectProofCache::Stats SubjectProofCache::stats() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Stats out = stats_;
   out.size = lru_.size();
   return out;

@@ -25,7 +25,6 @@
 #include <cstdint>
 #include <list>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -35,6 +34,7 @@
 #include "agent/identity_cache.h"
 #include "authorization.pb.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -74,17 +74,17 @@ class SubjectProofCache {
   using Lru = std::list<Entry>;  // most recently used first
 
   // Empties the cache when `snapshot`'s bundles are not the ones the entries were proved
-  // under, and remembers them. Needs mutex_.
-  void SyncBundlesLocked(const CacheSnapshot& snapshot);
-  void EraseLocked(Lru::iterator it);
+  // under, and remembers them.
+  void SyncBundlesLocked(const CacheSnapshot& snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void EraseLocked(Lru::iterator it) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   const size_t capacity_;
-  mutable std::mutex mutex_;
-  Lru lru_;                                               // guarded by mutex_
-  std::unordered_map<std::string, Lru::iterator> index_;  // guarded by mutex_
-  std::map<common::TrustDomain, common::Bundle> bundles_;  // guarded by mutex_
-  std::optional<uint64_t> synced_generation_;              // guarded by mutex_
-  Stats stats_;                                            // guarded by mutex_
+  mutable common::Mutex mutex_;
+  Lru lru_ ABSL_GUARDED_BY(mutex_);
+  std::unordered_map<std::string, Lru::iterator> index_ ABSL_GUARDED_BY(mutex_);
+  std::map<common::TrustDomain, common::Bundle> bundles_ ABSL_GUARDED_BY(mutex_);
+  std::optional<uint64_t> synced_generation_ ABSL_GUARDED_BY(mutex_);
+  Stats stats_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::agent

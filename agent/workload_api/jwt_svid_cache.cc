@@ -19,7 +19,7 @@ absl::StatusOr<MintedJwtSvid> JwtSvidCache::Get(const CachedEntry& entry,
   sorted.erase(std::unique(sorted.begin(), sorted.end()), sorted.end());
   Key key{entry.id, entry.spiffe_id.ToString(), entry.revision, sorted};
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     auto it = slots_.find(key);
     if (it != slots_.end() && Fresh(it->second.svid, clock_.Now())) {
       lru_.splice(lru_.begin(), lru_, it->second.lru);
@@ -28,7 +28,7 @@ absl::StatusOr<MintedJwtSvid> JwtSvidCache::Get(const CachedEntry& entry,
   }
   absl::StatusOr<MintedJwtSvid> minted = minter_.Mint(entry, sorted);
   if (!minted.ok()) return minted.status();
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   ++mints_;
   InsertLocked(key, *minted, clock_.Now());
   return minted;
@@ -62,12 +62,12 @@ void JwtSvidCache::EvictLocked(common::TimePoint now) {
 }
 
 size_t JwtSvidCache::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return slots_.size();
 }
 
 uint64_t JwtSvidCache::mints() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return mints_;
 }
 

@@ -18,7 +18,6 @@
 #include <cstdint>
 #include <list>
 #include <map>
-#include <mutex>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -27,6 +26,7 @@
 #include "agent/identity_cache.h"
 #include "agent/jwt_minter.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -55,16 +55,17 @@ class JwtSvidCache {
   };
 
   bool Fresh(const MintedJwtSvid& svid, common::TimePoint now) const;
-  void InsertLocked(const Key& key, MintedJwtSvid svid, common::TimePoint now);
-  void EvictLocked(common::TimePoint now);
+  void InsertLocked(const Key& key, MintedJwtSvid svid, common::TimePoint now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void EvictLocked(common::TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   JwtMinter& minter_;
   const common::Clock& clock_;
   const size_t max_entries_;
-  mutable std::mutex mutex_;
-  std::map<Key, Slot> slots_;  // guarded by mutex_
-  std::list<Key> lru_;         // guarded by mutex_
-  uint64_t mints_ = 0;         // guarded by mutex_
+  mutable common::Mutex mutex_;
+  std::map<Key, Slot> slots_ ABSL_GUARDED_BY(mutex_);
+  std::list<Key> lru_ ABSL_GUARDED_BY(mutex_);
+  uint64_t mints_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 }  // namespace spinel::agent

@@ -9,7 +9,7 @@
 namespace spinel::agent {
 
 PeerRegistry::~PeerRegistry() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   for (auto& [fd, entry] : records_) CloseEntry(entry);
 }
 
@@ -19,7 +19,7 @@ void PeerRegistry::CloseEntry(Entry& entry) {
 }
 
 void PeerRegistry::Record(int fd, uint64_t inode, ProcessInfo process) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto it = records_.find(fd);
   if (it != records_.end()) {
     CloseEntry(it->second);
@@ -47,14 +47,14 @@ std::optional<ProcessInfo> PeerRegistry::Lookup(std::string_view peer) const {
 }
 
 std::optional<ProcessInfo> PeerRegistry::LookupFd(int fd) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto it = records_.find(fd);
   if (it == records_.end()) return std::nullopt;
   return it->second.process;
 }
 
 void PeerRegistry::Remove(int fd) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto it = records_.find(fd);
   if (it == records_.end()) return;
   CloseEntry(it->second);
@@ -62,7 +62,7 @@ void PeerRegistry::Remove(int fd) {
 }
 
 size_t PeerRegistry::Prune() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   size_t dropped = 0;
   for (auto it = records_.begin(); it != records_.end();) {
     struct stat st {};
@@ -80,7 +80,7 @@ size_t PeerRegistry::Prune() {
 }
 
 size_t PeerRegistry::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return records_.size();
 }
 

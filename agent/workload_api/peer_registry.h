@@ -25,11 +25,11 @@
 
 #include <cstdint>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <string_view>
 
 #include "agent/attestor/process_info.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -65,8 +65,8 @@ class PeerRegistry {
   };
   static void CloseEntry(Entry& entry);
 
-  mutable std::mutex mutex_;
-  std::map<int, Entry> records_;  // guarded by mutex_
+  mutable common::Mutex mutex_;
+  std::map<int, Entry> records_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::agent

@@ -40,7 +40,7 @@ grpc::ServerGenericBidiReactor* PeerProbeService::CreateReactor(
       Observation seen{.peer = context->peer()};
       std::optional<ProcessInfo> credentials = registry_.Lookup(seen.peer);
       seen.registered_as_self = credentials.has_value() && credentials->pid == ::getpid();
-      std::lock_guard<std::mutex> lock(mutex_);
+      common::MutexLock lock(mutex_);
       observation_ = std::move(seen);
     }
   }
@@ -48,7 +48,7 @@ grpc::ServerGenericBidiReactor* PeerProbeService::CreateReactor(
 }
 
 std::optional<PeerProbeService::Observation> PeerProbeService::observation() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return observation_;
 }
 

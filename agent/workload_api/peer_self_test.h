@@ -15,12 +15,12 @@
 #include <grpcpp/generic/async_generic_service.h>
 
 #include <chrono>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "agent/workload_api/peer_registry.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -46,8 +46,8 @@ class PeerProbeService final : public grpc::CallbackGenericService {
  private:
   PeerRegistry& registry_;
   const std::string nonce_;
-  mutable std::mutex mutex_;
-  std::optional<Observation> observation_;  // guarded by mutex_
+  mutable common::Mutex mutex_;
+  std::optional<Observation> observation_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Calls the probe over `socket_path` and checks the observation. FailedPrecondition naming what

@@ -5,14 +5,14 @@
 namespace spinel::agent {
 
 void SnapshotStream::BeginActivation() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   activating_ = true;
 }
 
 void SnapshotStream::Activate(const absl::StatusOr<common::SelectorSet>& selectors) {
   Action action = Action::kNone;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     activating_ = false;
     if (finish_requested_) {
       if (!finished_ && !in_flight_) {
@@ -33,7 +33,7 @@ void SnapshotStream::Activate(const absl::StatusOr<common::SelectorSet>& selecto
 void SnapshotStream::Poke(const CacheSnapshot& snapshot) {
   Action action = Action::kNone;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     action = PokeLocked(snapshot);
   }
   Run(action);
@@ -77,7 +77,7 @@ bool SnapshotStream::DenyWithoutIdentity(const CacheSnapshot& snapshot) const {
 void SnapshotStream::RequestFinish(const grpc::Status& status) {
   Action action = Action::kNone;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     action = RequestFinishLocked(status);
   }
   Run(action);
@@ -97,7 +97,7 @@ SnapshotStream::Action SnapshotStream::RequestFinishLocked(const grpc::Status& s
 void SnapshotStream::WriteDone(bool ok) {
   Action action = Action::kNone;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     in_flight_ = false;
     WipeMessage();
     if (finish_requested_ && !finished_) {
@@ -123,9 +123,15 @@ void SnapshotStream::Done() {
 }
 
 void SnapshotStream::Run(Action action) {
-  // finish_status_ is immutable once finished_ is set, so reading it unlocked is safe.
   if (action == Action::kWrite) StartWriteCall();
-  if (action == Action::kFinish) FinishCall(finish_status_);
+  if (action == Action::kFinish) {
+    grpc::Status status;
+    {
+      common::MutexLock lock(mutex_);
+      status = finish_status_;  // set once, before finished_
+    }
+    FinishCall(status);
+  }
 }
 
 }  // namespace spinel::agent

@@ -38,12 +38,12 @@
 
 #include <atomic>
 #include <functional>
-#include <mutex>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "agent/identity_cache.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/selector.h"
 
 namespace spinel::agent {
@@ -107,10 +107,11 @@ class SnapshotStream {
 
  private:
   enum class Action { kNone, kWrite, kFinish };
-  Action PokeLocked(const CacheSnapshot& snapshot);
+  Action PokeLocked(const CacheSnapshot& snapshot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // True when a caller without identity is refused now rather than held (see above).
-  bool DenyWithoutIdentity(const CacheSnapshot& snapshot) const;
-  Action RequestFinishLocked(const grpc::Status& status);
+  bool DenyWithoutIdentity(const CacheSnapshot& snapshot) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  Action RequestFinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void Run(Action action);
 
   const StreamEnv env_;
@@ -119,18 +120,20 @@ class SnapshotStream {
       common::TimePoint::max().time_since_epoch().count()};
   std::function<void(SnapshotStream*)> on_done_;
 
-  std::mutex mutex_;
-  bool active_ = false;      // selectors known
-  bool activating_ = false;  // attestation scheduled, Activate not yet run
-  bool in_flight_ = false;   // a write is outstanding
-  bool dirty_ = false;       // a Poke arrived during the write
-  bool sent_any_ = false;
-  bool finish_requested_ = false;
-  bool finished_ = false;       // Finish called (or about to be, by the thread that set it)
-  grpc::Status finish_status_;  // set once, before finished_
-  common::SelectorSet selectors_;
-  uint64_t generation_ = 0;  // of the newest snapshot built from; older ones are ignored
-  std::string last_fingerprint_;
+  common::Mutex mutex_;
+  bool active_ ABSL_GUARDED_BY(mutex_) = false;      // selectors known
+  bool activating_ ABSL_GUARDED_BY(mutex_) = false;  // attestation scheduled, Activate not yet run
+  bool in_flight_ ABSL_GUARDED_BY(mutex_) = false;   // a write is outstanding
+  bool dirty_ ABSL_GUARDED_BY(mutex_) = false;       // a Poke arrived during the write
+  bool sent_any_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finish_requested_ ABSL_GUARDED_BY(mutex_) = false;
+  // Finish called (or about to be, by the thread that set it).
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  grpc::Status finish_status_ ABSL_GUARDED_BY(mutex_);  // set once, before finished_
+  common::SelectorSet selectors_ ABSL_GUARDED_BY(mutex_);
+  // Of the newest snapshot built from; older ones are ignored.
+  uint64_t generation_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::string last_fingerprint_ ABSL_GUARDED_BY(mutex_);
 };
 
 // The gRPC reactor for responses of type `Response`; subclasses implement Build().

@@ -8,9 +8,9 @@ StreamHub::StreamHub(IdentityCache& cache, const common::Clock& clock,
   std::weak_ptr<Signal> weak = signal_;
   watch_id_ = cache_.Watch([weak](uint64_t) {
     if (std::shared_ptr<Signal> signal = weak.lock()) {
-      std::lock_guard<std::mutex> lock(signal->mutex);
+      common::MutexLock lock(signal->mutex);
       signal->changed = true;
-      signal->cv.notify_one();
+      signal->cv.NotifyOne();
     }
   });
   dispatcher_ = std::thread([this] { Dispatch(); });
@@ -22,15 +22,15 @@ void StreamHub::Stop() {
   if (watch_id_ != 0) cache_.Unwatch(watch_id_);
   watch_id_ = 0;
   {
-    std::lock_guard<std::mutex> lock(signal_->mutex);
+    common::MutexLock lock(signal_->mutex);
     signal_->stopping = true;
-    signal_->cv.notify_one();
+    signal_->cv.NotifyOne();
   }
   if (dispatcher_.joinable()) dispatcher_.join();
 }
 
 bool StreamHub::Add(SnapshotStream* stream) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (closed_) return false;
   stream->SetOnDone([this](SnapshotStream* s) { Remove(s); });
   streams_.insert(stream);
@@ -38,17 +38,17 @@ bool StreamHub::Add(SnapshotStream* stream) {
 }
 
 void StreamHub::Remove(SnapshotStream* stream) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   streams_.erase(stream);
 }
 
 size_t StreamHub::size() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return streams_.size();
 }
 
 std::vector<SnapshotStream*> StreamHub::Pin() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   std::vector<SnapshotStream*> pinned(streams_.begin(), streams_.end());
   for (SnapshotStream* stream : pinned) stream->Ref();
   return pinned;
@@ -56,7 +56,7 @@ std::vector<SnapshotStream*> StreamHub::Pin() const {
 
 void StreamHub::Close(const grpc::Status& status) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     closed_ = true;
   }
   for (SnapshotStream* stream : Pin()) {
@@ -69,9 +69,11 @@ void StreamHub::Dispatch() {
   for (;;) {
     bool changed = false;
     {
-      std::unique_lock<std::mutex> lock(signal_->mutex);
-      signal_->cv.wait_for(lock, expiry_check_interval_,
-                           [this] { return signal_->changed || signal_->stopping; });
+      common::MutexLock lock(signal_->mutex);
+      signal_->cv.WaitFor(signal_->mutex, expiry_check_interval_,
+                          [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(signal_->mutex) {
+                            return signal_->changed || signal_->stopping;
+                          });
       if (signal_->stopping) return;
       changed = signal_->changed;
       signal_->changed = false;

@@ -16,9 +16,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -26,6 +24,7 @@
 #include "agent/identity_cache.h"
 #include "agent/workload_api/snapshot_stream.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace spinel::agent {
 
@@ -48,10 +47,10 @@ class StreamHub {
 
  private:
   struct Signal {
-    std::mutex mutex;
-    std::condition_variable cv;
-    bool changed = false;   // guarded by mutex
-    bool stopping = false;  // guarded by mutex
+    common::Mutex mutex;
+    common::CondVar cv;
+    bool changed ABSL_GUARDED_BY(mutex) = false;
+    bool stopping ABSL_GUARDED_BY(mutex) = false;
   };
 
   void Remove(SnapshotStream* stream);
@@ -66,9 +65,9 @@ class StreamHub {
   uint64_t watch_id_ = 0;
   std::thread dispatcher_;
 
-  mutable std::mutex mutex_;
-  std::set<SnapshotStream*> streams_;  // guarded by mutex_
-  bool closed_ = false;                // guarded by mutex_
+  mutable common::Mutex mutex_;
+  std::set<SnapshotStream*> streams_ ABSL_GUARDED_BY(mutex_);
+  bool closed_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace spinel::agent

@@ -14,10 +14,10 @@ WorkQueue::~WorkQueue() { Stop(); }
 
 void WorkQueue::Post(std::function<void()> task) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     if (!stopping_) {
       tasks_.push_back(std::move(task));
-      cv_.notify_one();
+      cv_.NotifyOne();
       return;
     }
   }
@@ -26,9 +26,9 @@ void WorkQueue::Post(std::function<void()> task) {
 
 void WorkQueue::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   for (std::thread& thread : threads_) {
     if (thread.joinable()) thread.join();
@@ -39,8 +39,10 @@ void WorkQueue::Run() {
   for (;;) {
     std::function<void()> task;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+      common::MutexLock lock(mutex_);
+      cv_.Wait(mutex_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+        return stopping_ || !tasks_.empty();
+      });
       if (tasks_.empty()) return;  // stopping, and everything posted has run
       task = std::move(tasks_.front());
       tasks_.pop_front();

@@ -27,15 +27,15 @@ class SimAgent::SyncReactor final : public grpc::ClientReadReactor<spinel::v1::S
     StartRead(&update_);
   }
   void OnDone(const grpc::Status& status) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     done_ = true;
     agent_.SyncEnded(common::FromGrpcStatus(status));
-    done_cv_.notify_all();
+    done_cv_.NotifyAll();
   }
   void Cancel() { context_.TryCancel(); }
   void WaitDone() {
-    std::unique_lock<std::mutex> lock(mutex_);
-    done_cv_.wait(lock, [&] { return done_; });
+    spinel::common::MutexLock lock(mutex_);
+    done_cv_.Wait(mutex_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return done_; });
   }
 
  private:
@@ -43,9 +43,9 @@ class SimAgent::SyncReactor final : public grpc::ClientReadReactor<spinel::v1::S
   grpc::ClientContext context_;
   spinel::v1::SyncRequest request_;
   spinel::v1::SyncUpdate update_;
-  std::mutex mutex_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
+  spinel::common::Mutex mutex_;
+  spinel::common::CondVar done_cv_;
+  bool done_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 absl::StatusOr<std::unique_ptr<SimAgent>> SimAgent::Attest(const std::string& address,
@@ -93,7 +93,7 @@ absl::StatusOr<int> SimAgent::SignCsrs(const spinel::v1::SignX509SvidsRequest& r
 }
 
 void SimAgent::StartSync() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   if (reactor_ != nullptr) return;
   sync_status_ = absl::OkStatus();
   reactor_ = std::make_unique<SyncReactor>(*this, *stub_);
@@ -102,7 +102,7 @@ void SimAgent::StartSync() {
 void SimAgent::StopSync() {
   std::unique_ptr<SyncReactor> reactor;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     reactor = std::move(reactor_);
   }
   if (reactor == nullptr) return;
@@ -111,7 +111,7 @@ void SimAgent::StopSync() {
 }
 
 void SimAgent::ExpectEntries(size_t n) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   expected_ = n;
   full_at_.reset();
   if (snapshot_ && current_.size() >= expected_) full_at_ = std::chrono::steady_clock::now();
@@ -119,7 +119,7 @@ void SimAgent::ExpectEntries(size_t n) {
 
 void SimAgent::Apply(const spinel::v1::SyncUpdate& update) {
   const SteadyTime now = std::chrono::steady_clock::now();
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   if (update.full_snapshot()) {
     current_.clear();
     snapshot_ = true;
@@ -130,32 +130,32 @@ void SimAgent::Apply(const spinel::v1::SyncUpdate& update) {
   }
   for (const std::string& removed : update.removed_entry_ids()) current_.erase(removed);
   if (!full_at_ && expected_ > 0 && snapshot_ && current_.size() >= expected_) full_at_ = now;
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void SimAgent::SyncEnded(const absl::Status& status) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   sync_status_ = status;
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 size_t SimAgent::EntryCount() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   return current_.size();
 }
 
 bool SimAgent::snapshot_received() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   return snapshot_;
 }
 
 std::optional<SteadyTime> SimAgent::FullAt() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   return full_at_;
 }
 
 std::optional<SteadyTime> SimAgent::FirstSeen(const std::string& entry_id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   auto found = first_seen_.find(entry_id);
   if (found == first_seen_.end()) return std::nullopt;
   return found->second;
@@ -163,15 +163,17 @@ std::optional<SteadyTime> SimAgent::FirstSeen(const std::string& entry_id) const
 
 std::optional<SteadyTime> SimAgent::WaitForEntry(const std::string& entry_id,
                                                  std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait_for(lock, timeout, [&] { return first_seen_.count(entry_id) > 0; });
+  spinel::common::MutexLock lock(mutex_);
+  changed_.WaitFor(mutex_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return first_seen_.count(entry_id) > 0;
+  });
   auto found = first_seen_.find(entry_id);
   if (found == first_seen_.end()) return std::nullopt;
   return found->second;
 }
 
 absl::Status SimAgent::sync_status() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   return sync_status_;
 }
 

@@ -16,16 +16,15 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "agent.grpc.pb.h"
 #include "agent/server_trust.h"
+#include "common/mutex.h"
 
 namespace spinel::bench {
 
@@ -71,15 +70,15 @@ class SimAgent {
 
   const std::string id_;
   std::shared_ptr<spinel::v1::AgentService::Stub> stub_;
-  mutable std::mutex mutex_;
-  mutable std::condition_variable changed_;
-  std::unique_ptr<SyncReactor> reactor_;          // guarded by mutex_
-  std::map<std::string, SteadyTime> first_seen_;  // every id ever seen; guarded by mutex_
-  std::map<std::string, bool> current_;           // ids held now; guarded by mutex_
-  size_t expected_ = 0;                           // guarded by mutex_
-  std::optional<SteadyTime> full_at_;             // guarded by mutex_
-  bool snapshot_ = false;                         // guarded by mutex_
-  absl::Status sync_status_;                      // guarded by mutex_
+  mutable spinel::common::Mutex mutex_;
+  mutable spinel::common::CondVar changed_;
+  std::unique_ptr<SyncReactor> reactor_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, SteadyTime> first_seen_ ABSL_GUARDED_BY(mutex_);  // every id ever seen
+  std::map<std::string, bool> current_ ABSL_GUARDED_BY(mutex_);           // ids held now
+  size_t expected_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::optional<SteadyTime> full_at_ ABSL_GUARDED_BY(mutex_);
+  bool snapshot_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Status sync_status_ ABSL_GUARDED_BY(mutex_);
 };
 
 // Fresh P-256 keys and CSRs (DER) for `spiffe_id`, made before a timed run so the load

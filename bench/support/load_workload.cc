@@ -79,13 +79,13 @@ void X509Watcher::Read() {
   ::X509SVIDResponse response;
   while (stream->Read(&response)) Check(response);
   grpc::Status status = stream->Finish();
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   ended_ = true;
   if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
     stats_.error =
         common::StrCat(static_cast<int>(status.error_code()), ": ", status.error_message());
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 void X509Watcher::Check(const ::X509SVIDResponse& response) {
@@ -93,7 +93,7 @@ void X509Watcher::Check(const ::X509SVIDResponse& response) {
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   ++stats_.messages;
   stats_.ids = static_cast<size_t>(response.svids_size());
   for (const ::X509SVID& svid : response.svids()) {
@@ -112,17 +112,17 @@ void X509Watcher::Check(const ::X509SVIDResponse& response) {
       at->second = hash;
     }
   }
-  changed_.notify_all();
+  changed_.NotifyAll();
 }
 
 WatchStats X509Watcher::Stats() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   return stats_;
 }
 
 std::optional<std::chrono::steady_clock::time_point> X509Watcher::FirstSeen(
     const std::string& id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   auto found = seen_.find(id);
   if (found == seen_.end()) return std::nullopt;
   return found->second;
@@ -130,21 +130,24 @@ std::optional<std::chrono::steady_clock::time_point> X509Watcher::FirstSeen(
 
 std::optional<std::chrono::steady_clock::time_point> X509Watcher::WaitFor(
     const std::string& id, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mutex_);
-  changed_.wait_for(lock, timeout, [&] { return ended_ || seen_.count(id) > 0; });
+  spinel::common::MutexLock lock(mutex_);
+  changed_.WaitFor(mutex_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return ended_ || seen_.count(id) > 0;
+  });
   auto found = seen_.find(id);
   if (found == seen_.end()) return std::nullopt;
   return found->second;
 }
 
 bool X509Watcher::WaitForCount(size_t n, std::chrono::milliseconds timeout) const {
-  std::unique_lock<std::mutex> lock(mutex_);
-  return changed_.wait_for(lock, timeout, [&] { return ended_ || stats_.ids >= n; }) &&
-         stats_.ids >= n;
+  spinel::common::MutexLock lock(mutex_);
+  return changed_.WaitFor(mutex_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return ended_ || stats_.ids >= n;
+  }) && stats_.ids >= n;
 }
 
 bool X509Watcher::ended() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  spinel::common::MutexLock lock(mutex_);
   return ended_;
 }
 

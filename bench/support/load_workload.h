@@ -13,15 +13,14 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "workload.grpc.pb.h"
 
 namespace spinel::bench {
@@ -65,12 +64,12 @@ class X509Watcher {
   const std::string socket_path_;
   std::thread reader_;
   std::unique_ptr<grpc::ClientContext> context_;
-  mutable std::mutex mutex_;
-  mutable std::condition_variable changed_;
-  WatchStats stats_;                                                   // guarded by mutex_
-  std::map<std::string, std::chrono::steady_clock::time_point> seen_;  // guarded by mutex_
-  std::map<std::string, size_t> leaf_;  // id -> hash of its chain; guarded by mutex_
-  bool ended_ = false;                  // guarded by mutex_
+  mutable spinel::common::Mutex mutex_;
+  mutable spinel::common::CondVar changed_;
+  WatchStats stats_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, std::chrono::steady_clock::time_point> seen_ ABSL_GUARDED_BY(mutex_);
+  std::map<std::string, size_t> leaf_ ABSL_GUARDED_BY(mutex_);  // id -> hash of its chain
+  bool ended_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 // Opens an X509Watcher on `socket_path` and waits until a message holds at least `min_svids`

@@ -1,12 +1,12 @@
 #include "bench/support/workload_client.h"
 
 #include <atomic>
-#include <mutex>
 #include <thread>
 #include <vector>
 
 #include "bench/support/process.h"
 #include "bench/support/timing.h"
+#include "common/mutex.h"
 #include "common/strings.h"
 
 namespace spinel::bench {
@@ -97,7 +97,7 @@ absl::Status WaitForX509Svid(const std::string& target, const std::string& spiff
 absl::StatusOr<ConcurrentCalls> RunConcurrently(int threads, double seconds,
                                                 const std::function<absl::Status(size_t)>& call) {
   std::atomic<size_t> done{0};
-  std::mutex error_mutex;
+  spinel::common::Mutex error_mutex;
   absl::Status error;
   const double start = WallSeconds();
   std::vector<std::thread> workers;
@@ -105,7 +105,7 @@ absl::StatusOr<ConcurrentCalls> RunConcurrently(int threads, double seconds,
     workers.emplace_back([&] {
       for (size_t i = 0; WallSeconds() - start < seconds; ++i) {
         if (absl::Status status = call(i); !status.ok()) {
-          std::lock_guard<std::mutex> lock(error_mutex);
+          spinel::common::MutexLock lock(error_mutex);
           error = status;
           return;
         }

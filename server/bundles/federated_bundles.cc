@@ -24,7 +24,7 @@ absl::StatusOr<std::vector<spinel::v1::Bundle>> FederatedBundles::For(
 bool FederatedBundles::Servable(const BundleRecord& record) const {
   const std::string& td = record.trust_domain.name();
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     auto it = checked_.find(td);
     if (it != checked_.end() && it->second.first == record.bundle_json) return it->second.second;
   }
@@ -34,7 +34,7 @@ bool FederatedBundles::Servable(const BundleRecord& record) const {
     LOG_WARN("federated bundle not sent to agents: it does not parse",
              {{"trust_domain", td}, {"error", std::string(parsed.status().message())}});
   }
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   checked_.insert_or_assign(td, std::make_pair(record.bundle_json, parsed.ok()));
   return parsed.ok();
 }

@@ -12,12 +12,12 @@
 #pragma once
 
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "common/spiffe_id.h"
 #include "server/datastore/datastore.h"
 #include "types.pb.h"
@@ -37,9 +37,9 @@ class FederatedBundles {
   bool Servable(const BundleRecord& record) const;
 
   Datastore& datastore_;
-  mutable std::mutex mutex_;
-  // trust domain -> (bundle JSON last checked, whether it parsed); guarded by mutex_.
-  mutable std::map<std::string, std::pair<std::string, bool>> checked_;
+  mutable common::Mutex mutex_;
+  // trust domain -> (bundle JSON last checked, whether it parsed).
+  mutable std::map<std::string, std::pair<std::string, bool>> checked_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::server

@@ -59,7 +59,7 @@ absl::Status CaManager::AddTrustDomain(const TrustDomainCaConfig& config) {
 }
 
 absl::Status CaManager::AddTrustDomains(const std::vector<TrustDomainCaConfig>& configs) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   std::map<common::TrustDomain, UpstreamCa> upstreams = upstreams_;
   std::map<common::TrustDomain, std::unique_ptr<ZoneAuthority>> opened;
   for (const TrustDomainCaConfig& config : configs) {
@@ -84,7 +84,7 @@ absl::Status CaManager::AddTrustDomains(const std::vector<TrustDomainCaConfig>& 
 }
 
 ZoneAuthority* CaManager::Find(const common::TrustDomain& td) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto it = authorities_.find(td);
   return it == authorities_.end() ? nullptr : it->second.get();
 }
@@ -95,7 +95,7 @@ std::shared_ptr<const AuthoritySnapshot> CaManager::Snapshot(const common::Trust
 }
 
 std::vector<common::TrustDomain> CaManager::TrustDomains() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   std::vector<common::TrustDomain> out;
   for (const auto& [td, authority] : authorities_) out.push_back(td);
   return out;
@@ -134,14 +134,14 @@ void CaManager::RotateAll() {
 }
 
 void CaManager::AddBundleListener(BundleListener listener) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   listeners_.push_back(std::move(listener));
 }
 
 void CaManager::Notify(const common::TrustDomain& td) {
   std::vector<BundleListener> listeners;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     listeners = listeners_;
   }
   for (const BundleListener& listener : listeners) listener(td);
@@ -149,21 +149,23 @@ void CaManager::Notify(const common::TrustDomain& td) {
 
 void CaManager::StartRotation(common::Duration interval) {
   rotation_thread_ = std::thread([this, interval] {
-    std::unique_lock<std::mutex> lock(stop_mutex_);
-    while (!stop_cv_.wait_for(lock, interval, [this] { return stopping_; })) {
-      lock.unlock();
+    common::MutexLock lock(stop_mutex_);
+    while (!stop_cv_.WaitFor(
+        stop_mutex_, interval,
+        [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(stop_mutex_) { return stopping_; })) {
+      lock.Unlock();
       RotateAll();
-      lock.lock();
+      lock.Lock();
     }
   });
 }
 
 void CaManager::Stop() {
   {
-    std::lock_guard<std::mutex> lock(stop_mutex_);
+    common::MutexLock lock(stop_mutex_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (rotation_thread_.joinable()) rotation_thread_.join();
 }
 

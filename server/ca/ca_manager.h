@@ -11,16 +11,15 @@
 // Activate) after a bundle changed; they must not call back into the manager's mutating methods.
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "server/ca/zone_authority.h"
 
 namespace spinel::server {
@@ -74,18 +73,19 @@ class CaManager {
   absl::StatusOr<std::optional<UpstreamCa>> LoadUpstream(
       const TrustDomainCaConfig& config,
       const std::map<common::TrustDomain, UpstreamCa>& taken) const;
-  void Notify(const common::TrustDomain& td);
+  void Notify(const common::TrustDomain& td) ABSL_LOCKS_EXCLUDED(mutex_);
 
   const std::string keys_dir_;
   const common::Clock& clock_;
-  mutable std::mutex mutex_;
-  std::map<common::TrustDomain, std::unique_ptr<ZoneAuthority>> authorities_;  // by mutex_
-  std::map<common::TrustDomain, UpstreamCa> upstreams_;                         // by mutex_
-  std::vector<BundleListener> listeners_;                                       // by mutex_
+  mutable common::Mutex mutex_;
+  std::map<common::TrustDomain, std::unique_ptr<ZoneAuthority>> authorities_
+      ABSL_GUARDED_BY(mutex_);
+  std::map<common::TrustDomain, UpstreamCa> upstreams_ ABSL_GUARDED_BY(mutex_);
+  std::vector<BundleListener> listeners_ ABSL_GUARDED_BY(mutex_);
 
-  std::mutex stop_mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;
+  common::Mutex stop_mutex_;
+  common::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(stop_mutex_) = false;
   std::thread rotation_thread_;
 };
 

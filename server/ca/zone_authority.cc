@@ -105,7 +105,7 @@ absl::StatusOr<std::unique_ptr<ZoneAuthority>> ZoneAuthority::Open(ZoneAuthority
   std::unique_ptr<ZoneAuthority> authority(
       new ZoneAuthority(std::move(options), std::move(journal_dir), clock));
   SPINEL_ASSIGN_OR_RETURN(std::optional<AuthorityState> loaded, authority->journal_.Load());
-  std::lock_guard<std::mutex> lock(authority->mutex_);
+  common::MutexLock lock(authority->mutex_);
   if (loaded) {
     authority->state_ = std::move(*loaded);
     SPINEL_ASSIGN_OR_RETURN(authority->snapshot_, authority->BuildSnapshot(authority->state_));
@@ -160,7 +160,7 @@ absl::StatusOr<JwtAuthority> ZoneAuthority::NewJwt(SlotState state) const {
 }
 
 absl::StatusOr<bool> ZoneAuthority::Rotate() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   AuthorityState next = state_;
   TimePoint now = clock_.Now();
   SPINEL_ASSIGN_OR_RETURN(bool x509_changed,
@@ -173,7 +173,7 @@ absl::StatusOr<bool> ZoneAuthority::Rotate() {
 }
 
 absl::Status ZoneAuthority::Prepare() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (FindSlot(state_.x509, SlotState::kPrepared) || FindSlot(state_.jwt, SlotState::kPrepared)) {
     return absl::FailedPreconditionError(common::StrCat(
         "trust domain ", options_.trust_domain.name(), " already has a prepared authority"));
@@ -187,7 +187,7 @@ absl::Status ZoneAuthority::Prepare() {
 }
 
 absl::Status ZoneAuthority::Activate() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (!FindSlot(state_.x509, SlotState::kPrepared) || !FindSlot(state_.jwt, SlotState::kPrepared)) {
     return absl::FailedPreconditionError(
         common::StrCat("trust domain ", options_.trust_domain.name(),
@@ -239,7 +239,7 @@ absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> ZoneAuthority::BuildSna
 }
 
 std::shared_ptr<const AuthoritySnapshot> ZoneAuthority::Snapshot() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return snapshot_;
 }
 

@@ -15,16 +15,16 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/clock.h"
-#include "common/keys.h"
-#include "common/spiffe_id.h"
 #include "common/bundle.h"
+#include "common/clock.h"
 #include "common/jwt_svid.h"
+#include "common/keys.h"
+#include "common/mutex.h"
+#include "common/spiffe_id.h"
 #include "common/x509_svid.h"
 #include "server/ca/authority_journal.h"
 
@@ -89,18 +89,19 @@ class ZoneAuthority {
 
   absl::StatusOr<X509Authority> NewX509(SlotState state) const;
   absl::StatusOr<JwtAuthority> NewJwt(SlotState state) const;
-  absl::StatusOr<bool> RotateX509Locked(common::TimePoint now);
-  absl::StatusOr<bool> RotateJwtLocked(common::TimePoint now);
-  absl::Status CommitLocked(AuthorityState next);
+  absl::StatusOr<bool> RotateX509Locked(common::TimePoint now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::StatusOr<bool> RotateJwtLocked(common::TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  absl::Status CommitLocked(AuthorityState next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> BuildSnapshot(
       const AuthorityState& state) const;
 
   const ZoneAuthorityOptions options_;
   AuthorityJournal journal_;
   const common::Clock& clock_;
-  mutable std::mutex mutex_;
-  AuthorityState state_;                                // guarded by mutex_
-  std::shared_ptr<const AuthoritySnapshot> snapshot_;  // guarded by mutex_
+  mutable common::Mutex mutex_;
+  AuthorityState state_ ABSL_GUARDED_BY(mutex_);
+  std::shared_ptr<const AuthoritySnapshot> snapshot_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::server

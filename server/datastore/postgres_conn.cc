@@ -174,7 +174,7 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
   while (true) {
     std::unique_ptr<PgConnection> conn;
     {
-      absl::MutexLock lock(&mu_);
+      common::MutexLock lock(mu_);
       if (idle_.empty()) break;
       conn = std::move(idle_.back());
       idle_.pop_back();
@@ -191,7 +191,7 @@ absl::StatusOr<PgPool::Lease> PgPool::Acquire() {
 
 void PgPool::Release(std::unique_ptr<PgConnection> conn) {
   if (!conn->healthy() || conn->InTransaction()) return;  // closed on the way out
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(mu_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
 }
 

@@ -31,7 +31,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "server/datastore/driver_support.h"
 #include "server/datastore/sql_value.h"
 
@@ -115,7 +115,7 @@ class PgPool {
   const std::string conninfo_;
   const std::string location_;
   const size_t max_idle_;
-  absl::Mutex mu_;
+  common::Mutex mu_;
   std::vector<std::unique_ptr<PgConnection>> idle_ ABSL_GUARDED_BY(mu_);
 };
 

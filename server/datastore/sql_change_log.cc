@@ -73,14 +73,14 @@ absl::Status SqlStore::RecordChange(WriteSession& s, ChangeEvent event) {
 void SqlStore::AnnounceCommitted(const std::vector<ChangeEvent>& events) {
   ChangeListener listener;
   {
-    absl::MutexLock lock(&listener_mu_);
+    common::MutexLock lock(listener_mu_);
     listener = listener_;
   }
   if (listener) listener(events);
 }
 
 void SqlStore::SetChangeListener(ChangeListener listener) {
-  absl::MutexLock lock(&listener_mu_);
+  common::MutexLock lock(listener_mu_);
   listener_ = std::move(listener);
 }
 

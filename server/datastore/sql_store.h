@@ -26,8 +26,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/datastore/datastore.h"
 #include "server/datastore/sql_session.h"
 
@@ -192,7 +192,7 @@ class SqlStore : public Datastore {
 
   const common::Clock& clock_;
   const std::unique_ptr<SqlDatabase> db_;
-  absl::Mutex listener_mu_;
+  common::Mutex listener_mu_;
   ChangeListener listener_ ABSL_GUARDED_BY(listener_mu_);
 };
 

@@ -22,7 +22,7 @@ absl::Status RunSqliteWrite(SqliteDb& db, const SqlBody& body) {
 }
 
 absl::Status SqliteSqlDatabase::Read(const SqlBody& body) {
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(mu_);
   SqliteSession session(db_, SqliteDialect());
   return body(session);
 }
@@ -33,7 +33,7 @@ absl::Status SqliteSqlDatabase::Write(const SqlBody& body) {
                                                  ": attempt to write a readonly database "
                                                  "(opened read-only: the file cannot be written)"));
   }
-  absl::MutexLock lock(&mu_);
+  common::MutexLock lock(mu_);
   return RunSqliteWrite(db_, body);
 }
 

@@ -15,7 +15,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
+#include "common/mutex.h"
 #include "server/datastore/sql_session.h"
 #include "server/datastore/sqlite_db.h"
 
@@ -40,7 +40,7 @@ class SqliteSqlDatabase final : public SqlDatabase {
  private:
   const std::string path_;
   const bool read_only_;
-  absl::Mutex mu_;
+  common::Mutex mu_;
   SqliteDb db_ ABSL_GUARDED_BY(mu_);
 };
 

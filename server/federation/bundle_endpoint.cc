@@ -195,10 +195,10 @@ absl::Status BundleEndpoint::Start() {
 
 void BundleEndpoint::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (renewal_thread_.joinable()) renewal_thread_.join();
   if (!thread_.joinable()) return;
   server_->stop();
@@ -206,15 +206,16 @@ void BundleEndpoint::Stop() {
 }
 
 void BundleEndpoint::RunRenewal() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!stop_cv_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; })) {
-    lock.unlock();
+  common::MutexLock lock(mutex_);
+  while (!stop_cv_.WaitFor(mutex_, std::chrono::seconds(1),
+                           [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_; })) {
+    lock.Unlock();
     absl::StatusOr<bool> renewed = svid_->RenewIfDue();
     if (!renewed.ok()) {
       LOG_ERROR("bundle endpoint SVID renewal failed",
                 {{"zone", config_.zone}, {"error", std::string(renewed.status().message())}});
     }
-    lock.lock();
+    lock.Lock();
   }
 }
 

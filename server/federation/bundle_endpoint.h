@@ -20,14 +20,13 @@
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/bundles/own_bundle.h"
 #include "server/config.h"
 #include "server/issuance/issuer.h"
@@ -97,9 +96,9 @@ class BundleEndpoint {
   std::thread thread_;
   std::atomic<bool> listener_exited_{false};
   std::thread renewal_thread_;
-  std::mutex mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // guarded by mutex_
+  common::Mutex mutex_;
+  common::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 }  // namespace spinel::server

@@ -264,7 +264,7 @@ void HttpsServer::ServeBundle(const std::string& name, httplib::Response& res) c
 }
 
 absl::Status HttpsServer::Start() {
-  std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+  common::MutexLock lock(lifecycle_mutex_);
   if (started_) return absl::FailedPreconditionError("the HTTPS listener was already started");
   started_ = true;
   thread_ = std::thread([this] {
@@ -287,7 +287,7 @@ absl::Status HttpsServer::Start() {
 }
 
 void HttpsServer::Stop() {
-  std::lock_guard<std::mutex> lock(lifecycle_mutex_);
+  common::MutexLock lock(lifecycle_mutex_);
   if (!thread_.joinable()) return;
   server_->stop();
   thread_.join();

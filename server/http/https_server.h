@@ -38,12 +38,12 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/bundles/own_bundle.h"
 #include "server/ca/ca_manager.h"
 #include "server/ca/zone_authority.h"
@@ -114,8 +114,8 @@ class HttpsServer {
   std::unique_ptr<httplib::Server> server_;  // httplib::SSLServer when tls_ is set
   int port_ = 0;
   int listen_fd_ = -1;  // set while binding, in Create
-  std::mutex lifecycle_mutex_;
-  bool started_ = false;  // guarded by lifecycle_mutex_
+  common::Mutex lifecycle_mutex_;
+  bool started_ ABSL_GUARDED_BY(lifecycle_mutex_) = false;
   std::thread thread_;
   std::atomic<bool> listener_exited_{false};
 };

@@ -17,8 +17,12 @@ using common::StrCat;
 absl::StatusOr<std::unique_ptr<TlsFilePair>> TlsFilePair::Load(std::string cert_path,
                                                               std::string key_path) {
   std::unique_ptr<TlsFilePair> tls(new TlsFilePair(std::move(cert_path), std::move(key_path)));
-  tls->seen_ = tls->StampFiles();
-  SPINEL_ASSIGN_OR_RETURN(tls->pair_, tls->ReadPair());
+  {
+    // Not shared yet, so uncontended; held because pair_ and seen_ are only ever touched so.
+    common::MutexLock lock(tls->mutex_);
+    tls->seen_ = tls->StampFiles();
+    SPINEL_ASSIGN_OR_RETURN(tls->pair_, tls->ReadPair());
+  }
   return tls;
 }
 
@@ -56,7 +60,7 @@ absl::StatusOr<std::shared_ptr<const TlsFilePair::Pair>> TlsFilePair::ReadPair()
 
 std::shared_ptr<const TlsFilePair::Pair> TlsFilePair::Current() {
   const Stamps stamps = StampFiles();
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (stamps == seen_) return pair_;
   seen_ = stamps;
   absl::StatusOr<std::shared_ptr<const Pair>> next = ReadPair();

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 
 #include <memory>
-#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +19,7 @@
 #include "absl/status/statusor.h"
 #include "common/certificate.h"
 #include "common/keys.h"
+#include "common/mutex.h"
 
 namespace spinel::server {
 
@@ -62,9 +62,9 @@ class TlsFilePair {
 
   const std::string cert_path_;
   const std::string key_path_;
-  std::mutex mutex_;
-  std::shared_ptr<const Pair> pair_;  // guarded by mutex_; never null after Load
-  Stamps seen_;                       // guarded by mutex_: stamps of the last read attempt
+  common::Mutex mutex_;
+  std::shared_ptr<const Pair> pair_ ABSL_GUARDED_BY(mutex_);  // never null after Load
+  Stamps seen_ ABSL_GUARDED_BY(mutex_);                       // stamps of the last read attempt
 };
 
 }  // namespace spinel::server

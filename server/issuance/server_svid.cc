@@ -7,7 +7,7 @@
 namespace spinel::server {
 
 absl::Status ServerSvid::Renew() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::Generate());
   SPINEL_ASSIGN_OR_RETURN(common::PublicKey pub, key.Public());
   SPINEL_ASSIGN_OR_RETURN(IssuedX509Svid svid, issuer_.SignX509Svid(id_, pub, ttl_));
@@ -34,7 +34,7 @@ absl::Status ServerSvid::Renew() {
 
 absl::StatusOr<bool> ServerSvid::RenewIfDue() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     const common::TimePoint now = clock_.Now();
     if (now < issued_at_ + (expires_at_ - issued_at_) / 2) return false;
   }

@@ -13,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/issuance/issuer.h"
 
 namespace spinel::server {
@@ -39,9 +40,9 @@ class ServerSvid {
   const std::string data_dir_;
   const common::Clock& clock_;
   const std::string file_stem_;
-  std::mutex mutex_;
-  common::TimePoint issued_at_{};   // guarded by mutex_
-  common::TimePoint expires_at_{};  // guarded by mutex_
+  common::Mutex mutex_;
+  common::TimePoint issued_at_ ABSL_GUARDED_BY(mutex_);
+  common::TimePoint expires_at_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::server

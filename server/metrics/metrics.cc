@@ -49,7 +49,7 @@ std::string WithExtra(const std::string& rendered, const std::string& extra) {
 }  // namespace
 
 void Metrics::Describe(const std::string& name, const std::string& type, const std::string& help) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Family& family = families_[name];
   family.type = type;
   family.help = help;
@@ -57,7 +57,7 @@ void Metrics::Describe(const std::string& name, const std::string& type, const s
 
 void Metrics::DescribeHistogram(const std::string& name, const std::string& help,
                                 std::vector<double> buckets) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Family& family = families_[name];
   family.type = "histogram";
   family.help = help;
@@ -65,21 +65,21 @@ void Metrics::DescribeHistogram(const std::string& name, const std::string& help
 }
 
 void Metrics::Increment(const std::string& name, const MetricLabels& labels, double by) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Family& family = families_[name];
   if (family.type.empty()) family.type = "counter";
   family.values[RenderLabels(labels)] += by;
 }
 
 void Metrics::Set(const std::string& name, const MetricLabels& labels, double value) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Family& family = families_[name];
   if (family.type.empty()) family.type = "gauge";
   family.values[RenderLabels(labels)] = value;
 }
 
 void Metrics::Observe(const std::string& name, const MetricLabels& labels, double value) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Family& family = families_[name];
   Histogram& h = family.histograms[RenderLabels(labels)];
   if (h.counts.size() != family.buckets.size()) h.counts.assign(family.buckets.size(), 0);
@@ -92,7 +92,7 @@ void Metrics::Observe(const std::string& name, const MetricLabels& labels, doubl
 
 void Metrics::AddGaugeCallback(const std::string& name, const std::string& help,
                                GaugeCallback callback) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   Family& family = families_[name];
   family.type = "gauge";
   family.help = help;
@@ -100,7 +100,7 @@ void Metrics::AddGaugeCallback(const std::string& name, const std::string& help,
 }
 
 std::string Metrics::Render() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   std::string out;
   for (const auto& [name, family] : families_) {
     if (!family.help.empty()) out += common::StrCat("# HELP ", name, " ", family.help, "\n");
@@ -129,7 +129,7 @@ std::string Metrics::Render() const {
 }
 
 double Metrics::Value(const std::string& name, const MetricLabels& labels) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto family = families_.find(name);
   if (family == families_.end()) return 0;
   auto value = family->second.values.find(RenderLabels(labels));

@@ -6,9 +6,10 @@
 
 #include <functional>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
+
+#include "common/mutex.h"
 
 namespace spinel::server {
 
@@ -50,8 +51,8 @@ class Metrics {
     GaugeCallback callback;
   };
 
-  mutable std::mutex mutex_;
-  std::map<std::string, Family> families_;
+  mutable common::Mutex mutex_;
+  std::map<std::string, Family> families_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::server

@@ -7,9 +7,9 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
+#include "common/mutex.h"
 #include "trust-zones/zone.h"
 #include "trust-zones/zone_loader.h"
 
@@ -33,7 +33,7 @@ class ZoneState {
 
   // The generation in force.
   std::shared_ptr<const ZoneGeneration> Generation() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     return generation_;
   }
   // The set of the generation in force (shares ownership of the whole generation).
@@ -43,15 +43,15 @@ class ZoneState {
   }
   void Replace(ZoneGeneration generation) {
     auto next = std::make_shared<const ZoneGeneration>(std::move(generation));
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     generation_ = std::move(next);
   }
   // A generation without sources (tests that build sets in code).
   void Replace(zones::ZoneSet zones) { Replace(ZoneGeneration{std::move(zones), {}}); }
 
  private:
-  mutable std::mutex mutex_;
-  std::shared_ptr<const ZoneGeneration> generation_;
+  mutable common::Mutex mutex_;
+  std::shared_ptr<const ZoneGeneration> generation_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::server

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -17,6 +16,7 @@
 #include "common/clock.h"
 #include "common/jwt_svid.h"
 #include "common/keys.h"
+#include "common/mutex.h"
 
 namespace spinel::testing {
 
@@ -30,7 +30,7 @@ class TestJwtMinter final : public agent::JwtMinter {
               const std::string& kid) {
     auto signer = common::JwtSvidSigner::Create(td, key, kid);
     REQUIRE(signer.ok());
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     signers_[td] = std::move(*signer);
   }
 
@@ -38,7 +38,7 @@ class TestJwtMinter final : public agent::JwtMinter {
                                             const std::vector<std::string>& audience) override {
     ++mints_;
     if (fail_.load()) return absl::UnavailableError("server unreachable (test)");
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     auto it = signers_.find(entry.spiffe_id.trust_domain());
     if (it == signers_.end()) return absl::NotFoundError("no JWT key for that trust domain");
     common::JwtSvidClaims claims;
@@ -57,8 +57,9 @@ class TestJwtMinter final : public agent::JwtMinter {
  private:
   const common::Clock& clock_;
   const common::Duration ttl_;
-  std::mutex mutex_;
-  std::map<common::TrustDomain, std::unique_ptr<common::JwtSvidSigner>> signers_;
+  spinel::common::Mutex mutex_;
+  std::map<common::TrustDomain, std::unique_ptr<common::JwtSvidSigner>> signers_
+      ABSL_GUARDED_BY(mutex_);
   std::atomic<int> mints_{0};
   std::atomic<bool> fail_{false};
 };

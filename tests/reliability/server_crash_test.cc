@@ -15,12 +15,12 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "tests/reliability/fault_util.h"
 
 using nlohmann::json;
@@ -77,25 +77,25 @@ class EntryWriters {
         server_, "entry create --spiffe-id " + id + " --parent-id " + parent_ +
                      " --selector unix:uid:" + std::to_string(kCreatedUid) +
                      " --x509-ttl 30s --output json");
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     (created.exit_code == 0 ? acked_ : failed_).push_back(id);
     if (created.exit_code != 0) last_error_ = created.err;
     return created.exit_code == 0;
   }
   size_t acked() {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     return acked_.size();
   }
   size_t failed() {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     return failed_.size();
   }
   std::vector<std::string> AckedIds() {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     return acked_;
   }
   std::string last_error() {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     return last_error_;
   }
 
@@ -108,10 +108,10 @@ class EntryWriters {
   const std::string parent_;
   std::atomic<bool> stop_{false};
   std::vector<std::thread> threads_;
-  std::mutex mu_;
-  std::vector<std::string> acked_;
-  std::vector<std::string> failed_;
-  std::string last_error_;
+  spinel::common::Mutex mu_;
+  std::vector<std::string> acked_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::string> failed_ ABSL_GUARDED_BY(mu_);
+  std::string last_error_ ABSL_GUARDED_BY(mu_);
 };
 
 // True when the last message of the watch has every ID of `ids` and arrived at or after `since`.

@@ -14,14 +14,13 @@
 #include <sys/un.h>
 
 #include <atomic>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "tests/reliability/fault_util.h"
 
 using spinel::testing::AgentProcess;
@@ -37,7 +36,7 @@ class Tally {
  public:
   // One message received at `at`; returns its leaf serial ("" when unusable).
   std::string Record(const X509SVIDResponse& response, std::chrono::system_clock::time_point at) {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     ++messages_;
     if (response.svids_size() != 1) {
       ++bad_;
@@ -54,54 +53,60 @@ class Tally {
     return leaf.serial;
   }
   void Done(const grpc::Status& status, bool cancelled) {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     ++done_;
     if (!cancelled || status.error_code() != grpc::StatusCode::CANCELLED) {
       ++errors_;
       if (first_error_.empty())
         first_error_ = std::to_string(status.error_code()) + ": " + status.error_message();
     }
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   bool WaitDone(size_t streams, std::chrono::seconds timeout) {
-    std::unique_lock<std::mutex> lock(mu_);
-    return cv_.wait_for(lock, timeout, [&] { return done_ >= streams; });
+    spinel::common::MutexLock lock(mu_);
+    return cv_.WaitFor(mu_, timeout,
+                       [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return done_ >= streams; });
   }
   size_t messages() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return messages_;
   }
   size_t expired() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return expired_;
   }
   size_t bad() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return bad_;
   }
   size_t errors() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return errors_;
   }
   size_t done() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return done_;
   }
   size_t certificates() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return leaves_.size();
   }
   std::string first_error() {
-    std::lock_guard<std::mutex> l(mu_);
+    spinel::common::MutexLock l(mu_);
     return first_error_;
   }
 
  private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::map<std::string, spinel::testing::LeafFacts> leaves_;  // chain DER -> leaf facts
-  size_t messages_ = 0, expired_ = 0, bad_ = 0, errors_ = 0, done_ = 0;
-  std::string first_error_;
+  spinel::common::Mutex mu_;
+  spinel::common::CondVar cv_;
+  // chain DER -> leaf facts
+  std::map<std::string, spinel::testing::LeafFacts> leaves_ ABSL_GUARDED_BY(mu_);
+  size_t messages_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t expired_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t bad_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t errors_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t done_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string first_error_ ABSL_GUARDED_BY(mu_);
 };
 
 // One workload: its own connection and one FetchX509SVID stream, read until cancelled.
@@ -126,14 +131,14 @@ class Stream : public grpc::ClientReadReactor<X509SVIDResponse> {
     if (!ok) return;  // OnDone follows
     const std::string serial = tally_.Record(response_, std::chrono::system_clock::now());
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      spinel::common::MutexLock lock(mu_);
       serials_.insert(serial);
     }
     StartRead(&response_);
   }
   void OnDone(const grpc::Status& status) override { tally_.Done(status, cancelled_); }
   size_t distinct_serials() {
-    std::lock_guard<std::mutex> lock(mu_);
+    spinel::common::MutexLock lock(mu_);
     return serials_.size();
   }
 
@@ -145,8 +150,8 @@ class Stream : public grpc::ClientReadReactor<X509SVIDResponse> {
   X509SVIDRequest request_;
   X509SVIDResponse response_;
   std::atomic<bool> cancelled_{false};
-  std::mutex mu_;
-  std::set<std::string> serials_;
+  spinel::common::Mutex mu_;
+  std::set<std::string> serials_ ABSL_GUARDED_BY(mu_);
 };
 
 // One FetchX509SVID on a fresh connection: the status and, when OK, the first SVID's ID.

@@ -7,7 +7,7 @@
 namespace spinel::server {
 
 absl::Status SigningLimiter::Admit(const std::string& agent_id, int count) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   const common::TimePoint now = clock_.Now();
   auto [it, inserted] = buckets_.try_emplace(agent_id, Bucket{rate_, now});
   Bucket& bucket = it->second;
@@ -26,17 +26,19 @@ absl::Status SigningLimiter::Admit(const std::string& agent_id, int count) {
 }
 
 SigningLimiter::Slot::Slot(SigningLimiter& limiter) : limiter_(limiter) {
-  std::unique_lock<std::mutex> lock(limiter_.mutex_);
-  limiter_.slot_free_.wait(lock, [&] { return limiter_.in_use_ < limiter_.max_concurrent_; });
+  common::MutexLock lock(limiter_.mutex_);
+  limiter_.slot_free_.Wait(limiter_.mutex_, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(limiter_.mutex_) {
+    return limiter_.in_use_ < limiter_.max_concurrent_;
+  });
   ++limiter_.in_use_;
 }
 
 SigningLimiter::Slot::~Slot() {
   {
-    std::lock_guard<std::mutex> lock(limiter_.mutex_);
+    common::MutexLock lock(limiter_.mutex_);
     --limiter_.in_use_;
   }
-  limiter_.slot_free_.notify_one();
+  limiter_.slot_free_.NotifyOne();
 }
 
 }  // namespace spinel::server

@@ -6,13 +6,12 @@
 #pragma once
 
 #include <algorithm>
-#include <condition_variable>
 #include <map>
-#include <mutex>
 #include <string>
 
 #include "absl/status/status.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace spinel::server {
 
@@ -47,10 +46,10 @@ class SigningLimiter {
   const int max_concurrent_;
   const double rate_;
   const common::Clock& clock_;
-  std::mutex mutex_;
-  std::condition_variable slot_free_;
-  int in_use_ = 0;                         // guarded by mutex_
-  std::map<std::string, Bucket> buckets_;  // guarded by mutex_
+  common::Mutex mutex_;
+  common::CondVar slot_free_;
+  int in_use_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mutex_);
 };
 
 }  // namespace spinel::server

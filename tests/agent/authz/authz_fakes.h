@@ -12,13 +12,13 @@
 
 #include <atomic>
 #include <map>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "agent/authz/approval_backend.h"
 #include "agent/authz/audit_reporter.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "trust-zones/approval.h"
 
 namespace spinel::testing {
@@ -39,7 +39,7 @@ class ApprovalLedger final : public agent::ApprovalBackend {
                              "",  "",       std::chrono::minutes(10)};
     auto created = zones::ApprovalRequest::Create(std::move(fresh), clock_);
     if (!created.ok()) return created.status();
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     approvals_.emplace(*id, *created);
     return ToProto(*created);
   }
@@ -50,7 +50,7 @@ class ApprovalLedger final : public agent::ApprovalBackend {
     if (down_) return absl::UnavailableError("connection refused (test)");
     auto binding = Binding(request);
     if (!binding.ok()) return binding.status();
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     auto it = approvals_.find(approval_id);
     if (it == approvals_.end()) {
       return absl::PermissionDeniedError("approval " + approval_id + " does not exist");
@@ -61,11 +61,11 @@ class ApprovalLedger final : public agent::ApprovalBackend {
   }
 
   void Approve(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     REQUIRE(approvals_.at(id).Approve("operator", "ok", clock_).ok());
   }
   void Deny(const std::string& id) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     REQUIRE(approvals_.at(id).Deny("operator", "too risky", clock_).ok());
   }
   void set_down(bool down) { down_ = down; }
@@ -90,8 +90,8 @@ class ApprovalLedger final : public agent::ApprovalBackend {
   }
 
   const common::Clock& clock_;
-  std::mutex mutex_;
-  std::map<std::string, zones::ApprovalRequest> approvals_;  // guarded by mutex_
+  spinel::common::Mutex mutex_;
+  std::map<std::string, zones::ApprovalRequest> approvals_ ABSL_GUARDED_BY(mutex_);
   std::atomic<bool> down_{false};
   std::atomic<int> creates_{0};
   std::atomic<int> uses_{0};
@@ -103,17 +103,17 @@ class AuditInbox final : public agent::AuditReporter {
       const spinel::v1::ReportAuditEventsRequest& request) override {
     ++calls_;
     if (down_) return absl::UnavailableError("connection refused (test)");
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     batches_.push_back(request);
     return static_cast<uint64_t>(request.events_size());
   }
 
   std::vector<spinel::v1::ReportAuditEventsRequest> batches() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     return batches_;
   }
   std::vector<spinel::v1::AuditEvent> events() const {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     std::vector<spinel::v1::AuditEvent> out;
     for (const auto& batch : batches_)
       out.insert(out.end(), batch.events().begin(), batch.events().end());
@@ -123,8 +123,8 @@ class AuditInbox final : public agent::AuditReporter {
   int calls() const { return calls_; }
 
  private:
-  mutable std::mutex mutex_;
-  std::vector<spinel::v1::ReportAuditEventsRequest> batches_;  // guarded by mutex_
+  mutable spinel::common::Mutex mutex_;
+  std::vector<spinel::v1::ReportAuditEventsRequest> batches_ ABSL_GUARDED_BY(mutex_);
   std::atomic<bool> down_{false};
   std::atomic<int> calls_{0};
 };

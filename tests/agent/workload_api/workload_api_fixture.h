@@ -11,11 +11,9 @@
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -25,6 +23,7 @@
 #include "agent/workload_api/workload_api_server.h"
 #include "common/bundle.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "common/selector.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/temp_dir.h"
@@ -80,33 +79,36 @@ class StreamCollector final : public grpc::ClientReadReactor<Response> {
   void OnReadDone(bool ok) override {
     if (!ok) return;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      spinel::common::MutexLock lock(mutex_);
       messages_.push_back(incoming_);
-      cv_.notify_all();
+      cv_.NotifyAll();
     }
     this->StartRead(&incoming_);
   }
   void OnDone(const grpc::Status& status) override {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     status_ = status;
-    cv_.notify_all();
+    cv_.NotifyAll();
   }
   // True once at least `n` messages arrived (within `timeout`).
   bool WaitForCount(size_t n, std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_for(lock, timeout, [&] { return messages_.size() >= n; });
+    spinel::common::MutexLock lock(mutex_);
+    return cv_.WaitFor(mutex_, timeout, [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+      return messages_.size() >= n;
+    });
   }
   std::optional<grpc::Status> WaitDone(std::chrono::milliseconds timeout = 10s) {
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait_for(lock, timeout, [&] { return status_.has_value(); });
+    spinel::common::MutexLock lock(mutex_);
+    cv_.WaitFor(mutex_, timeout,
+                [&]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return status_.has_value(); });
     return status_;
   }
   size_t count() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     return messages_.size();
   }
   Response message(size_t i) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     REQUIRE(i < messages_.size());
     return messages_[i];
   }
@@ -114,10 +116,10 @@ class StreamCollector final : public grpc::ClientReadReactor<Response> {
  private:
   grpc::ClientContext context_;
   Response incoming_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Response> messages_;
-  std::optional<grpc::Status> status_;
+  spinel::common::Mutex mutex_;
+  spinel::common::CondVar cv_;
+  std::vector<Response> messages_ ABSL_GUARDED_BY(mutex_);
+  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mutex_);
 };
 
 class WorkloadApiWorld {

@@ -6,10 +6,10 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "common/mutex.h"
 #include "server/datastore/change_feed.h"
 #include "server/datastore/postgres_datastore.h"
 #include "server/datastore/postgres_listener.h"
@@ -191,14 +191,14 @@ TEST_CASE("postgres: a change through one datastore reaches another's change fee
   auto b = OpenPostgres(schema.uri, clock);
   auto feed = ChangeFeed::Start(*b, {});
   REQUIRE(feed.ok());
-  std::mutex mutex;
+  spinel::common::Mutex mutex;
   std::vector<ChangeEvent> seen;
   (*feed)->Subscribe([&](const ChangeBatch& batch) {
-    std::lock_guard<std::mutex> lock(mutex);
+    spinel::common::MutexLock lock(mutex);
     seen.insert(seen.end(), batch.events.begin(), batch.events.end());
   });
   auto count = [&] {
-    std::lock_guard<std::mutex> lock(mutex);
+    spinel::common::MutexLock lock(mutex);
     return seen.size();
   };
 
@@ -212,7 +212,7 @@ TEST_CASE("postgres: a change through one datastore reaches another's change fee
   REQUIRE(a->DeleteEntry(created->id).ok());
   REQUIRE(Eventually([&] { return (*feed)->delivered_revision() == 3; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // nothing more comes
-  std::lock_guard<std::mutex> lock(mutex);
+  spinel::common::MutexLock lock(mutex);
   REQUIRE(seen.size() == 3);
   CHECK(seen[0] == ChangeEvent{1, ChangeKind::kEntry, created->id, false, {kAgent}});
   CHECK(seen[1] == ChangeEvent{2, ChangeKind::kAgent, kAgent, false, {}});

@@ -10,7 +10,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "common/bundle.h"
 #include "common/certificate.h"
 #include "common/keys.h"
+#include "common/mutex.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_ca.h"
 
@@ -31,7 +31,7 @@ class TestBundleServer {
         server_(cert_file_.c_str(), key_file_.c_str()) {
     REQUIRE(server_.is_valid());
     server_.Get(".*", [this](const httplib::Request&, httplib::Response& res) {
-      std::lock_guard<std::mutex> lock(mutex_);
+      spinel::common::MutexLock lock(mutex_);
       ++requests_;
       res.status = status_;
       res.set_content(body_, "application/json");
@@ -47,12 +47,12 @@ class TestBundleServer {
   }
 
   void Serve(std::string body, int status = 200) {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     body_ = std::move(body);
     status_ = status;
   }
   int requests() {
-    std::lock_guard<std::mutex> lock(mutex_);
+    spinel::common::MutexLock lock(mutex_);
     return requests_;
   }
   int port() const { return port_; }
@@ -67,10 +67,10 @@ class TestBundleServer {
   httplib::SSLServer server_;
   int port_ = 0;
   std::thread thread_;
-  std::mutex mutex_;
-  std::string body_;  // guarded by mutex_
-  int status_ = 200;  // guarded by mutex_
-  int requests_ = 0;  // guarded by mutex_
+  spinel::common::Mutex mutex_;
+  std::string body_ ABSL_GUARDED_BY(mutex_);
+  int status_ ABSL_GUARDED_BY(mutex_) = 200;
+  int requests_ ABSL_GUARDED_BY(mutex_) = 0;
 };
 
 // A loopback port that was free a moment ago (bound, then closed).
