@@ -78,11 +78,12 @@ class YamlMap {
   void RejectUnknownKeys();
 
   const std::string& key_path() const { return key_path_; }
+  // The path naming `key` of this map in messages: "key" at the top, else "<key_path>.key".
+  std::string PathOf(std::string_view key) const;
   YamlErrors* errors() const { return errors_; }
 
  private:
   YAML::Node Lookup(std::string_view key);
-  std::string PathOf(std::string_view key) const;
   YAML::Mark MarkOf(std::string_view key) const;
 
   YAML::Node node_;

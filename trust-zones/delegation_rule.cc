@@ -4,6 +4,7 @@
 
 #include "common/delegation_token.h"
 #include "common/strings.h"
+#include "trust-zones/condition_yaml.h"
 #include "trust-zones/raw_yaml.h"
 
 namespace spinel::zones {
@@ -13,26 +14,9 @@ using common::Quote;
 using common::StrAppend;
 using common::StrCat;
 using common::YamlMap;
+using internal::ParseConditions;
 using internal::RawChild;
 using internal::RawItem;
-
-std::string PathOf(const YamlMap& map, std::string_view key) {
-  return map.key_path().empty() ? std::string(key) : StrCat(map.key_path(), ".", key);
-}
-
-// One `on_behalf_of` entry: a single value or a non-empty list of values.
-bool ReadValues(const YAML::Node& value, Condition& condition) {
-  if (value.IsScalar()) {
-    condition.values.push_back(value.Scalar());
-    return true;
-  }
-  if (!value.IsSequence() || value.size() == 0) return false;
-  for (const auto& item : value) {
-    if (!item.IsScalar()) return false;
-    condition.values.push_back(item.Scalar());
-  }
-  return true;
-}
 
 void ParseOnBehalfOf(YamlMap& map, const YAML::Node& raw, Rule& rule) {
   const YAML::Node node = RawChild(raw, "on_behalf_of");
@@ -52,19 +36,9 @@ void ParseOnBehalfOf(YamlMap& map, const YAML::Node& raw, Rule& rule) {
   }
   map.Map("on_behalf_of");  // checks it is a mapping without duplicate keys
   if (!map.errors()->ok()) return;
-  for (const auto& kv : node) {
-    Condition condition;
-    condition.key = kv.first.Scalar();
-    const std::string path = StrCat(PathOf(map, "on_behalf_of"), ".", condition.key);
-    if (condition.key.empty()) {
-      map.errors()->Add(kv.first, path, "claim name must not be empty");
-      return;
-    }
-    if (!ReadValues(kv.second, condition)) {
-      map.errors()->Add(kv.second, path, "expected a value or a non-empty list of values");
-      return;
-    }
-    rule.delegation.on_behalf_of.push_back(std::move(condition));
+  if (!ParseConditions(map, "on_behalf_of", node, "claim name must not be empty",
+                       rule.delegation.on_behalf_of)) {
+    return;
   }
   if (rule.delegation.on_behalf_of.empty()) {
     map.Error("on_behalf_of", "an empty mapping; write `on_behalf_of: any` for any user");
@@ -80,7 +54,7 @@ void ParseVia(YamlMap& map, const YAML::Node& raw, Rule& rule) {
   for (size_t i = 0; i < patterns.size() && map.errors()->ok(); ++i) {
     absl::StatusOr<Pattern> pattern = Pattern::Compile(patterns[i]);
     if (!pattern.ok()) {
-      map.errors()->Add(RawItem(RawChild(raw, "via"), i), PathOf(map, "via"),
+      map.errors()->Add(RawItem(RawChild(raw, "via"), i), map.PathOf("via"),
                         std::string(pattern.status().message()));
       return;
     }

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "common/strings.h"
+#include "trust-zones/condition_yaml.h"
 #include "trust-zones/delegation_rule.h"
 #include "trust-zones/raw_yaml.h"
 
@@ -14,6 +15,7 @@ using common::Quote;
 using common::StrAppend;
 using common::StrCat;
 using common::YamlMap;
+using internal::ParseConditions;
 using internal::RawChild;
 using internal::RawItem;
 
@@ -39,10 +41,6 @@ const KindInfo& InfoOf(ResourceKind kind) { return Kinds()[static_cast<size_t>(k
 
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
-}
-
-std::string PathOf(const YamlMap& map, std::string_view key) {
-  return map.key_path().empty() ? std::string(key) : StrCat(map.key_path(), ".", key);
 }
 
 // Reads `resource: "<kind>:<pattern>"`.
@@ -81,7 +79,7 @@ void ParseActions(YamlMap& map, const YAML::Node& raw, Rule& rule) {
     }
     std::optional<Action> action = ParseAction(rule.kind, actions[i]);
     if (!action) {
-      map.errors()->Add(RawItem(RawChild(raw, "actions"), i), PathOf(map, "actions"),
+      map.errors()->Add(RawItem(RawChild(raw, "actions"), i), map.PathOf("actions"),
                         StrCat("unknown action ", Quote(actions[i]), " for ", KindName(rule.kind),
                                " (expected ", ActionVocabulary(rule.kind), ")"));
       return;
@@ -90,38 +88,11 @@ void ParseActions(YamlMap& map, const YAML::Node& raw, Rule& rule) {
   }
 }
 
-// Reads one `when` entry: a single value or a non-empty list of values.
-bool ParseConditionValues(const YAML::Node& value, Condition& condition) {
-  if (value.IsScalar()) {
-    condition.values.push_back(value.Scalar());
-    return true;
-  }
-  if (!value.IsSequence() || value.size() == 0) return false;
-  for (const auto& item : value) {
-    if (!item.IsScalar()) return false;
-    condition.values.push_back(item.Scalar());
-  }
-  return true;
-}
-
 void ParseWhen(YamlMap& map, const YAML::Node& raw, Rule& rule) {
   map.Map("when");  // records the key as known and checks it is a mapping without duplicates
   const YAML::Node when = RawChild(raw, "when");
-  if (!map.errors()->ok() || !when.IsDefined() || !when.IsMap()) return;
-  for (const auto& kv : when) {
-    Condition condition;
-    condition.key = kv.first.Scalar();
-    const std::string path = StrCat(PathOf(map, "when"), ".", condition.key);
-    if (condition.key.empty()) {
-      map.errors()->Add(kv.first, path, "condition key must not be empty");
-      return;
-    }
-    if (!ParseConditionValues(kv.second, condition)) {
-      map.errors()->Add(kv.second, path, "expected a value or a non-empty list of values");
-      return;
-    }
-    rule.when.push_back(std::move(condition));
-  }
+  if (!map.errors()->ok()) return;
+  ParseConditions(map, "when", when, "condition key must not be empty", rule.when);
 }
 
 void ParseEffectAndApproval(YamlMap& map, Rule& rule) {
