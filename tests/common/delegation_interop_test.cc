@@ -6,21 +6,18 @@
 // are missing.
 #include <doctest/doctest.h>
 
-#include <map>
-#include <sstream>
-
 #include "common/jwk.h"
 #include "common/jwks.h"
 #include "tests/common/delegation_test_world.h"
+#include "tests/common/python_interop.h"
 #include "tests/fakes/temp_dir.h"
 
-using spinel::testing::Run;
-using spinel::testing::RunResult;
+using spinel::testing::PythonCanImport;
+using spinel::testing::PythonRun;
+using spinel::testing::RunPythonScript;
 using spinel::testing::TempDir;
 
 namespace {
-
-constexpr char kPython[] = "/usr/bin/python3";
 
 // Writes idp_jwks.json and id_token.txt (RS256, kid "py-idp") for the audience in aud.txt.
 constexpr char kIssuerScript[] = R"PY(
@@ -77,22 +74,11 @@ verify("hop1", open("hop1_aud.txt").read())
 verify("hop2", open("hop2_aud.txt").read())
 )PY";
 
-std::map<std::string, std::string> ParseLines(const std::string& output) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t space = line.find(' ');
-    if (space != std::string::npos) out[line.substr(0, space)] = line.substr(space + 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("interop: PyJWT's ID token is exchanged; PyJWT verifies the delegation tokens") {
   TempDir dir;
-  if (Run(dir, std::string(kPython) + " -c 'import jwt, cryptography'").exit_code != 0) {
+  if (!PythonCanImport(dir, "jwt, cryptography")) {
     MESSAGE("python3-jwt / python3-cryptography are not installed; skipping");
     return;
   }
@@ -100,10 +86,7 @@ TEST_CASE("interop: PyJWT's ID token is exchanged; PyJWT verifies the delegation
   DelegationWorld w;
   w.now = spinel::common::SystemClock::Get().Now();  // PyJWT checks exp on the wall clock
   dir.Write("aud.txt", "spinel-agents");
-  dir.Write("issue.py", kIssuerScript);
-  RunResult issued = Run(dir, std::string(kPython) + " issue.py");
-  INFO(issued.output);
-  REQUIRE(issued.exit_code == 0);
+  RunPythonScript(dir, "issue.py", kIssuerScript);
 
   // Spinel: the JWKS file of the zone's trusted issuer, alice's token, two exchanges.
   auto jwks = spinel::common::JwksFile::Open(dir.File("idp_jwks.json"));
@@ -129,11 +112,9 @@ TEST_CASE("interop: PyJWT's ID token is exchanged; PyJWT verifies the delegation
   dir.Write("hop2.txt", hop2->token);
   dir.Write("hop1_aud.txt", w.caller.ToString());
   dir.Write("hop2_aud.txt", w.mcp.ToString());
-  dir.Write("verify.py", kVerifyScript);
-  RunResult r = Run(dir, std::string(kPython) + " verify.py");
+  PythonRun r = RunPythonScript(dir, "verify.py", kVerifyScript);
   INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  auto got = ParseLines(r.output);
+  auto& got = r.values;
   CHECK(got["hop1_sub"] == "alice");
   CHECK(got["hop1_chain"] == "spiffe://inference.example.org/agent");
   CHECK(got["hop2_sub"] == "alice");

@@ -5,20 +5,17 @@
 // and PS256. Skipped when the packages are missing.
 #include <doctest/doctest.h>
 
-#include <map>
-#include <sstream>
-
 #include "common/bundle.h"
+#include "tests/common/python_interop.h"
 #include "tests/common/wimse_test_world.h"
 #include "tests/fakes/temp_dir.h"
 
-using spinel::testing::Run;
-using spinel::testing::RunResult;
+using spinel::testing::PythonCanImport;
+using spinel::testing::PythonRun;
+using spinel::testing::RunPythonScript;
 using spinel::testing::TempDir;
 
 namespace {
-
-constexpr char kPython[] = "/usr/bin/python3";
 
 // Verifies spinel_bundle.json / spinel_wit.txt / spinel_wpt.txt for target.txt and
 // access_token.txt; then writes py_bundle.json, py_wit.txt, py_wpt.txt, py_wit_rsa.txt and
@@ -107,22 +104,11 @@ mint(rsa_key.public_key(), "PS256", RSAAlgorithm.to_jwk, "_rsa", rsa_key)
 print("python_tokens written")
 )PY";
 
-std::map<std::string, std::string> ParseLines(const std::string& output) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line)) {
-    const size_t space = line.find(' ');
-    if (space != std::string::npos) out[line.substr(0, space)] = line.substr(space + 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("interop: PyJWT verifies Spinel's WIT-SVID and WPT; Spinel verifies PyJWT's") {
   TempDir dir;
-  if (Run(dir, std::string(kPython) + " -c 'import jwt, cryptography'").exit_code != 0) {
+  if (!PythonCanImport(dir, "jwt, cryptography")) {
     MESSAGE("python3-jwt / python3-cryptography are not installed; skipping");
     return;
   }
@@ -139,11 +125,9 @@ TEST_CASE("interop: PyJWT verifies Spinel's WIT-SVID and WPT; Spinel verifies Py
   dir.Write("access_token.txt", wimse::kIetfAccessToken);
   dir.Write("ietf_wpt.txt", wimse::kIetfWpt);
   dir.Write("ietf_x.txt", wimse::kIetfWorkloadX);
-  dir.Write("check.py", kScript);
-  RunResult r = Run(dir, std::string(kPython) + " check.py");
+  PythonRun r = RunPythonScript(dir, "check.py", kScript);
   INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  auto got = ParseLines(r.output);
+  auto& got = r.values;
   CHECK(got["wit_sub"] == "spiffe://example.org/agent");
   CHECK(got["wpt"] == "ok");
   CHECK(got["wrong_aud"] == "refused");

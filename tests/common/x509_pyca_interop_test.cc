@@ -3,11 +3,9 @@
 // read every SVID extension the way the spec wants it. Skipped when pyca is not installed.
 #include <doctest/doctest.h>
 
-#include <map>
-#include <sstream>
-
 #include "common/csr.h"
 #include "common/x509_svid.h"
+#include "tests/common/python_interop.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_ca.h"
@@ -17,8 +15,9 @@ using spinel::common::PrivateKey;
 using spinel::common::SpiffeId;
 using spinel::common::X509SvidSignerOptions;
 using spinel::testing::FakeClock;
-using spinel::testing::Run;
-using spinel::testing::RunResult;
+using spinel::testing::PythonCanImport;
+using spinel::testing::PythonRun;
+using spinel::testing::RunPythonScript;
 using spinel::testing::TempDir;
 using spinel::testing::TestCa;
 
@@ -83,22 +82,11 @@ print("csr_uris", ",".join(csr.extensions.get_extension_for_class(
     x509.SubjectAlternativeName).value.get_values_for_type(x509.UniformResourceIdentifier)))
 )PY";
 
-std::map<std::string, std::string> ParseLines(const std::string& output) {
-  std::map<std::string, std::string> out;
-  std::istringstream in(output);
-  std::string line;
-  while (std::getline(in, line)) {
-    size_t space = line.find(' ');
-    if (space != std::string::npos) out[line.substr(0, space)] = line.substr(space + 1);
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("python3-cryptography parses and verifies what the library encodes") {
   TempDir dir;
-  if (Run(dir, "python3 -c 'import cryptography.x509'").exit_code != 0) {
+  if (!PythonCanImport(dir, "cryptography.x509")) {
     MESSAGE("python3-cryptography is not installed; skipping");
     return;
   }
@@ -125,11 +113,9 @@ TEST_CASE("python3-cryptography parses and verifies what the library encodes") {
   dir.Write("leaf.der", *leaf);
   dir.Write("bare.der", *bare);
   dir.Write("csr.der", *csr_der);
-  dir.Write("check.py", kScript);
-  RunResult r = Run(dir, "python3 check.py");
+  PythonRun r = RunPythonScript(dir, "check.py", kScript);
   INFO(r.output);
-  REQUIRE(r.exit_code == 0);
-  auto got = ParseLines(r.output);
+  auto& got = r.values;
   CHECK(got["signatures"] == "ok");
   CHECK(got["ca_bc"] == "True True");
   CHECK(got["uris"] == "spiffe://example.org/ns/prod/sa/api");
