@@ -2,6 +2,14 @@
 
 namespace spinel::common {
 
+std::string AsciiLower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
 std::string Quote(std::string_view input, size_t max_bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out = "\"";

@@ -40,6 +40,9 @@ void StrAppend(std::string* out, const Args&... args) {
   (str_cat_internal::Append(*out, args), ...);
 }
 
+// `text` with the ASCII letters A-Z lower-cased; every other byte unchanged (no locale).
+std::string AsciiLower(std::string_view text);
+
 // Quotes untrusted input for an error or log message: wrapped in double quotes, non-printable
 // bytes, quotes and backslashes C-escaped, cut to `max_bytes` of input (then "...").
 std::string Quote(std::string_view input, size_t max_bytes = 96);

@@ -18,14 +18,6 @@ absl::Status Reject(std::string_view check, const Args&... why) {
   return absl::InvalidArgumentError(StrCat("user token rejected: ", check, ": ", why...));
 }
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 absl::Status CheckTyp(const json& header) {
   const json* typ = FindMember(header, "typ");
   if (typ == nullptr) return absl::OkStatus();

@@ -15,14 +15,6 @@ absl::Status Reject(std::string_view check, const Args&... why) {
   return absl::InvalidArgumentError(StrCat("WPT rejected: ", check, ": ", why...));
 }
 
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
 // Step 4: alg string-equals cnf.jwk.alg; none and HMAC refused before anything else.
 absl::Status CheckAlg(const json& header, const ConfirmationKey& cnf) {
   const json* alg = FindMember(header, "alg");
