@@ -49,9 +49,11 @@ absl::Status CheckMintable(const DelegationClaims& claims, const TrustDomain& tr
   return CheckUserClaims(claims.user.claims);
 }
 
+constexpr std::string_view kTokenKind = "delegation token";
+
 template <typename... Args>
 absl::Status Reject(std::string_view check, const Args&... why) {
-  return absl::InvalidArgumentError(StrCat("delegation token rejected: ", check, ": ", why...));
+  return JwtRejection(kTokenKind, check, why...);
 }
 
 struct Header {
@@ -89,19 +91,11 @@ absl::StatusOr<TrustDomain> IssuerOf(const json& claims) {
 }
 
 absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway, DelegationClaims& out) {
-  absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
-  if (!exp.ok()) return Reject("exp", exp.status().message());
-  if (!*exp) return Reject("exp", "missing");
-  if (now >= **exp + leeway) {
-    return Reject("exp", "expired at ", ToUnixSeconds(**exp), " (now ", ToUnixSeconds(now), ")");
-  }
-  out.expires_at = **exp;
-  for (std::string_view name : {"nbf", "iat"}) {
-    absl::StatusOr<std::optional<TimePoint>> t = NumericDateClaim(claims, name);
-    if (!t.ok()) return Reject(name, t.status().message());
-    if (*t && **t > now + leeway) return Reject(name, "in the future (", ToUnixSeconds(**t), ")");
-    if (*t && name == "iat") out.issued_at = **t;
-  }
+  SPINEL_ASSIGN_OR_RETURN(out.expires_at, CheckJwtExpiry(claims, now, leeway, kTokenKind));
+  SPINEL_RETURN_IF_ERROR(CheckJwtNotAfter(claims, "nbf", now + leeway, kTokenKind).status());
+  SPINEL_ASSIGN_OR_RETURN(std::optional<TimePoint> iat,
+                          CheckJwtNotAfter(claims, "iat", now + leeway, kTokenKind));
+  if (iat) out.issued_at = *iat;
   return absl::OkStatus();
 }
 

@@ -72,6 +72,29 @@ absl::StatusOr<std::optional<TimePoint>> NumericDateClaim(const json& claims,
   return FromUnixSeconds(*seconds);
 }
 
+absl::StatusOr<TimePoint> CheckJwtExpiry(const json& claims, TimePoint now, Duration leeway,
+                                         std::string_view token_kind) {
+  absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
+  if (!exp.ok()) return JwtRejection(token_kind, "exp", exp.status().message());
+  if (!*exp) return JwtRejection(token_kind, "exp", "missing");
+  if (now >= **exp + leeway) {
+    return JwtRejection(token_kind, "exp", "expired at ", ToUnixSeconds(**exp), " (now ",
+                        ToUnixSeconds(now), ")");
+  }
+  return **exp;
+}
+
+absl::StatusOr<std::optional<TimePoint>> CheckJwtNotAfter(const json& claims, std::string_view name,
+                                                          TimePoint limit,
+                                                          std::string_view token_kind) {
+  absl::StatusOr<std::optional<TimePoint>> value = NumericDateClaim(claims, name);
+  if (!value.ok()) return JwtRejection(token_kind, name, value.status().message());
+  if (*value && **value > limit) {
+    return JwtRejection(token_kind, name, "in the future (", ToUnixSeconds(**value), ")");
+  }
+  return *value;
+}
+
 absl::StatusOr<std::string> TokenHash(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

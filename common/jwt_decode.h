@@ -1,6 +1,7 @@
 // Strict decoding of a compact JWT (RFC 7519 claims in an RFC 7515 compact JWS), shared by the
-// WIT-SVID, Workload Proof Token and Txn-Token validators, and the token hash of the WIMSE
-// binding claims (wth, ath, tth, oth).
+// JWT validators (WIT-SVID, Workload Proof Token, Txn-Token, user and delegation tokens) with
+// their checks of the time claims, and the token hash of the WIMSE binding claims (wth, ath,
+// tth, oth).
 //
 // DecodeCompactJwt accepts exactly three base64url segments (alphabet A-Z a-z 0-9 - _ only,
 // no '=' and no spaces; a five-segment JWE is rejected), whose header and payload are JSON
@@ -19,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/jws.h"
+#include "common/strings.h"
 
 namespace spinel::common {
 
@@ -37,6 +39,26 @@ absl::StatusOr<DecodedJwt> DecodeCompactJwt(std::string_view token, size_t max_b
 // when absent. InvalidArgument "\"exp\" is not a number" / "... is out of range" otherwise.
 absl::StatusOr<std::optional<TimePoint>> NumericDateClaim(const nlohmann::json& claims,
                                                           std::string_view name);
+
+// InvalidArgument "<token_kind> rejected: <check>: <why...>": the form of the JWT validators'
+// errors, e.g. "WPT rejected: exp: missing".
+template <typename... Args>
+absl::Status JwtRejection(std::string_view token_kind, std::string_view check, const Args&... why) {
+  return absl::InvalidArgumentError(StrCat(token_kind, " rejected: ", check, ": ", why...));
+}
+
+// The required "exp" of `claims`: the token is valid while now < exp + leeway. Errors:
+// InvalidArgument "<token_kind> rejected: exp: " then "missing", NumericDateClaim's message, or
+// "expired at <exp> (now <now>)" (Unix seconds).
+absl::StatusOr<TimePoint> CheckJwtExpiry(const nlohmann::json& claims, TimePoint now,
+                                         Duration leeway, std::string_view token_kind);
+
+// The optional NumericDate claim `name` (e.g. "nbf", "iat"), nullopt when absent; it must not
+// lie after `limit` (now + leeway). Errors: InvalidArgument "<token_kind> rejected: <name>: "
+// then NumericDateClaim's message or "in the future (<value>)".
+absl::StatusOr<std::optional<TimePoint>> CheckJwtNotAfter(const nlohmann::json& claims,
+                                                          std::string_view name, TimePoint limit,
+                                                          std::string_view token_kind);
 
 // b64u(SHA-256(bytes)): the token hash of wth / ath / tth / oth.
 absl::StatusOr<std::string> TokenHash(std::string_view bytes);

@@ -12,9 +12,11 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::string_view kTokenKind = "Txn-Token";
+
 template <typename... Args>
 absl::Status Reject(std::string_view check, const Args&... why) {
-  return absl::InvalidArgumentError(StrCat("Txn-Token rejected: ", check, ": ", why...));
+  return JwtRejection(kTokenKind, check, why...);
 }
 
 absl::StatusOr<JwsAlgorithm> CheckHeader(const json& header) {
@@ -62,14 +64,10 @@ absl::StatusOr<std::string> RequiredString(const json& claims, std::string_view 
 }
 
 absl::Status FillClaims(const json& claims, TimePoint now, Duration leeway, TxnToken* out) {
-  absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
-  if (!exp.ok()) return Reject("exp", exp.status().message());
-  if (!*exp) return Reject("exp", "missing");
-  if (now >= **exp + leeway) return Reject("exp", "expired at ", ToUnixSeconds(**exp));
+  SPINEL_ASSIGN_OR_RETURN(out->expires_at, CheckJwtExpiry(claims, now, leeway, kTokenKind));
   absl::StatusOr<std::optional<TimePoint>> iat = NumericDateClaim(claims, "iat");
   if (!iat.ok()) return Reject("claims", iat.status().message());
   if (!*iat) return Reject("claims", "\"iat\" is missing");
-  out->expires_at = **exp;
   out->issued_at = **iat;
   SPINEL_ASSIGN_OR_RETURN(out->txn, RequiredString(claims, "txn"));
   SPINEL_ASSIGN_OR_RETURN(out->subject, RequiredString(claims, "sub"));

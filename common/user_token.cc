@@ -13,9 +13,11 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::string_view kTokenKind = "user token";
+
 template <typename... Args>
 absl::Status Reject(std::string_view check, const Args&... why) {
-  return absl::InvalidArgumentError(StrCat("user token rejected: ", check, ": ", why...));
+  return JwtRejection(kTokenKind, check, why...);
 }
 
 absl::Status CheckTyp(const json& header) {
@@ -61,24 +63,10 @@ absl::StatusOr<std::string> MatchAudience(const json& claims, const TrustedIssue
   return Reject("aud", "names none of the audiences accepted for issuer ", Quote(issuer.issuer));
 }
 
-absl::Status CheckNotAfter(const json& claims, std::string_view name, TimePoint limit) {
-  absl::StatusOr<std::optional<TimePoint>> value = NumericDateClaim(claims, name);
-  if (!value.ok()) return Reject(name, value.status().message());
-  if (*value && **value > limit)
-    return Reject(name, "in the future (", ToUnixSeconds(**value), ")");
-  return absl::OkStatus();
-}
-
 absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway, UserToken& out) {
-  absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
-  if (!exp.ok()) return Reject("exp", exp.status().message());
-  if (!*exp) return Reject("exp", "missing");
-  if (now >= **exp + leeway) {
-    return Reject("exp", "expired at ", ToUnixSeconds(**exp), " (now ", ToUnixSeconds(now), ")");
-  }
-  out.expires_at = **exp;
-  SPINEL_RETURN_IF_ERROR(CheckNotAfter(claims, "nbf", now + leeway));
-  return CheckNotAfter(claims, "iat", now + leeway);
+  SPINEL_ASSIGN_OR_RETURN(out.expires_at, CheckJwtExpiry(claims, now, leeway, kTokenKind));
+  SPINEL_RETURN_IF_ERROR(CheckJwtNotAfter(claims, "nbf", now + leeway, kTokenKind).status());
+  return CheckJwtNotAfter(claims, "iat", now + leeway, kTokenKind).status();
 }
 
 absl::Status SelectClaims(const json& claims, const TrustedIssuer& issuer, UserToken& out) {

@@ -17,9 +17,11 @@ using nlohmann::json;
 
 constexpr size_t kJtiRandomBytes = 32;
 
+constexpr std::string_view kTokenKind = "WIT-SVID";
+
 template <typename... Args>
 absl::Status Reject(std::string_view check, const Args&... why) {
-  return absl::InvalidArgumentError(StrCat("WIT-SVID rejected: ", check, ": ", why...));
+  return JwtRejection(kTokenKind, check, why...);
 }
 
 absl::Status CheckTyp(const json& header) {
@@ -65,19 +67,15 @@ absl::StatusOr<SpiffeId> SubjectOf(const json& claims) {
 }
 
 absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway, TimePoint* expires) {
-  absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
-  if (!exp.ok()) return Reject("exp", exp.status().message());
-  if (!*exp) return Reject("exp", "missing");
-  if (now >= **exp + leeway) {
-    return Reject("exp", "expired at ", ToUnixSeconds(**exp), " (now ", ToUnixSeconds(now), ")");
-  }
+  absl::StatusOr<TimePoint> exp = CheckJwtExpiry(claims, now, leeway, kTokenKind);
+  if (!exp.ok()) return exp.status();
   absl::StatusOr<std::optional<TimePoint>> nbf = NumericDateClaim(claims, "nbf");
   if (!nbf.ok()) return Reject("nbf", nbf.status().message());
   if (*nbf && **nbf > now + leeway) {
     return Reject("nbf", "not valid before ", ToUnixSeconds(**nbf), " (now ", ToUnixSeconds(now),
                   ")");
   }
-  *expires = **exp;
+  *expires = *exp;
   return absl::OkStatus();
 }
 

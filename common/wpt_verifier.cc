@@ -10,9 +10,11 @@ namespace {
 
 using nlohmann::json;
 
+constexpr std::string_view kTokenKind = "WPT";
+
 template <typename... Args>
 absl::Status Reject(std::string_view check, const Args&... why) {
-  return absl::InvalidArgumentError(StrCat("WPT rejected: ", check, ": ", why...));
+  return JwtRejection(kTokenKind, check, why...);
 }
 
 // Step 4: alg string-equals cnf.jwk.alg; none and HMAC refused before anything else.
@@ -65,18 +67,13 @@ absl::Status CheckAudience(const json& claims, std::string_view target_uri,
 // Step 8: present, not passed, not unreasonably far in the future.
 absl::StatusOr<TimePoint> CheckExpiry(const json& claims, TimePoint now,
                                       const WptVerificationOptions& options) {
-  absl::StatusOr<std::optional<TimePoint>> exp = NumericDateClaim(claims, "exp");
-  if (!exp.ok()) return Reject("exp", exp.status().message());
-  if (!*exp) return Reject("exp", "missing");
-  if (now >= **exp + options.leeway) {
-    return Reject("exp", "expired at ", ToUnixSeconds(**exp), " (now ", ToUnixSeconds(now), ")");
-  }
-  if (**exp - now > options.max_lifetime) {
+  SPINEL_ASSIGN_OR_RETURN(TimePoint exp, CheckJwtExpiry(claims, now, options.leeway, kTokenKind));
+  if (exp - now > options.max_lifetime) {
     return Reject("exp", "unreasonably far in the future (more than ",
                   std::chrono::duration_cast<std::chrono::seconds>(options.max_lifetime).count(),
                   " s from now)");
   }
-  return **exp;
+  return exp;
 }
 
 // Steps 9 and 11: the hash claim `name` binds `token`, or is absent when there is no token.
