@@ -17,6 +17,8 @@ using nlohmann::json;
 // overflow.
 constexpr int64_t kMaxNumericDate = 9'000'000'000;
 
+}  // namespace
+
 absl::StatusOr<json> DecodeJsonSegment(std::string_view segment, std::string_view what,
                                        size_t max_bytes) {
   absl::StatusOr<std::string> bytes = Base64UrlDecode(segment);
@@ -29,8 +31,6 @@ absl::StatusOr<json> DecodeJsonSegment(std::string_view segment, std::string_vie
   }
   return value;
 }
-
-}  // namespace
 
 absl::StatusOr<DecodedJwt> DecodeCompactJwt(std::string_view token, size_t max_bytes) {
   if (token.size() > max_bytes) {

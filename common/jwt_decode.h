@@ -1,7 +1,7 @@
 // Strict decoding of a compact JWT (RFC 7519 claims in an RFC 7515 compact JWS), shared by the
-// JWT validators (WIT-SVID, Workload Proof Token, Txn-Token, user and delegation tokens) with
-// their checks of the time claims, and the token hash of the WIMSE binding claims (wth, ath,
-// tth, oth).
+// JWT validators (WIT-SVID, Workload Proof Token, Txn-Token, user and delegation tokens, and
+// JWT-SVID for its segments and dates), their checks of the time claims, and the token hash of
+// the WIMSE binding claims (wth, ath, tth, oth).
 //
 // DecodeCompactJwt accepts exactly three base64url segments (alphabet A-Z a-z 0-9 - _ only,
 // no '=' and no spaces; a five-segment JWE is rejected), whose header and payload are JSON
@@ -39,6 +39,11 @@ absl::StatusOr<DecodedJwt> DecodeCompactJwt(std::string_view token, size_t max_b
 // when absent. InvalidArgument "\"exp\" is not a number" / "... is out of range" otherwise.
 absl::StatusOr<std::optional<TimePoint>> NumericDateClaim(const nlohmann::json& claims,
                                                           std::string_view name);
+
+// One base64url segment holding a JSON object (at most `max_bytes` of JSON). Errors:
+// InvalidArgument "<what>: <base64 problem>", "<what> is not a JSON object", or ParseJson's.
+absl::StatusOr<nlohmann::json> DecodeJsonSegment(std::string_view segment, std::string_view what,
+                                                 size_t max_bytes);
 
 // InvalidArgument "<token_kind> rejected: <check>: <why...>": the form of the JWT validators'
 // errors, e.g. "WPT rejected: exp: missing".

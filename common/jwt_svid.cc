@@ -5,6 +5,7 @@
 
 #include "common/base64.h"
 #include "common/json_util.h"
+#include "common/jwt_decode.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -13,9 +14,6 @@ namespace {
 
 using nlohmann::json;
 
-// Largest accepted NumericDate: about year 2255, so TimePoint (int64 nanoseconds) cannot
-// overflow.
-constexpr int64_t kMaxNumericDate = 9'000'000'000;
 constexpr std::string_view kSpiffeClaims[] = {"sub", "aud", "exp", "iat"};
 
 template <typename... Args>
@@ -23,14 +21,12 @@ absl::Status Reject(const Args&... why) {
   return absl::InvalidArgumentError(StrCat("JWT-SVID rejected: ", why...));
 }
 
-// Decodes one base64url segment holding a JSON object.
-absl::StatusOr<json> DecodeJsonSegment(std::string_view segment, std::string_view what,
-                                       size_t max_bytes) {
-  absl::StatusOr<std::string> bytes = Base64UrlDecode(segment);
-  if (!bytes.ok()) return Reject(StrCat(what, ": ", bytes.status().message()));
-  absl::StatusOr<json> value = ParseJson(*bytes, what, max_bytes);
+// One base64url segment holding a JSON object (the shared decoding, with this validator's
+// message prefix).
+absl::StatusOr<json> JsonSegmentOf(std::string_view segment, std::string_view what,
+                                   size_t max_bytes) {
+  absl::StatusOr<json> value = DecodeJsonSegment(segment, what, max_bytes);
   if (!value.ok()) return Reject(value.status().message());
-  if (!value->is_object()) return Reject(StrCat(what, " is not a JSON object"));
   return value;
 }
 
@@ -86,21 +82,12 @@ absl::StatusOr<std::vector<std::string>> AudienceOf(const json& claims) {
   return out;
 }
 
-// The NumericDate claim `name`, nullopt when absent.
+// The NumericDate claim `name`, nullopt when absent (the shared parsing, with this validator's
+// message prefix).
 absl::StatusOr<std::optional<TimePoint>> NumericDateOf(const json& claims, std::string_view name) {
-  const json* value = FindMember(claims, name);
-  if (value == nullptr) return std::nullopt;
-  if (!value->is_number()) return Reject(StrCat("\"", name, "\" is not a number"));
-  std::optional<int64_t> seconds;  // stays empty when out of range (including negative)
-  if (value->is_number_unsigned()) {
-    const auto u = value->get<uint64_t>();
-    if (u <= static_cast<uint64_t>(kMaxNumericDate)) seconds = static_cast<int64_t>(u);
-  } else if (value->is_number_float()) {
-    const double d = value->get<double>();
-    if (d >= 0 && d <= static_cast<double>(kMaxNumericDate)) seconds = static_cast<int64_t>(d);
-  }
-  if (!seconds) return Reject(StrCat("\"", name, "\" is out of range"));
-  return FromUnixSeconds(*seconds);
+  absl::StatusOr<std::optional<TimePoint>> value = NumericDateClaim(claims, name);
+  if (!value.ok()) return Reject(value.status().message());
+  return value;
 }
 
 absl::Status CheckTimes(const json& claims, TimePoint now, Duration leeway, TimePoint* expires_at) {
@@ -214,11 +201,11 @@ absl::StatusOr<JwtSvid> ValidateJwtSvid(std::string_view token,
   }
   absl::StatusOr<CompactJws> jws = SplitCompactJws(token);
   if (!jws.ok()) return Reject(jws.status().message());
-  SPINEL_ASSIGN_OR_RETURN(json header, DecodeJsonSegment(jws->header, "header", token.size()));
+  SPINEL_ASSIGN_OR_RETURN(json header, JsonSegmentOf(jws->header, "header", token.size()));
   JwtSvid svid;
   SPINEL_ASSIGN_OR_RETURN(svid.algorithm, AlgorithmOf(header));
   SPINEL_ASSIGN_OR_RETURN(svid.kid, KidOf(header));
-  SPINEL_ASSIGN_OR_RETURN(svid.claims, DecodeJsonSegment(jws->payload, "claims", token.size()));
+  SPINEL_ASSIGN_OR_RETURN(svid.claims, JsonSegmentOf(jws->payload, "claims", token.size()));
   SPINEL_ASSIGN_OR_RETURN(svid.subject, SubjectOf(svid.claims));
   absl::StatusOr<PublicKey> key =
       authorities.FindJwtAuthority(svid.subject.trust_domain(), svid.kid);
