@@ -3,6 +3,7 @@
 #include "common/base64.h"
 #include "common/json_util.h"
 #include "common/jwt_decode.h"
+#include "common/jwt_encode.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -248,13 +249,10 @@ absl::StatusOr<std::unique_ptr<DelegationTokenSigner>> DelegationTokenSigner::Cr
   if (kid.empty()) return absl::InvalidArgumentError("delegation signer: empty kid");
   SPINEL_ASSIGN_OR_RETURN(JwsSigner signer,
                           JwsSigner::Create(key, DefaultJwsAlgorithm(key.type())));
-  const json header = {{"alg", std::string(JwsAlgorithmName(signer.algorithm()))},
-                       {"kid", kid},
-                       {"typ", std::string(kDelegationTokenTyp)}};
-  SPINEL_ASSIGN_OR_RETURN(std::string header_json, DumpJson(header));
-  return std::unique_ptr<DelegationTokenSigner>(
-      new DelegationTokenSigner(std::move(trust_domain), std::move(kid), std::move(signer),
-                                StrCat(Base64UrlEncode(header_json), '.')));
+  SPINEL_ASSIGN_OR_RETURN(std::string encoded_header,
+                          EncodeJwtHeader(signer.algorithm(), kid, kDelegationTokenTyp));
+  return std::unique_ptr<DelegationTokenSigner>(new DelegationTokenSigner(
+      std::move(trust_domain), std::move(kid), std::move(signer), std::move(encoded_header)));
 }
 
 absl::StatusOr<json> DelegationTokenSigner::Payload(const DelegationClaims& claims,
@@ -279,10 +277,7 @@ absl::StatusOr<MintedDelegationToken> DelegationTokenSigner::Mint(
   SPINEL_ASSIGN_OR_RETURN(std::string random, RandomBytes(kJtiRandomBytes));
   MintedDelegationToken out{"", Base64UrlEncode(random)};
   SPINEL_ASSIGN_OR_RETURN(json payload, Payload(claims, out.jti));
-  SPINEL_ASSIGN_OR_RETURN(std::string payload_json, DumpJson(payload));
-  out.token = StrCat(encoded_header_, Base64UrlEncode(payload_json));
-  SPINEL_ASSIGN_OR_RETURN(std::string signature, signer_.Sign(out.token));
-  StrAppend(&out.token, '.', Base64UrlEncode(signature));
+  SPINEL_ASSIGN_OR_RETURN(out.token, SignJwt(signer_, encoded_header_, payload));
   return out;
 }
 

@@ -6,6 +6,7 @@
 #include "common/base64.h"
 #include "common/json_util.h"
 #include "common/jwt_decode.h"
+#include "common/jwt_encode.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 
@@ -144,12 +145,10 @@ absl::StatusOr<std::unique_ptr<JwtSvidSigner>> JwtSvidSigner::Create(TrustDomain
   if (kid.empty()) return absl::InvalidArgumentError("JWT signer: empty kid");
   SPINEL_ASSIGN_OR_RETURN(JwsSigner signer,
                           JwsSigner::Create(key, DefaultJwsAlgorithm(key.type())));
-  const json header = {
-      {"alg", std::string(JwsAlgorithmName(signer.algorithm()))}, {"kid", kid}, {"typ", "JWT"}};
-  SPINEL_ASSIGN_OR_RETURN(std::string header_json, DumpJson(header));
-  return std::unique_ptr<JwtSvidSigner>(
-      new JwtSvidSigner(std::move(trust_domain), std::move(kid), std::move(signer),
-                        StrCat(Base64UrlEncode(header_json), '.')));
+  SPINEL_ASSIGN_OR_RETURN(std::string encoded_header,
+                          EncodeJwtHeader(signer.algorithm(), kid, "JWT"));
+  return std::unique_ptr<JwtSvidSigner>(new JwtSvidSigner(
+      std::move(trust_domain), std::move(kid), std::move(signer), std::move(encoded_header)));
 }
 
 absl::Status JwtSvidSigner::CheckClaims(const JwtSvidClaims& claims) const {
@@ -183,11 +182,7 @@ absl::StatusOr<std::string> JwtSvidSigner::Mint(const JwtSvidClaims& claims) con
       claims.audience.size() == 1 ? json(claims.audience.front()) : json(claims.audience);
   payload["exp"] = ToUnixSeconds(claims.expires_at);
   payload["iat"] = ToUnixSeconds(claims.issued_at);
-  SPINEL_ASSIGN_OR_RETURN(std::string payload_json, DumpJson(payload));
-  std::string token = StrCat(encoded_header_, Base64UrlEncode(payload_json));
-  SPINEL_ASSIGN_OR_RETURN(std::string signature, signer_.Sign(token));
-  StrAppend(&token, '.', Base64UrlEncode(signature));
-  return token;
+  return SignJwt(signer_, encoded_header_, payload);
 }
 
 absl::StatusOr<JwtSvid> ValidateJwtSvid(std::string_view token,

@@ -6,6 +6,7 @@
 #include "common/json_util.h"
 #include "common/jwk.h"
 #include "common/jwt_decode.h"
+#include "common/jwt_encode.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -132,13 +133,11 @@ absl::StatusOr<std::unique_ptr<WitSvidSigner>> WitSvidSigner::Create(TrustDomain
   SPINEL_RETURN_IF_ERROR(CheckIssuer(options.issuer));
   SPINEL_ASSIGN_OR_RETURN(JwsSigner signer,
                           JwsSigner::Create(key, DefaultJwsAlgorithm(key.type())));
-  const json header = {{"alg", std::string(JwsAlgorithmName(signer.algorithm()))},
-                       {"kid", kid},
-                       {"typ", std::string(kWitSvidTyp)}};
-  SPINEL_ASSIGN_OR_RETURN(std::string header_json, DumpJson(header));
+  SPINEL_ASSIGN_OR_RETURN(std::string encoded_header,
+                          EncodeJwtHeader(signer.algorithm(), kid, kWitSvidTyp));
   return std::unique_ptr<WitSvidSigner>(
       new WitSvidSigner(std::move(trust_domain), std::move(kid), std::move(options.issuer),
-                        std::move(signer), StrCat(Base64UrlEncode(header_json), '.')));
+                        std::move(signer), std::move(encoded_header)));
 }
 
 absl::StatusOr<json> WitSvidSigner::Payload(const WitSvidClaims& claims,
@@ -164,11 +163,7 @@ absl::StatusOr<json> WitSvidSigner::Payload(const WitSvidClaims& claims,
 absl::StatusOr<std::string> WitSvidSigner::Mint(const WitSvidClaims& claims,
                                                 const ConfirmationKey& workload_key) const {
   SPINEL_ASSIGN_OR_RETURN(json payload, Payload(claims, workload_key));
-  SPINEL_ASSIGN_OR_RETURN(std::string payload_json, DumpJson(payload));
-  std::string token = StrCat(encoded_header_, Base64UrlEncode(payload_json));
-  SPINEL_ASSIGN_OR_RETURN(std::string signature, signer_.Sign(token));
-  StrAppend(&token, '.', Base64UrlEncode(signature));
-  return token;
+  return SignJwt(signer_, encoded_header_, payload);
 }
 
 absl::StatusOr<UnprovenWitSvid> ValidateWitSvid(std::string_view token,

@@ -5,6 +5,7 @@
 #include "common/base64.h"
 #include "common/json_util.h"
 #include "common/jwt_decode.h"
+#include "common/jwt_encode.h"
 #include "common/random.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -96,14 +97,9 @@ absl::StatusOr<std::string> CreateWpt(std::string_view wit, const PrivateKey& wo
                  {"jti", Base64UrlEncode(jti)},
                  {"wth", std::move(wth)}};
   SPINEL_RETURN_IF_ERROR(AddTokenHashes(params.tokens, &claims));
-  const json header = {{"alg", std::string(JwsAlgorithmName(cnf.algorithm))},
-                       {"typ", std::string(kWptTyp)}};
-  SPINEL_ASSIGN_OR_RETURN(std::string header_json, DumpJson(header));
-  SPINEL_ASSIGN_OR_RETURN(std::string claims_json, DumpJson(claims));
-  std::string token = StrCat(Base64UrlEncode(header_json), '.', Base64UrlEncode(claims_json));
-  SPINEL_ASSIGN_OR_RETURN(std::string signature, signer.Sign(token));
-  StrAppend(&token, '.', Base64UrlEncode(signature));
-  return token;
+  SPINEL_ASSIGN_OR_RETURN(std::string encoded_header,
+                          EncodeJwtHeader(cnf.algorithm, /*kid=*/"", kWptTyp));
+  return SignJwt(signer, encoded_header, claims);
 }
 
 }  // namespace spinel::common
