@@ -28,7 +28,7 @@ struct Fixture {
   JwsSigner signer = *JwsSigner::Create(key, JwsAlgorithm::kEs256);
   BundleSet bundles;
   Fixture() {
-    Bundle bundle{td, {}, {}, std::nullopt, std::nullopt};
+    Bundle bundle{.trust_domain = td};
     bundle.jwt_authorities.emplace(std::string(kKid), *key.Public());
     if (!bundles.Put(std::move(bundle)).ok()) std::abort();
   }
