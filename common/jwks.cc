@@ -108,7 +108,7 @@ absl::StatusOr<PublicKey> JwkSet::Find(std::optional<std::string_view> kid,
 
 absl::StatusOr<std::unique_ptr<JwksFile>> JwksFile::Open(std::string path) {
   std::unique_ptr<JwksFile> file(new JwksFile(std::move(path)));
-  absl::MutexLock lock(&file->mu_);
+  MutexLock lock(file->mu_);
   SPINEL_RETURN_IF_ERROR(file->RefreshLocked());
   return file;
 }
@@ -145,22 +145,22 @@ absl::Status JwksFile::RefreshLocked() {
 }
 
 absl::Status JwksFile::Refresh() {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return RefreshLocked();
 }
 
 std::shared_ptr<const JwkSet> JwksFile::Current() const {
-  absl::ReaderMutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return current_;
 }
 
 absl::Status JwksFile::last_error() const {
-  absl::ReaderMutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return last_error_;
 }
 
 uint64_t JwksFile::generation() const {
-  absl::ReaderMutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return generation_;
 }
 

@@ -36,9 +36,9 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "common/jws.h"
 #include "common/keys.h"
+#include "common/mutex.h"
 
 namespace spinel::common {
 
@@ -99,7 +99,7 @@ class JwksFile {
   absl::Status RefreshLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const std::string path_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::optional<FileStatus> status_ ABSL_GUARDED_BY(mu_);  // of the last read
   std::string content_hash_ ABSL_GUARDED_BY(mu_);          // of the last good content
   std::shared_ptr<const JwkSet> current_ ABSL_GUARDED_BY(mu_);

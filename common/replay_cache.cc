@@ -22,7 +22,7 @@ absl::Status WptReplayCache::CheckAndRecord(std::string_view subject, std::strin
   }
   if (retain_until <= now) return absl::InvalidArgumentError("retention ends before now");
   Key key{std::string(subject), std::string(jti)};
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   EvictExpiredLocked(now);
   if (retain_until_.count(key) > 0) {
     return absl::AlreadyExistsError("jti replayed: this proof was already used");
@@ -38,7 +38,7 @@ absl::Status WptReplayCache::CheckAndRecord(std::string_view subject, std::strin
 }
 
 size_t WptReplayCache::size() const {
-  absl::MutexLock lock(&mu_);
+  MutexLock lock(mu_);
   return retain_until_.size();
 }
 

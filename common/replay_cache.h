@@ -24,8 +24,8 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
-#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 
 namespace spinel::common {
 
@@ -58,7 +58,7 @@ class WptReplayCache {
   void EvictExpiredLocked(TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const size_t max_entries_;
-  mutable absl::Mutex mu_;
+  mutable Mutex mu_;
   std::map<Key, TimePoint> retain_until_ ABSL_GUARDED_BY(mu_);
   std::multimap<TimePoint, Key> by_expiry_ ABSL_GUARDED_BY(mu_);
 };

@@ -2,9 +2,7 @@
 
 #include <sys/stat.h>
 
-#include <condition_variable>
 #include <fstream>
-#include <mutex>
 #include <thread>
 
 #include <grpcpp/grpcpp.h>
@@ -13,6 +11,7 @@
 
 #include "common/file_util.h"
 #include "common/log.h"
+#include "common/mutex.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/api/admin/admin_service.h"
@@ -64,9 +63,9 @@ struct Server::Impl {
   int agent_port = 0;
   int https_port = 0;
 
-  std::mutex mutex;
-  std::condition_variable stopped_cv;
-  bool stopped = false;
+  common::Mutex mutex;
+  common::CondVar stopped_cv;
+  bool stopped ABSL_GUARDED_BY(mutex) = false;
   std::thread svid_thread;
 
   Impl(ServerConfig c, const common::Clock& k) : config(std::move(c)), clock(k) {}
@@ -81,6 +80,8 @@ struct Server::Impl {
   absl::Status StartHttps();
   absl::Status StartFederation();
   void RunSvidRenewal();
+  // Waits up to `timeout` for Shutdown; true once it has begun.
+  bool WaitForStop(std::chrono::seconds timeout) ABSL_LOCKS_EXCLUDED(mutex);
 };
 
 absl::Status Server::Impl::OpenDatastore() {
@@ -272,11 +273,15 @@ absl::Status Server::Impl::StartAdminApi() {
   return absl::OkStatus();
 }
 
+bool Server::Impl::WaitForStop(std::chrono::seconds timeout) {
+  common::MutexLock lock(mutex);
+  return stopped_cv.WaitFor(mutex, timeout,
+                            [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex) { return stopped; });
+}
+
 void Server::Impl::RunSvidRenewal() {
-  std::unique_lock<std::mutex> lock(mutex);
   int ticks = 0;
-  while (!stopped_cv.wait_for(lock, std::chrono::seconds(1), [this] { return stopped; })) {
-    lock.unlock();
+  while (!WaitForStop(std::chrono::seconds(1))) {
     // Every 5 s: retry failed bundle publishes, drop expired authorities of other replicas.
     if (++ticks % 5 == 0) {
       absl::StatusOr<bool> changed = merger->Tick();
@@ -292,7 +297,6 @@ void Server::Impl::RunSvidRenewal() {
     if (!renewed.ok()) {
       LOG_ERROR("server SVID renewal failed", {{"error", std::string(renewed.status().message())}});
     }
-    lock.lock();
   }
 }
 
@@ -321,17 +325,19 @@ Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Server::~Server() { Shutdown(); }
 
 void Server::Wait() {
-  std::unique_lock<std::mutex> lock(impl_->mutex);
-  impl_->stopped_cv.wait(lock, [this] { return impl_->stopped; });
+  Impl& impl = *impl_;
+  common::MutexLock lock(impl.mutex);
+  impl.stopped_cv.Wait(impl.mutex,
+                       [&impl]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mutex) { return impl.stopped; });
 }
 
 void Server::Shutdown() {
   {
-    std::lock_guard<std::mutex> lock(impl_->mutex);
+    common::MutexLock lock(impl_->mutex);
     if (impl_->stopped) return;
     impl_->stopped = true;
   }
-  impl_->stopped_cv.notify_all();
+  impl_->stopped_cv.NotifyAll();
   if (impl_->https_server) impl_->https_server->Stop();
   if (impl_->admin_server) {
     impl_->admin_server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));

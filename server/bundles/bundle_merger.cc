@@ -119,7 +119,7 @@ absl::Status BundleMerger::Publish(const common::TrustDomain& td) {
                               .sequence = static_cast<int64_t>(snapshot->sequence)};
     return datastore_.PublishServerBundle(record).status();
   }();
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   if (published.ok()) {
     unpublished_.erase(td);
   } else {
@@ -143,7 +143,7 @@ absl::Status BundleMerger::PublishAll() {
 
 absl::StatusOr<bool> BundleMerger::Refresh() {
   SPINEL_ASSIGN_OR_RETURN(std::vector<ServerBundleRecord> records, datastore_.ListServerBundles());
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   std::map<std::pair<common::TrustDomain, std::string>, Cached> next;
   for (ServerBundleRecord& record : records) {
     if (record.server_id == server_id_) continue;
@@ -171,7 +171,7 @@ absl::StatusOr<bool> BundleMerger::Refresh() {
 absl::StatusOr<bool> BundleMerger::Tick() {
   std::set<common::TrustDomain> retry;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     retry = unpublished_;
   }
   for (const common::TrustDomain& td : retry) Publish(td).IgnoreError();  // logged inside
@@ -227,7 +227,7 @@ void BundleMerger::RefreshOnChanges(const ChangeBatch& batch) {
 }
 
 std::shared_ptr<const common::Bundle> BundleMerger::BundleOf(const common::TrustDomain& td) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   auto it = merged_.find(td);
   if (it == merged_.end()) return nullptr;
   return it->second.bundle;

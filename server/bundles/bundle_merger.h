@@ -26,7 +26,6 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -35,6 +34,7 @@
 #include "absl/status/statusor.h"
 #include "common/bundle.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/ca/ca_manager.h"
 #include "server/datastore/change_feed.h"
 #include "server/datastore/datastore.h"
@@ -112,19 +112,20 @@ class BundleMerger {
     uint64_t sequence = 0;
   };
   // Recomputes every trust domain's merged bundle from the snapshots and cached records;
-  // true when any changed. Needs mutex_.
-  bool RecomputeLocked();
-  bool RecomputeOneLocked(const common::TrustDomain& td, common::TimePoint now);
+  // true when any changed.
+  bool RecomputeLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  bool RecomputeOneLocked(const common::TrustDomain& td, common::TimePoint now)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
 
   Datastore& datastore_;
   const CaManager& cas_;
   const std::string server_id_;
   const common::Clock& clock_;
-  mutable std::mutex mutex_;
+  mutable common::Mutex mutex_;
   // Other replicas' records by (trust domain, server id).
-  std::map<std::pair<common::TrustDomain, std::string>, Cached> records_;  // by mutex_
-  std::map<common::TrustDomain, Merged> merged_;                           // by mutex_
-  std::set<common::TrustDomain> unpublished_;                              // by mutex_
+  std::map<std::pair<common::TrustDomain, std::string>, Cached> records_ ABSL_GUARDED_BY(mutex_);
+  std::map<common::TrustDomain, Merged> merged_ ABSL_GUARDED_BY(mutex_);
+  std::set<common::TrustDomain> unpublished_ ABSL_GUARDED_BY(mutex_);
 };
 
 // The bundle of `td` this server hands out (agents' sync, AgentSvid, agent-API TLS, HTTPS and

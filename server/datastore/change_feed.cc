@@ -44,10 +44,10 @@ ChangeFeed::ChangeFeed(Datastore& datastore, ChangeFeedOptions options, int64_t 
   std::shared_ptr<Inbox> inbox = inbox_;
   datastore_.SetChangeListener([inbox](const std::vector<ChangeEvent>& events) {
     {
-      std::lock_guard<std::mutex> lock(inbox->mutex);
+      common::MutexLock lock(inbox->mutex);
       inbox->committed.insert(inbox->committed.end(), events.begin(), events.end());
     }
-    inbox->wake.notify_one();
+    inbox->wake.NotifyOne();
   });
   thread_ = std::thread([this] { Run(); });
   // Other replicas' commits reach this process only through the database.
@@ -55,12 +55,12 @@ ChangeFeed::ChangeFeed(Datastore& datastore, ChangeFeedOptions options, int64_t 
     listener_ = std::make_unique<PgChangeListener>(
         postgres->conninfo(), postgres->location(), [inbox](int64_t revision) {
           {
-            std::lock_guard<std::mutex> lock(inbox->mutex);
+            common::MutexLock lock(inbox->mutex);
             // 0: a (re)connect, when notifications may have been lost.
             if (revision != 0 && revision <= inbox->delivered) return;
             inbox->read_log = true;
           }
-          inbox->wake.notify_one();
+          inbox->wake.NotifyOne();
         });
   }
 }
@@ -68,63 +68,69 @@ ChangeFeed::ChangeFeed(Datastore& datastore, ChangeFeedOptions options, int64_t 
 ChangeFeed::~ChangeFeed() { Stop(); }
 
 void ChangeFeed::Subscribe(Subscriber subscriber) {
-  std::lock_guard<std::mutex> lock(subscribers_mutex_);
+  common::MutexLock lock(subscribers_mutex_);
   subscribers_.push_back(std::move(subscriber));
 }
 
 void ChangeFeed::PublishLocal(ChangeEvent event) {
   event.revision = 0;
   {
-    std::lock_guard<std::mutex> lock(inbox_->mutex);
+    common::MutexLock lock(inbox_->mutex);
     inbox_->local.push_back(std::move(event));
   }
-  inbox_->wake.notify_one();
+  inbox_->wake.NotifyOne();
 }
 
 void ChangeFeed::Stop() {
   if (listener_) listener_->Stop();
   {
-    std::lock_guard<std::mutex> lock(inbox_->mutex);
+    common::MutexLock lock(inbox_->mutex);
     if (inbox_->stopping && !thread_.joinable()) return;
     inbox_->stopping = true;
   }
-  inbox_->wake.notify_all();
+  inbox_->wake.NotifyAll();
   if (thread_.joinable()) thread_.join();
   datastore_.SetChangeListener({});
 }
 
 int64_t ChangeFeed::delivered_revision() const {
-  std::lock_guard<std::mutex> lock(inbox_->mutex);
+  common::MutexLock lock(inbox_->mutex);
   return inbox_->delivered;
 }
 
 void ChangeFeed::SetDelivered(int64_t revision) {
   last_ = revision;
-  std::lock_guard<std::mutex> lock(inbox_->mutex);
+  common::MutexLock lock(inbox_->mutex);
   inbox_->delivered = revision;
 }
 
 bool ChangeFeed::Pause(int ms) {
-  std::unique_lock<std::mutex> lock(inbox_->mutex);
-  return !inbox_->wake.wait_for(lock, std::chrono::milliseconds(ms),
-                                [this] { return inbox_->stopping; });
+  Inbox& inbox = *inbox_;
+  common::MutexLock lock(inbox.mutex);
+  return !inbox.wake.WaitFor(inbox.mutex, std::chrono::milliseconds(ms),
+                             [&inbox]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox.mutex) {
+                               return inbox.stopping;
+                             });
+}
+
+bool ChangeFeed::TakeWork(Work* work) {
+  Inbox& inbox = *inbox_;
+  common::MutexLock lock(inbox.mutex);
+  inbox.wake.Wait(inbox.mutex, [&inbox]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox.mutex) {
+    return inbox.stopping || inbox.read_log || !inbox.committed.empty() || !inbox.local.empty();
+  });
+  if (inbox.stopping) return false;
+  work->committed = std::exchange(inbox.committed, {});
+  work->local = std::exchange(inbox.local, {});
+  work->read_log = std::exchange(inbox.read_log, false);
+  return true;
 }
 
 void ChangeFeed::Run() {
   int backoff = kFirstBackoffMs;
   while (true) {
     Work work;
-    {
-      std::unique_lock<std::mutex> lock(inbox_->mutex);
-      inbox_->wake.wait(lock, [this] {
-        return inbox_->stopping || inbox_->read_log || !inbox_->committed.empty() ||
-               !inbox_->local.empty();
-      });
-      if (inbox_->stopping) return;
-      work.committed = std::exchange(inbox_->committed, {});
-      work.local = std::exchange(inbox_->local, {});
-      work.read_log = std::exchange(inbox_->read_log, false);
-    }
+    if (!TakeWork(&work)) return;
     if (!work.local.empty()) Deliver(ChangeBatch{std::move(work.local), false});
     absl::Status status = CatchUp(work);
     if (status.ok()) {
@@ -134,7 +140,7 @@ void ChangeFeed::Run() {
     LOG_WARN("change feed cannot read the change log; retrying",
              {{"error", std::string(status.message())}});
     {
-      std::lock_guard<std::mutex> lock(inbox_->mutex);
+      common::MutexLock lock(inbox_->mutex);
       inbox_->read_log = true;  // what was committed meanwhile is in the log
     }
     if (!Pause(backoff)) return;
@@ -177,7 +183,7 @@ absl::Status ChangeFeed::ReadLog() {
 void ChangeFeed::Deliver(const ChangeBatch& batch) {
   std::vector<Subscriber> subscribers;
   {
-    std::lock_guard<std::mutex> lock(subscribers_mutex_);
+    common::MutexLock lock(subscribers_mutex_);
     subscribers = subscribers_;
   }
   for (const Subscriber& subscriber : subscribers) subscriber(batch);

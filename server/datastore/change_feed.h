@@ -26,16 +26,15 @@
 // feed, which removes its change listener when stopped.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "server/datastore/datastore.h"
 
 namespace spinel::server {
@@ -81,13 +80,13 @@ class ChangeFeed {
   // What the delivery thread has to do; shared with the datastore's change listener, which a
   // commit racing Stop() may still call.
   struct Inbox {
-    std::mutex mutex;
-    std::condition_variable wake;
-    std::vector<ChangeEvent> committed;  // local commits' events; guarded by mutex
-    std::vector<ChangeEvent> local;      // PublishLocal; guarded by mutex
-    bool read_log = false;               // guarded by mutex
-    bool stopping = false;               // guarded by mutex
-    int64_t delivered = 0;               // guarded by mutex; written by the delivery thread
+    common::Mutex mutex;
+    common::CondVar wake;
+    std::vector<ChangeEvent> committed ABSL_GUARDED_BY(mutex);  // local commits' events
+    std::vector<ChangeEvent> local ABSL_GUARDED_BY(mutex);      // PublishLocal
+    bool read_log ABSL_GUARDED_BY(mutex) = false;
+    bool stopping ABSL_GUARDED_BY(mutex) = false;
+    int64_t delivered ABSL_GUARDED_BY(mutex) = 0;  // written by the delivery thread
   };
   struct Work {
     std::vector<ChangeEvent> committed;
@@ -103,13 +102,15 @@ class ChangeFeed {
   void SetDelivered(int64_t revision);
   // Sleeps up to `ms` or until stopped; false when stopped.
   bool Pause(int ms);
+  // Waits for work and takes it; false when stopped.
+  bool TakeWork(Work* work);
 
   Datastore& datastore_;
   const ChangeFeedOptions options_;
   const std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   int64_t last_ = 0;  // delivery thread only: the last datastore revision delivered
-  std::mutex subscribers_mutex_;
-  std::vector<Subscriber> subscribers_;  // guarded by subscribers_mutex_
+  common::Mutex subscribers_mutex_;
+  std::vector<Subscriber> subscribers_ ABSL_GUARDED_BY(subscribers_mutex_);
   std::unique_ptr<PgChangeListener> listener_;
   std::thread thread_;
 };

@@ -63,24 +63,25 @@ void FederationRefresher::Start() {
 
 void FederationRefresher::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
 void FederationRefresher::Run() {
-  std::unique_lock<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   while (!stopping_) {
-    lock.unlock();
+    lock.Unlock();
     absl::StatusOr<int> done = RefreshDue();
     if (!done.ok()) {
       LOG_WARN("federation: cannot list relationships",
                {{"error", std::string(done.status().message())}});
     }
-    lock.lock();
-    stop_cv_.wait_for(lock, options_.poll_interval, [this] { return stopping_ || woken_; });
+    lock.Lock();
+    stop_cv_.WaitFor(mutex_, options_.poll_interval,
+                     [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_ || woken_; });
     woken_ = false;
   }
 }
@@ -92,10 +93,10 @@ void FederationRefresher::WakeOnChanges(const ChangeBatch& batch) {
       });
   if (!relationship_changed) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     woken_ = true;
   }
-  stop_cv_.notify_all();
+  stop_cv_.NotifyAll();
 }
 
 absl::StatusOr<int> FederationRefresher::RefreshDue() {
@@ -106,7 +107,7 @@ absl::StatusOr<int> FederationRefresher::RefreshDue() {
   for (const FederationRelationship& relationship : relationships) {
     if (relationship.refresh.next_refresh_at > now) continue;
     {
-      std::lock_guard<std::mutex> lock(mutex_);
+      common::MutexLock lock(mutex_);
       if (stopping_) break;
     }
     ++attempted;
@@ -129,7 +130,7 @@ absl::StatusOr<FederationRelationship> FederationRefresher::RefreshNow(
 
 absl::StatusOr<FederationRelationship> FederationRefresher::Refresh(
     const FederationRelationship& given) {
-  std::lock_guard<std::mutex> lock(refresh_mutex_);
+  common::MutexLock lock(refresh_mutex_);
   // Re-read under the lock: another refresh may have just recorded its state.
   SPINEL_ASSIGN_OR_RETURN(FederationRelationship relationship,
                           deps_.federations.GetFederationRelationship(given.trust_domain));

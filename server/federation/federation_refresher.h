@@ -30,14 +30,13 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/mutex.h"
 #include "server/bundles/own_bundle.h"
 #include "server/datastore/bundle_store.h"
 #include "server/datastore/change_feed.h"
@@ -106,11 +105,11 @@ class FederationRefresher final : public FederationRefreshTrigger {
   const FederationRefresherDeps deps_;
   const FederationRefresherOptions options_;
   const BundleFetcher fetcher_;
-  std::mutex refresh_mutex_;  // one refresh at a time
-  std::mutex mutex_;
-  std::condition_variable stop_cv_;
-  bool stopping_ = false;  // guarded by mutex_
-  bool woken_ = false;     // a pass is wanted now; guarded by mutex_
+  common::Mutex refresh_mutex_;  // one refresh at a time
+  common::Mutex mutex_;
+  common::CondVar stop_cv_;
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  bool woken_ ABSL_GUARDED_BY(mutex_) = false;  // a pass is wanted now
   std::thread thread_;
 };
 

@@ -112,62 +112,65 @@ SyncHub::SyncHub() : thread_([this] { DispatchLoop(); }) {}
 SyncHub::~SyncHub() { Stop(); }
 
 void SyncHub::Subscribe(SyncSubscriber* subscriber) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   subscribers_.insert(subscriber);
 }
 
 void SyncHub::Unsubscribe(SyncSubscriber* subscriber) {
-  std::lock_guard<std::mutex> dispatch(dispatch_mutex_);
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock dispatch(dispatch_mutex_);
+  common::MutexLock lock(mutex_);
   subscribers_.erase(subscriber);
 }
 
 void SyncHub::NotifyChanged() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     pending_all_ = true;
     pending_parents_.clear();
   }
-  wake_.notify_one();
+  wake_.NotifyOne();
 }
 
 void SyncHub::NotifyEntriesChanged(const std::set<std::string>& parent_ids) {
   if (parent_ids.empty()) return;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     if (pending_all_) return;
     pending_parents_.insert(parent_ids.begin(), parent_ids.end());
   }
-  wake_.notify_one();
+  wake_.NotifyOne();
 }
 
 size_t SyncHub::subscriber_count() const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   return subscribers_.size();
 }
 
 void SyncHub::Stop() {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    common::MutexLock lock(mutex_);
     stopping_ = true;
   }
-  wake_.notify_all();
+  wake_.NotifyAll();
   if (thread_.joinable()) thread_.join();
 }
 
+bool SyncHub::WaitForWork() {
+  common::MutexLock lock(mutex_);
+  wake_.Wait(mutex_, [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    return pending_all_ || !pending_parents_.empty() || stopping_;
+  });
+  return !stopping_;
+}
+
 void SyncHub::DispatchLoop() {
-  while (true) {
-    std::unique_lock<std::mutex> dispatch(dispatch_mutex_, std::defer_lock);
+  while (WaitForWork()) {
+    common::MutexLock dispatch(dispatch_mutex_);  // Unsubscribe waits for this pass
     std::vector<SyncSubscriber*> targets;
     bool all = false;
     std::set<std::string> parents;
     {
-      std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [this] { return pending_all_ || !pending_parents_.empty() || stopping_; });
-      if (stopping_) return;
-      lock.unlock();
-      dispatch.lock();  // Unsubscribe waits for this pass
-      lock.lock();
+      common::MutexLock lock(mutex_);
       // Taken only now: notifications that arrived meanwhile are part of this pass.
       all = std::exchange(pending_all_, false);
       parents = std::exchange(pending_parents_, {});

@@ -19,11 +19,9 @@
 // (NotifyEntriesChanged); everything else wakes every stream (NotifyChanged).
 #pragma once
 
-#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <set>
 #include <string>
 #include <thread>
@@ -31,6 +29,7 @@
 
 #include "absl/status/statusor.h"
 #include "agent.pb.h"
+#include "common/mutex.h"
 #include "server/bundles/bundle_merger.h"
 #include "server/ca/ca_manager.h"
 #include "server/datastore/datastore.h"
@@ -129,14 +128,17 @@ class SyncHub {
   // other notifications the same way; a pending NotifyChanged covers it).
   void NotifyEntriesChanged(const std::set<std::string>& parent_ids);
   void DispatchLoop();
+  // Blocks until a wake-up is pending or the hub stops; false when it stops.
+  bool WaitForWork() ABSL_LOCKS_EXCLUDED(mutex_);
 
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  std::set<SyncSubscriber*> subscribers_;  // guarded by mutex_
-  bool pending_all_ = false;               // guarded by mutex_
-  std::set<std::string> pending_parents_;  // guarded by mutex_
-  bool stopping_ = false;                  // guarded by mutex_
-  std::mutex dispatch_mutex_;              // held while subscribers are refreshed
+  mutable common::Mutex mutex_;
+  common::CondVar wake_;
+  std::set<SyncSubscriber*> subscribers_ ABSL_GUARDED_BY(mutex_);
+  bool pending_all_ ABSL_GUARDED_BY(mutex_) = false;
+  std::set<std::string> pending_parents_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // Held while subscribers are refreshed (taken before mutex_ when both are).
+  common::Mutex dispatch_mutex_ ABSL_ACQUIRED_BEFORE(mutex_);
   std::thread thread_;
 };
 

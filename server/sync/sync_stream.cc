@@ -19,7 +19,7 @@ void SyncStream::Begin() {
   // then always triggers a Refresh, which waits for the lock and sends it as a delta. A
   // Refresh that runs before the first view is ignored (that view already includes it).
   deps_.hub.Subscribe(this);
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  common::RecursiveMutexLock lock(mutex_);
   absl::StatusOr<AgentViewData> view = deps_.view.Compute(agent_);
   if (!view.ok()) {
     FinishLocked(common::ToGrpcStatus(view.status()));
@@ -33,12 +33,12 @@ void SyncStream::Begin() {
 void SyncStream::RememberParents(const AgentViewData& view) {
   std::set<std::string> parents;
   for (const common::SpiffeId& id : view.parent_ids) parents.insert(id.ToString());
-  std::lock_guard<std::mutex> lock(parents_mutex_);
+  common::MutexLock lock(parents_mutex_);
   parent_ids_ = std::move(parents);
 }
 
 bool SyncStream::ConcernsParents(const std::set<std::string>& parent_ids) const {
-  std::lock_guard<std::mutex> lock(parents_mutex_);
+  common::MutexLock lock(parents_mutex_);
   if (!parent_ids_) return true;
   for (const std::string& id : parent_ids) {
     if (parent_ids_->count(id) > 0) return true;
@@ -86,7 +86,7 @@ std::optional<spinel::v1::SyncUpdate> SyncStream::Diff(const AgentViewData& view
 
 void SyncStream::Refresh() {
   absl::StatusOr<AttestedAgent> record = deps_.agents.GetAttestedAgent(agent_.spiffe_id);
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  common::RecursiveMutexLock lock(mutex_);
   if (finished_ || !begun_) return;
   deps_.metrics.Increment(kMetricSyncStreamRefreshes);
   if (absl::IsNotFound(record.status()) || (record.ok() && record->banned)) {
@@ -115,7 +115,7 @@ void SyncStream::EnqueueLocked(spinel::v1::SyncUpdate update) {
 }
 
 void SyncStream::OnWriteDone(bool ok) {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  common::RecursiveMutexLock lock(mutex_);
   queue_.pop_front();
   writing_ = false;
   if (!ok) {
@@ -129,7 +129,7 @@ void SyncStream::OnWriteDone(bool ok) {
 }
 
 void SyncStream::OnCancel() {
-  std::lock_guard<std::recursive_mutex> lock(mutex_);
+  common::RecursiveMutexLock lock(mutex_);
   FinishLocked(grpc::Status::CANCELLED);
 }
 

@@ -13,7 +13,6 @@
 
 #include <deque>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -21,6 +20,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include "agent.pb.h"
+#include "common/mutex.h"
+#include "common/recursive_mutex.h"
 #include "server/datastore/agent_store.h"
 #include "server/datastore/change_log.h"
 #include "server/metrics/metrics.h"
@@ -58,25 +59,27 @@ class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>
 
  private:
   // Builds the difference between `view` and what was sent; nullopt when nothing changed.
-  std::optional<spinel::v1::SyncUpdate> Diff(const AgentViewData& view, bool full);
-  void EnqueueLocked(spinel::v1::SyncUpdate update);
-  void FinishLocked(const grpc::Status& status);
+  std::optional<spinel::v1::SyncUpdate> Diff(const AgentViewData& view, bool full)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void EnqueueLocked(spinel::v1::SyncUpdate update) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  void FinishLocked(const grpc::Status& status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   void RememberParents(const AgentViewData& view);
 
   const SyncStreamDeps deps_;
   const AttestedAgent agent_;
   // Recursive: gRPC may run OnWriteDone inline from StartWrite on some paths.
-  std::recursive_mutex mutex_;
-  std::map<std::string, int64_t> sent_entries_;   // id -> revision; guarded by mutex_
-  std::map<std::string, uint64_t> sent_bundles_;  // trust domain -> sequence; by mutex_
-  std::string sent_policy_;                       // guarded by mutex_
-  std::deque<spinel::v1::SyncUpdate> queue_;      // guarded by mutex_
-  bool writing_ = false;                          // guarded by mutex_
-  bool finished_ = false;                         // guarded by mutex_
-  bool begun_ = false;                            // first snapshot queued; guarded by mutex_
+  common::RecursiveMutex mutex_;
+  std::map<std::string, int64_t> sent_entries_ ABSL_GUARDED_BY(mutex_);  // id -> revision
+  // trust domain -> sequence
+  std::map<std::string, uint64_t> sent_bundles_ ABSL_GUARDED_BY(mutex_);
+  std::string sent_policy_ ABSL_GUARDED_BY(mutex_);
+  std::deque<spinel::v1::SyncUpdate> queue_ ABSL_GUARDED_BY(mutex_);
+  bool writing_ ABSL_GUARDED_BY(mutex_) = false;
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  bool begun_ ABSL_GUARDED_BY(mutex_) = false;  // first snapshot queued
   // The parents of the last view computed (none yet: nullopt); read by the hub's thread.
-  mutable std::mutex parents_mutex_;
-  std::optional<std::set<std::string>> parent_ids_;  // guarded by parents_mutex_
+  mutable common::Mutex parents_mutex_;
+  std::optional<std::set<std::string>> parent_ids_ ABSL_GUARDED_BY(parents_mutex_);
 };
 
 }  // namespace spinel::server

@@ -143,7 +143,7 @@ absl::Status ZoneReloader::AddAuthorities(const zones::ZoneSet& next) {
 }
 
 absl::StatusOr<ZoneChanges> ZoneReloader::Reload() {
-  std::lock_guard<std::mutex> lock(mutex_);
+  common::MutexLock lock(mutex_);
   SPINEL_ASSIGN_OR_RETURN(ZoneGeneration next, LoadZoneGeneration(config_));
   std::shared_ptr<const ZoneGeneration> current = zones_.Generation();
   ZoneChanges changes = DiffZones(*current, next);

@@ -23,11 +23,11 @@
 // Reloads are serialized; Reload is thread-safe.
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/mutex.h"
 #include "server/ca/ca_manager.h"
 #include "server/config.h"
 #include "server/datastore/change_feed.h"
@@ -78,7 +78,7 @@ class ZoneReloader {
   ZoneState& zones_;
   CaManager& cas_;
   ChangeFeed& feed_;
-  std::mutex mutex_;  // one reload at a time
+  common::Mutex mutex_;  // one reload at a time
 };
 
 }  // namespace spinel::server
