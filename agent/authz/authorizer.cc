@@ -35,13 +35,36 @@ AuthorizeResponse::Verdict ToProto(zones::Verdict verdict) {
 }
 
 spinel::v1::AccessRequest AccessRequestOf(const spinel::v1::AuthorizeRequest& request,
-                                          const std::string& subject) {
+                                          const std::string& subject,
+                                          const zones::DelegationContext* delegation) {
   spinel::v1::AccessRequest access;
   access.set_subject(subject);
   access.set_resource(request.resource());
   access.set_action(request.action());
   *access.mutable_context() = request.context();
+  if (delegation != nullptr) {
+    spinel::v1::Delegation& wire = *access.mutable_delegation();
+    wire.set_user_issuer(delegation->user_issuer);
+    wire.set_user(delegation->user);
+    for (const zones::DelegationActor& actor : delegation->actors) {
+      wire.add_actor_chain(actor.id.ToString());
+    }
+    for (const auto& [name, values] : delegation->claims) {
+      auto& claim = (*wire.mutable_user_claims())[name];
+      for (const std::string& value : values) claim.add_values(value);
+    }
+  }
   return access;
+}
+
+// The audit event records on whose behalf the call was made.
+void RecordDelegation(const zones::DelegationContext* delegation, spinel::v1::AuditEvent& event) {
+  if (delegation == nullptr) return;
+  event.set_user_issuer(delegation->user_issuer);
+  event.set_user(delegation->user);
+  for (const zones::DelegationActor& actor : delegation->actors) {
+    event.add_actor_chain(actor.id.ToString());
+  }
 }
 
 std::string Details(const spinel::v1::AuthorizeRequest& request, const std::string& rule,
@@ -93,12 +116,23 @@ Authorizer::Authorizer(IdentityCache& cache, ApprovalBackend& approvals, AuditFo
 
 absl::StatusOr<AuthorizeResponse> Authorizer::Authorize(
     const spinel::v1::AuthorizeRequest& request) {
+  return AuthorizeFor(request, nullptr);
+}
+
+absl::StatusOr<AuthorizeResponse> Authorizer::Authorize(
+    const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext& delegation) {
+  return AuthorizeFor(request, &delegation);
+}
+
+absl::StatusOr<AuthorizeResponse> Authorizer::AuthorizeFor(
+    const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext* delegation) {
   Trace trace;
-  absl::StatusOr<AuthorizeResponse> result = Decide(request, trace);
+  absl::StatusOr<AuthorizeResponse> result = Decide(request, delegation, trace);
   spinel::v1::AuditEvent event;
   event.set_kind("authorize");
   event.set_subject(trace.subject);
   event.set_zone(trace.zone);
+  RecordDelegation(delegation, event);
   if (result.ok()) {
     event.set_outcome(AuthorizeResponse::Verdict_Name(result->verdict()));
     event.set_reason(result->reason());
@@ -115,6 +149,7 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Authorize(
 }
 
 absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::AuthorizeRequest& request,
+                                                     const zones::DelegationContext* delegation,
                                                      Trace& trace) {
   SPINEL_RETURN_IF_ERROR(CheckAuthorizeRequest(request));
   const zones::RequestContext context(request.context().begin(), request.context().end());
@@ -127,7 +162,7 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::Authorize
   trace.subject = subject.id.ToString();
   trace.proof = subject.proof;
   const zones::Decision decision = zones::Evaluate(
-      *snapshot->zones, subject.id, {request.resource(), request.action(), &context});
+      *snapshot->zones, subject.id, {request.resource(), request.action(), &context, delegation});
   const zones::Zone* subject_zone = snapshot->zones->ZoneOf(subject.id);
   trace.zone = decision.zone != nullptr  ? decision.zone->name
                : subject_zone != nullptr ? subject_zone->name
@@ -138,12 +173,13 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::Authorize
   response.set_zone(decision.zone != nullptr ? decision.zone->name : std::string());
   response.set_rule(std::string(decision.rule_id()));
   response.set_reason(decision.reason);
-  if (decision.verdict == zones::Verdict::kApprovalRequired) StepUp(request, response);
+  if (decision.verdict == zones::Verdict::kApprovalRequired) StepUp(request, delegation, response);
   return response;
 }
 
-void Authorizer::StepUp(const spinel::v1::AuthorizeRequest& request, AuthorizeResponse& response) {
-  const spinel::v1::AccessRequest access = AccessRequestOf(request, response.subject());
+void Authorizer::StepUp(const spinel::v1::AuthorizeRequest& request,
+                        const zones::DelegationContext* delegation, AuthorizeResponse& response) {
+  const spinel::v1::AccessRequest access = AccessRequestOf(request, response.subject(), delegation);
   const std::string& id = request.approval_id();
   if (id.empty()) {
     absl::StatusOr<spinel::v1::Approval> created = approvals_.CreateApproval(access);

@@ -8,7 +8,9 @@
 //      Proofs are cached (SubjectProofCache: until the SVID expires or the bundles change),
 //      so a subject presenting the same SVID again costs no signature verification.
 //   4. zones::Evaluate on the snapshot's ZoneSet decides ALLOW / DENY / APPROVAL_REQUIRED,
-//      locally, with the matched zone, rule and reason.
+//      locally, with the matched zone, rule and reason, and with the delegation when the
+//      subject acts on behalf of a user (the second overload: a delegation verified from a
+//      delegation token, never from the request's caller-asserted context).
 //   5. Step-up, only when the policy says APPROVAL_REQUIRED:
 //        - no approval_id: ApprovalBackend::CreateApproval; the answer is APPROVAL_REQUIRED
 //          with the approval's id and expiry;
@@ -16,12 +18,15 @@
 //          approval), PERMISSION_DENIED -> DENY with the server's reason;
 //        - the server unreachable (or any other error) -> DENY naming the error: fail closed.
 //      An approval_id on a request the policy ALLOWs or DENYs is ignored (not consumed).
+//      A delegated request sends its delegation (user, issuer, claims, actor chain) with both
+//      calls, so the approval is bound to that user and exact chain.
 //   6. Every call — decision or refusal — is recorded with the AuditForwarder as an event of
 //      kind "authorize": outcome = the verdict ("ALLOW", "DENY", "APPROVAL_REQUIRED") or
 //      "error" for a refused request; subject (the proved ID, "" when unproved); zone (of the
 //      matched rule, else of the subject); reason; details = JSON
 //      {"resource","action","rule","approval_id","context_digest","proof"} (+ "error_code"
-//      for refusals), keys sorted, so the server hashes stable text.
+//      for refusals), keys sorted, so the server hashes stable text; and, for a delegated
+//      request, the user's issuer and subject and the actor chain.
 //
 // Thread-safe; the cache, backend, forwarder and clock must outlive it.
 #pragma once
@@ -33,6 +38,7 @@
 #include "agent/identity_cache.h"
 #include "authorization.pb.h"
 #include "common/clock.h"
+#include "trust-zones/delegation_context.h"
 
 namespace spinel::agent {
 
@@ -47,18 +53,27 @@ class Authorizer {
              const common::Clock& clock);
 
   // The decision (OK, whatever the verdict) or the refusal (InvalidArgument, Unauthenticated,
-  // Unavailable); both are audited.
+  // Unavailable); both are audited. On behalf of nobody.
   absl::StatusOr<spinel::v1::AuthorizeResponse> Authorize(
       const spinel::v1::AuthorizeRequest& request);
+  // The same for a subject acting on behalf of `delegation`'s user through its actor chain
+  // (current actor first; policy denies when it is not the proved subject).
+  absl::StatusOr<spinel::v1::AuthorizeResponse> Authorize(
+      const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext& delegation);
 
   // The cache of proved subjects (for its statistics).
   const SubjectProofCache& proof_cache() const { return proofs_; }
 
  private:
   struct Trace;  // what the audit event records about one call
+  // `delegation`: nullptr for nobody.
+  absl::StatusOr<spinel::v1::AuthorizeResponse> AuthorizeFor(
+      const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext* delegation);
   absl::StatusOr<spinel::v1::AuthorizeResponse> Decide(const spinel::v1::AuthorizeRequest& request,
+                                                       const zones::DelegationContext* delegation,
                                                        Trace& trace);
-  void StepUp(const spinel::v1::AuthorizeRequest& request, spinel::v1::AuthorizeResponse& response);
+  void StepUp(const spinel::v1::AuthorizeRequest& request,
+              const zones::DelegationContext* delegation, spinel::v1::AuthorizeResponse& response);
 
   IdentityCache& cache_;
   ApprovalBackend& approvals_;

@@ -44,6 +44,9 @@ spinel::v1::Approval ApprovalToProto(const ApprovalRecord& approval, common::Tim
   out.set_decision_reason(r.decision_reason);
   out.set_decided_at(SecondsOrZero(r.decided_at));
   out.set_used_at(SecondsOrZero(r.used_at));
+  out.set_user_issuer(r.binding.user_issuer);
+  out.set_user(r.binding.user);
+  for (const std::string& actor : r.binding.actor_chain) out.add_actor_chain(actor);
   return out;
 }
 
@@ -61,6 +64,9 @@ spinel::v1::AuditEvent AuditEventToProto(const AuditEvent& event) {
   out.set_details(event.details);
   out.set_prev_hash(event.prev_hash);
   out.set_hash(event.hash);
+  out.set_user_issuer(event.user_issuer);
+  out.set_user(event.user);
+  for (const std::string& actor : event.actor_chain) out.add_actor_chain(actor);
   return out;
 }
 
@@ -74,6 +80,9 @@ AuditEvent AuditEventFromProto(const spinel::v1::AuditEvent& proto) {
   event.outcome = proto.outcome();
   event.reason = proto.reason();
   event.details = proto.details();
+  event.user_issuer = proto.user_issuer();
+  event.user = proto.user();
+  event.actor_chain.assign(proto.actor_chain().begin(), proto.actor_chain().end());
   return event;
 }
 

@@ -19,8 +19,9 @@ spinel::v1::AuditEvent AuditEventToProto(const AuditEvent& event);
 // InvalidArgument "<field>: ..." unless `ms` is a Unix time in milliseconds that a TimePoint can
 // hold (0 up to the year 2262): times from the wire are checked before they are converted.
 absl::Status CheckUnixMillis(std::string_view field, int64_t ms);
-// The caller-supplied fields of a reported event (sequence and hashes are ignored; time_ms 0
-// stays the epoch, which the datastore stores as now).
+// The caller-supplied fields of a reported event, its delegation (user and actor chain)
+// included; sequence and hashes are ignored; time_ms 0 stays the epoch, which the datastore
+// stores as now.
 AuditEvent AuditEventFromProto(const spinel::v1::AuditEvent& proto);
 
 }  // namespace spinel::server

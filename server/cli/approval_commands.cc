@@ -1,7 +1,8 @@
 // `approval list|show|approve|deny`: step-up approval requests waiting for (or decided by) an
 // operator. Like every command, approve/deny send the local user name as the `spinel-operator`
 // gRPC metadata (admin_client.h); the server records it as decided_by ("operator:<user>") and
-// in the audit log.
+// in the audit log. An approval made on behalf of a user shows that user, the user's issuer
+// and the actor chain it is bound to (current actor first).
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -26,9 +27,18 @@ struct ApprovalFlags {
   std::string zone;    // list
 };
 
+// "spiffe://a <- spiffe://b": the actor chain, current actor first.
+std::string ChainText(const google::protobuf::RepeatedPtrField<std::string>& chain) {
+  std::string out;
+  for (const std::string& actor : chain) common::StrAppend(&out, out.empty() ? "" : " <- ", actor);
+  return out;
+}
+
 nlohmann::json ApprovalToJson(const spinel::v1::Approval& a) {
   nlohmann::json context = nlohmann::json::object();
   for (const auto& [key, value] : a.context()) context[key] = value;
+  // On whose behalf ("" and [] for nobody).
+  nlohmann::json chain(std::vector<std::string>(a.actor_chain().begin(), a.actor_chain().end()));
   return {{"id", a.id()},
           {"state", a.state()},
           {"subject", a.subject()},
@@ -36,6 +46,9 @@ nlohmann::json ApprovalToJson(const spinel::v1::Approval& a) {
           {"action", a.action()},
           {"context", context},
           {"context_digest", a.context_digest()},
+          {"user", a.user()},
+          {"user_issuer", a.user_issuer()},
+          {"actor_chain", chain},
           {"requesting_agent", a.requesting_agent()},
           {"zone", a.zone()},
           {"rule_id", a.rule_id()},
@@ -58,6 +71,11 @@ Fields ApprovalFields(const spinel::v1::Approval& a) {
   if (context.empty()) fields.push_back({"Context", "(none)"});
   for (const auto& [key, value] : context) {
     fields.push_back({"Context", common::StrCat(key, "=", value)});
+  }
+  if (!a.user().empty()) {
+    fields.insert(fields.end(), {{"On behalf of", a.user()},
+                                 {"User issuer", a.user_issuer()},
+                                 {"Actor chain", ChainText(a.actor_chain())}});
   }
   fields.insert(fields.end(), {{"Requesting agent", a.requesting_agent()},
                                {"Zone", a.zone()},
@@ -105,10 +123,11 @@ int RunList(const ApprovalFlags& f) {
   }
   std::vector<std::vector<std::string>> rows;
   for (const spinel::v1::Approval& a : response.approvals()) {
-    rows.push_back({a.id(), a.state(), a.zone(), a.subject(), a.resource(), a.action(),
+    rows.push_back({a.id(), a.state(), a.zone(), a.subject(), a.user(), a.resource(), a.action(),
                     FormatTime(a.expires_at())});
   }
-  PrintTable({"ID", "STATE", "ZONE", "SUBJECT", "RESOURCE", "ACTION", "EXPIRES AT"}, rows);
+  PrintTable({"ID", "STATE", "ZONE", "SUBJECT", "ON BEHALF OF", "RESOURCE", "ACTION", "EXPIRES AT"},
+             rows);
   return kExitOk;
 }
 

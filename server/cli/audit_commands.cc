@@ -1,6 +1,8 @@
 // `audit list|verify`: the server's hash-chained audit log. `audit verify` exits 0 when the
 // whole chain recomputes ("audit log intact: N events, head <hash>") and 1 naming the first
-// event that was altered or removed.
+// event that was altered or removed. `audit list --user USER` lists the events on behalf of one
+// user (the user's subject, exactly); events on behalf of a user show the user and the actor
+// chain (current actor first).
 #include <chrono>
 #include <iostream>
 #include <memory>
@@ -25,8 +27,11 @@ struct AuditFlags {
   std::string zone;
   std::string since;
   std::string kind;
+  std::string user;
   int limit = 0;
 };
+
+constexpr size_t kMaxUserFlagBytes = 4096;
 
 // --since: an RFC 3339 UTC time or Unix seconds (ParseTimeFlag), or a duration ago ("10m").
 absl::StatusOr<int64_t> ParseSinceMs(const std::string& value) {
@@ -58,13 +63,40 @@ std::string Shorten(const std::string& text, size_t width) {
   return text.size() <= width ? text : text.substr(0, width - 3) + "...";
 }
 
+std::string ChainText(const spinel::v1::AuditEvent& e) {
+  std::string out;
+  for (const std::string& actor : e.actor_chain()) {
+    common::StrAppend(&out, out.empty() ? "" : " <- ", actor);
+  }
+  return out;
+}
+
 nlohmann::json EventToJson(const spinel::v1::AuditEvent& e) {
-  return {{"sequence", e.sequence()},   {"time", FormatMillis(e.time_ms())},
-          {"time_ms", e.time_ms()},     {"actor", e.actor()},
-          {"zone", e.zone()},           {"subject", e.subject()},
-          {"kind", e.kind()},           {"outcome", e.outcome()},
-          {"reason", e.reason()},       {"details", e.details()},
-          {"prev_hash", e.prev_hash()}, {"hash", e.hash()}};
+  // On whose behalf ("" and [] for nobody).
+  nlohmann::json chain(std::vector<std::string>(e.actor_chain().begin(), e.actor_chain().end()));
+  return {{"sequence", e.sequence()}, {"time", FormatMillis(e.time_ms())},
+          {"time_ms", e.time_ms()},   {"actor", e.actor()},
+          {"zone", e.zone()},         {"subject", e.subject()},
+          {"kind", e.kind()},         {"outcome", e.outcome()},
+          {"reason", e.reason()},     {"details", e.details()},
+          {"user", e.user()},         {"user_issuer", e.user_issuer()},
+          {"actor_chain", chain},     {"prev_hash", e.prev_hash()},
+          {"hash", e.hash()}};
+}
+
+// --user: a user's subject as events record it, e.g. alice@example.org.
+absl::Status CheckUserFlag(const AuditFlags& f) {
+  if (f.command->count("--user") == 0) return absl::OkStatus();
+  if (f.user.empty()) return absl::InvalidArgumentError("--user: must not be empty");
+  if (f.user.size() > kMaxUserFlagBytes) {
+    return absl::InvalidArgumentError(StrCat("--user: longer than ", kMaxUserFlagBytes, " bytes"));
+  }
+  for (const char c : f.user) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+      return absl::InvalidArgumentError("--user: must not contain control characters");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<spinel::v1::ListAuditEventsRequest> ListRequest(const AuditFlags& f) {
@@ -72,6 +104,8 @@ absl::StatusOr<spinel::v1::ListAuditEventsRequest> ListRequest(const AuditFlags&
   spinel::v1::ListAuditEventsRequest request;
   request.set_zone(f.zone);
   request.set_kind(f.kind);
+  SPINEL_RETURN_IF_ERROR(CheckUserFlag(f));
+  request.set_user(f.user);
   if (f.limit < 0) return absl::InvalidArgumentError("--limit: must not be negative");
   request.set_limit(f.limit);
   if (f.command->count("--since") > 0) {
@@ -97,9 +131,12 @@ int RunList(const AuditFlags& f) {
   std::vector<std::vector<std::string>> rows;
   for (const spinel::v1::AuditEvent& e : response.events()) {
     rows.push_back({std::to_string(e.sequence()), FormatMillis(e.time_ms()), e.zone(), e.actor(),
-                    e.subject(), e.kind(), e.outcome(), Shorten(e.reason(), kReasonColumnWidth)});
+                    e.subject(), e.kind(), e.outcome(), e.user(), ChainText(e),
+                    Shorten(e.reason(), kReasonColumnWidth)});
   }
-  PrintTable({"SEQ", "TIME", "ZONE", "ACTOR", "SUBJECT", "KIND", "OUTCOME", "REASON"}, rows);
+  PrintTable({"SEQ", "TIME", "ZONE", "ACTOR", "SUBJECT", "KIND", "OUTCOME", "ON BEHALF OF", "CHAIN",
+              "REASON"},
+             rows);
   return kExitOk;
 }
 
@@ -142,6 +179,9 @@ void RegisterAuditCommands(CLI::App& app, int* exit_code) {
                             "Only events at or after this time: RFC 3339 UTC, Unix seconds, or "
                             "a duration ago such as 10m");
   list->command->add_option("--kind", list->kind, "Only events of this kind, e.g. authorize");
+  list->command->add_option("--user", list->user,
+                            "Only events on behalf of this user (the user's subject, exactly, "
+                            "e.g. alice@example.org)");
   list->command->add_option("--limit", list->limit, "Only the newest N events (0: all)");
   list->command->callback([list, exit_code] { *exit_code = RunList(*list); });
 

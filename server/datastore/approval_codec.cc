@@ -68,6 +68,10 @@ absl::StatusOr<ApprovalRecord> ReadApproval(const SqlRow& row) {
   r.decision_reason = row.Text(13);
   r.decided_at = FromUnixMillis(row.Int(14));
   r.used_at = FromUnixMillis(row.Int(15));
+  r.binding.user_issuer = row.Text(16);
+  r.binding.user = row.Text(17);
+  SPINEL_ASSIGN_OR_RETURN(r.binding.actor_chain,
+                          DecodeStrings(row.Text(18), StrCat("approval ", Quote(r.id))));
   return out;
 }
 

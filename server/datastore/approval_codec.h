@@ -18,11 +18,14 @@ namespace spinel::server {
 
 inline constexpr size_t kMaxApprovalIdLength = 128;
 
-// Column order shared by SELECTs (columns 0..15) and INSERTs (parameters 1..16). Times are
-// stored as Unix milliseconds (records.h UnixMillis; 0: not yet).
+// Column order shared by SELECTs (columns 0..18) and INSERTs (parameters 1..19). Times are
+// stored as Unix milliseconds (records.h UnixMillis; 0: not yet). The binding's user is
+// user_issuer and user_subject ("" for nobody), its actor chain a JSON array (records.h
+// EncodeStrings; "[]" for none).
 inline constexpr char kApprovalColumns[] =
     "id, subject, resource, action, context_digest, context, requesting_agent, zone, rule_id, "
-    "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms";
+    "created_at_ms, expires_at_ms, state, decided_by, decision_reason, decided_at_ms, used_at_ms, "
+    "user_issuer, user_subject, actor_chain";
 
 // The stored state name (zones::ApprovalStateName) back to the state; DataLoss naming the
 // approval `id` for an unknown one.

@@ -30,7 +30,9 @@ class ApprovalStore {
   //
   // Stores `approval` (request.id set by the caller, e.g. zones::NewApprovalId(); state
   // pending). If a pending, unexpired approval with the same binding (subject, resource,
-  // action, context digest) exists, it is returned instead with created = false. AlreadyExists
+  // action, context digest, and the same user and actor chain — or none) exists, it is
+  // returned instead with created = false. The binding's user (issuer, subject) and actor
+  // chain are stored with it and read back unchanged. AlreadyExists
   // if the id is taken; InvalidArgument for an empty id or a context whose digest is not the
   // binding's.
   virtual absl::StatusOr<CreatedApproval> CreateApproval(const ApprovalRecord& approval) = 0;

@@ -20,6 +20,9 @@ class AuditStore {
  public:
   virtual ~AuditStore() = default;
 
+  // Events keep their delegation (user_issuer, user, actor_chain) byte for byte, as every
+  // other hashed field, so a delegated event (canonical form v2) verifies like any other.
+  //
   // Appends `event`: its sequence, prev_hash and hash are ignored and assigned (the next
   // sequence number, linked after the last event with zones::ChainAfter); its time is kept at
   // millisecond precision, and the epoch (TimePoint{}) becomes now. Returns the stored event.
@@ -30,6 +33,7 @@ class AuditStore {
   // for each. Returns the stored events. An empty batch stores nothing.
   virtual absl::StatusOr<std::vector<AuditEvent>> AppendAuditEvents(
       const std::vector<AuditEvent>& events) = 0;
+  // The events matching `filter` (types.h AuditFilter; `user` matches the user's subject).
   virtual absl::StatusOr<std::vector<AuditEvent>> ListAuditEvents(const AuditFilter& filter) = 0;
 };
 

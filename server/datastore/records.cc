@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <utility>
 
+#include "common/delegation_token.h"
 #include "common/sha256.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -38,8 +39,8 @@ bool IsIdChar(char c) {
 
 bool IsVisibleAscii(char c) { return c > 0x20 && c < 0x7f; }
 
-// Valid UTF-8 (no overlong forms or surrogates) without control characters (but for line
-// breaks and tabs when `allow_breaks`): text that every engine stores unchanged.
+}  // namespace
+
 bool IsCleanText(std::string_view s, bool allow_breaks) {
   size_t i = 0;
   while (i < s.size()) {
@@ -75,6 +76,8 @@ bool IsCleanText(std::string_view s, bool allow_breaks) {
   }
   return true;
 }
+
+namespace {
 
 absl::Status Invalid(std::string_view owner, std::string_view problem) {
   return absl::InvalidArgumentError(StrCat(owner, ": ", problem));
@@ -188,6 +191,37 @@ absl::Status ValidateBundle(const BundleRecord& bundle) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The delegation fields of an audit event (ValidateAuditEvent).
+absl::Status ValidateAuditDelegation(const AuditEvent& event) {
+  for (const std::string* value : {&event.user_issuer, &event.user}) {
+    if (value->size() > kMaxAuditFieldLength || !IsCleanText(*value, /*allow_breaks=*/false)) {
+      return Invalid("audit event",
+                     "user_issuer and user must be at most 4096 bytes of UTF-8 without control "
+                     "characters");
+    }
+  }
+  if (event.actor_chain.size() > common::kMaxDelegationChain) {
+    return Invalid("audit event",
+                   StrCat("actor_chain has more than ", common::kMaxDelegationChain, " actors"));
+  }
+  for (const std::string& actor : event.actor_chain) {
+    if (actor.empty() || actor.size() > kMaxAuditFieldLength ||
+        !IsCleanText(actor, /*allow_breaks=*/false)) {
+      return Invalid("audit event",
+                     "each actor_chain entry must be 1 to 4096 bytes of UTF-8 without control "
+                     "characters");
+    }
+  }
+  if (event.user.empty() && (!event.user_issuer.empty() || !event.actor_chain.empty())) {
+    return Invalid("audit event", "a user_issuer or actor_chain needs the user it acted for");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status ValidateAuditEvent(const AuditEvent& event) {
   const std::pair<const char*, const std::string*> fields[] = {
       {"actor", &event.actor}, {"zone", &event.zone},       {"subject", &event.subject},
@@ -204,7 +238,7 @@ absl::Status ValidateAuditEvent(const AuditEvent& event) {
     return Invalid("audit event", "details must be at most 64 KiB of UTF-8");
   }
   if (event.kind.empty()) return Invalid("audit event", "kind is required");
-  return absl::OkStatus();
+  return ValidateAuditDelegation(event);
 }
 
 std::string Sha256Hex(std::string_view data) {

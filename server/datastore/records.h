@@ -28,6 +28,10 @@ inline constexpr size_t kMaxHintLength = 1024;
 inline constexpr size_t kMaxAuditFieldLength = 4096;
 inline constexpr size_t kMaxAuditDetailsLength = 64 * 1024;
 
+// Valid UTF-8 (no overlong forms or surrogates) without control characters (but for line
+// breaks and tabs when `allow_breaks`): text that every engine stores unchanged.
+bool IsCleanText(std::string_view s, bool allow_breaks);
+
 // A random UUID (version 4), e.g. "0b9f6c1e-2d4a-4f7e-9a51-3c2e8d7f1a60".
 absl::StatusOr<std::string> NewEntryId();
 
@@ -49,7 +53,10 @@ absl::Status ValidateBundle(const BundleRecord& bundle);
 
 // Checks the caller-supplied fields of an audit event: `kind` is required; actor, zone,
 // subject, kind, outcome and reason are at most 4096 bytes of UTF-8 without control
-// characters; details is at most 64 KiB of UTF-8 (line breaks and tabs allowed).
+// characters; details is at most 64 KiB of UTF-8 (line breaks and tabs allowed). The
+// delegation: user_issuer and user as the short fields; actor_chain at most
+// common::kMaxDelegationChain entries of 1 to 4096 such bytes; an issuer or chain without a
+// user is refused.
 absl::Status ValidateAuditEvent(const AuditEvent& event);
 
 // Lower-case hex SHA-256 of `data`.

@@ -26,6 +26,8 @@ absl::StatusOr<SqlParams> InsertParams(const ApprovalRecord& approval) {
   params.Text(r.rule_id).Int(UnixMillis(r.created_at)).Int(UnixMillis(r.expires_at));
   params.Text(zones::ApprovalStateName(r.state)).Text(r.decided_by).Text(r.decision_reason);
   params.Int(UnixMillis(r.decided_at)).Int(UnixMillis(r.used_at));
+  params.Text(r.binding.user_issuer).Text(r.binding.user);
+  params.Text(EncodeStrings(r.binding.actor_chain));
   return params;
 }
 
@@ -77,7 +79,7 @@ absl::Status SqlStore::WriteApproval(SqlSession& s, const ApprovalRecord& approv
   absl::Status status =
       s.Query(StrCat("INSERT INTO approvals (", kApprovalColumns,
                      ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                     "$15, $16)"),
+                     "$15, $16, $17, $18, $19)"),
               params)
           .status();
   if (status.code() == absl::StatusCode::kAlreadyExists) {
@@ -100,13 +102,17 @@ absl::StatusOr<std::optional<ApprovalRecord>> SqlStore::FindLiveApprovalOn(
       SqlRows rows,
       s.Query(StrCat("SELECT ", kApprovalColumns,
                      " FROM approvals WHERE subject = $1 AND resource = $2 AND action = $3 "
-                     "AND context_digest = $4 AND state = 'pending' AND expires_at_ms > $5 "
+                     "AND context_digest = $4 AND user_subject = $5 AND user_issuer = $6 "
+                     "AND actor_chain = $7 AND state = 'pending' AND expires_at_ms > $8 "
                      "ORDER BY created_at_ms DESC, id LIMIT 1"),
               SqlParams()
                   .Text(binding.subject)
                   .Text(binding.resource)
                   .Text(binding.action)
                   .Text(binding.context_digest)
+                  .Text(binding.user)
+                  .Text(binding.user_issuer)
+                  .Text(EncodeStrings(binding.actor_chain))
                   .Int(UnixMillis(clock_.Now()))));
   if (rows.empty()) return std::optional<ApprovalRecord>();
   SPINEL_ASSIGN_OR_RETURN(ApprovalRecord found, ReadApproval(rows[0]));

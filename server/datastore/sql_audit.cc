@@ -14,11 +14,14 @@ namespace {
 
 using common::StrCat;
 
+// The delegation (user_issuer, user_subject, actor_chain as a JSON array of strings; "", "",
+// "[]" for nobody) is stored byte for byte as given, since the hash covers it.
 constexpr char kAuditColumns[] =
-    "sequence, time_ms, actor, zone, subject, kind, outcome, reason, details, prev_hash, hash";
+    "sequence, time_ms, actor, zone, subject, kind, outcome, reason, details, prev_hash, hash, "
+    "user_issuer, user_subject, actor_chain";
 
 // A row of kAuditColumns.
-AuditEvent ReadAuditEvent(const SqlRow& row) {
+absl::StatusOr<AuditEvent> ReadAuditEvent(const SqlRow& row) {
   AuditEvent e;
   e.sequence = static_cast<uint64_t>(row.Int(0));
   e.time = FromUnixMillis(row.Int(1));
@@ -31,6 +34,10 @@ AuditEvent ReadAuditEvent(const SqlRow& row) {
   e.details = row.Text(8);
   e.prev_hash = row.Text(9);
   e.hash = row.Text(10);
+  e.user_issuer = row.Text(11);
+  e.user = row.Text(12);
+  SPINEL_ASSIGN_OR_RETURN(e.actor_chain,
+                          DecodeStrings(row.Text(13), StrCat("audit event ", e.sequence)));
   return e;
 }
 
@@ -39,6 +46,7 @@ SqlParams AuditParams(const AuditEvent& e) {
   p.Int(static_cast<int64_t>(e.sequence)).Int(UnixMillis(e.time));
   p.Text(e.actor).Text(e.zone).Text(e.subject).Text(e.kind).Text(e.outcome).Text(e.reason);
   p.Text(e.details).Text(e.prev_hash).Text(e.hash);
+  p.Text(e.user_issuer).Text(e.user).Text(EncodeStrings(e.actor_chain));
   return p;
 }
 
@@ -58,10 +66,12 @@ absl::StatusOr<AuditEvent> SqlStore::AppendAuditEventOn(SqlSession& s, const Aud
     previous.hash = last[0].Text(1);
   }
   SPINEL_RETURN_IF_ERROR(zones::ChainAfter(last.empty() ? nullptr : &previous, out));
-  SPINEL_RETURN_IF_ERROR(s.Query(StrCat("INSERT INTO audit_events (", kAuditColumns,
-                                        ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"),
-                                 AuditParams(out))
-                             .status());
+  SPINEL_RETURN_IF_ERROR(
+      s.Query(StrCat("INSERT INTO audit_events (", kAuditColumns,
+                     ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                     "$13, $14)"),
+              AuditParams(out))
+          .status());
   return out;
 }
 
@@ -95,6 +105,7 @@ absl::StatusOr<std::vector<AuditEvent>> SqlStore::ListAuditEvents(const AuditFil
   if (filter.zone) where.AddText("zone = ", *filter.zone);
   if (filter.since) where.AddInt("time_ms >= ", UnixMillis(*filter.since));
   if (filter.kind) where.AddText("kind = ", *filter.kind);
+  if (filter.user) where.AddText("user_subject = ", *filter.user);
   if (filter.after_sequence > 0) {
     where.AddInt("sequence > ", static_cast<int64_t>(filter.after_sequence));
   }
@@ -112,7 +123,10 @@ absl::StatusOr<std::vector<AuditEvent>> SqlStore::ListAuditEvents(const AuditFil
     SPINEL_ASSIGN_OR_RETURN(SqlRows rows, s.Query(sql, params));
     std::vector<AuditEvent> out;
     out.reserve(static_cast<size_t>(rows.size()));
-    for (int i = 0; i < rows.size(); ++i) out.push_back(ReadAuditEvent(rows[i]));
+    for (int i = 0; i < rows.size(); ++i) {
+      SPINEL_ASSIGN_OR_RETURN(AuditEvent event, ReadAuditEvent(rows[i]));
+      out.push_back(std::move(event));
+    }
     return out;
   });
 }

@@ -162,6 +162,24 @@ DROP TABLE change_log;
 {drop_revision_sequence}
 )sql";
 
+// Delegation: on whose behalf an approval was asked and an event happened (user_issuer,
+// user_subject — "user" is reserved in PostgreSQL — and the actor chain as a JSON array of
+// SPIFFE IDs, current actor first). Rows written before stay "on behalf of nobody": empty user
+// and "[]". An approval's user and chain are part of its binding, so they join the binding
+// index; audit events are found by user.
+constexpr char kDelegationColumns[] = R"sql(
+ALTER TABLE approvals ADD COLUMN user_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN user_subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE approvals ADD COLUMN actor_chain TEXT NOT NULL DEFAULT '[]';
+DROP INDEX approvals_binding;
+CREATE INDEX approvals_binding
+  ON approvals (subject, resource, action, context_digest, user_subject);
+ALTER TABLE audit_events ADD COLUMN user_issuer TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN user_subject TEXT NOT NULL DEFAULT '';
+ALTER TABLE audit_events ADD COLUMN actor_chain TEXT NOT NULL DEFAULT '[]';
+CREATE INDEX audit_events_user ON audit_events (user_subject, sequence);
+)sql";
+
 using Spellings = std::vector<std::pair<std::string_view, std::string_view>>;
 
 const Spellings& SpellingsOf(SqlEngine engine) {
@@ -230,18 +248,20 @@ RenderedSchema RenderSchema(
 }  // namespace
 
 std::span<const SchemaMigration> SchemaMigrations(SqlEngine engine) {
-  static const RenderedSchema kSqlite =
-      RenderSchema(SqlEngine::kSqlite,
-                   {{"entries, agents, join tokens, bundles, audit log, change log", {kCoreTables}},
-                    {"step-up approvals", {kApprovalTables}},
-                    {"federation relationships, replicas' own bundles", {kFederationTables}},
-                    {"change events with the parents of entry changes", {kChangeEventTables}}});
-  static const RenderedSchema kPostgres =
-      RenderSchema(SqlEngine::kPostgres,
-                   {{"entries, agents, join tokens, bundles, audit log, change log, approvals",
-                     {kCoreTables, kApprovalTables}},
-                    {"federation relationships, replicas' own bundles", {kFederationTables}},
-                    {"change events with the parents of entry changes", {kChangeEventTables}}});
+  static const RenderedSchema kSqlite = RenderSchema(
+      SqlEngine::kSqlite,
+      {{"entries, agents, join tokens, bundles, audit log, change log", {kCoreTables}},
+       {"step-up approvals", {kApprovalTables}},
+       {"federation relationships, replicas' own bundles", {kFederationTables}},
+       {"change events with the parents of entry changes", {kChangeEventTables}},
+       {"delegation: approvals and audit events on behalf of a user", {kDelegationColumns}}});
+  static const RenderedSchema kPostgres = RenderSchema(
+      SqlEngine::kPostgres,
+      {{"entries, agents, join tokens, bundles, audit log, change log, approvals",
+        {kCoreTables, kApprovalTables}},
+       {"federation relationships, replicas' own bundles", {kFederationTables}},
+       {"change events with the parents of entry changes", {kChangeEventTables}},
+       {"delegation: approvals and audit events on behalf of a user", {kDelegationColumns}}});
   return (engine == SqlEngine::kSqlite ? kSqlite : kPostgres).migrations;
 }
 

@@ -159,6 +159,7 @@ struct AuditFilter {
   std::optional<std::string> zone{};
   std::optional<common::TimePoint> since{};  // time >= since
   std::optional<std::string> kind{};         // exact kind, e.g. "x509_svid.issued"
+  std::optional<std::string> user{};         // exact user subject: events on behalf of this user
   uint64_t after_sequence = 0;               // sequence > after_sequence
   int limit = 0;
   bool newest = false;

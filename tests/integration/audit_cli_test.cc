@@ -2,7 +2,9 @@
 // binary and its CLI: operator mints are audited, `audit list` filters, `audit verify` passes on
 // the intact chain and names the row that was edited or deleted in the SQLite file behind the
 // server's back (with python3's sqlite3 module, triggers dropped); `approval` commands on a
-// request stored in the database.
+// request stored in the database; on behalf of a user: an approval and a decision event stored
+// for alice through an actor chain (the event hashed by Python's own canonical v2 form) are
+// shown with the user and chain, `audit list --user` filters, and the chain verifies.
 #include <doctest/doctest.h>
 #include <signal.h>
 
@@ -152,7 +154,9 @@ TEST_CASE("approval cli: list, show, approve and deny a stored request; bad usag
       "canon = ''.join('%d:%s=%d:%s\\n' % (len(k), k, len(v), v) for k, v in sorted(ctx.items()))\n"
       "now = int(time.time() * 1000)\n"
       "for i, tool in enumerate(['deploy.prod', 'jira.create_ticket']):\n"
-      "  db.execute('INSERT INTO approvals VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', "
+      "  db.execute('INSERT INTO approvals (id, subject, resource, action, context_digest, "
+      "context, requesting_agent, zone, rule_id, created_at_ms, expires_at_ms, state, decided_by, "
+      "decision_reason, decided_at_ms, used_at_ms) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', "
       "('apr-%d' % i, '" +
           std::string(kRunner) +
           "', 'tool:' + tool, 'invoke', "
@@ -196,4 +200,82 @@ TEST_CASE("approval cli: list, show, approve and deny a stored request; bad usag
   REQUIRE(events["events"].size() == 1);
   CHECK(events["events"][0]["actor"] == shown["decided_by"]);
   CHECK(server.Cli("audit verify").exit_code == 0);
+}
+
+TEST_CASE("approval and audit cli: on behalf of a user, shown with the chain and listed by user") {
+  TempDir dir;
+  ServerProcess server(dir);
+  server.Start();
+  REQUIRE(server.Cli("x509 mint --spiffe-id " + std::string(kModel)).exit_code == 0);
+  server.Kill(SIGTERM);
+  // An approval for alice via runner <- model-server, and a decision event for her appended to
+  // the chain with the v2 canonical form (trust-zones/audit_chain.h), computed here.
+  Sqlite(
+      dir, server,
+      "import hashlib, json, time\n"
+      "now = int(time.time() * 1000)\n"
+      "chain = ['" +
+          std::string(kRunner) + "', '" + std::string(kModel) +
+          "']\n"
+          "issuer, user = 'https://idp.example.org', 'alice@example.org'\n"
+          "db.execute('INSERT INTO approvals (id, subject, resource, action, context_digest, "
+          "context, requesting_agent, zone, rule_id, created_at_ms, expires_at_ms, state, "
+          "decided_by, decision_reason, decided_at_ms, used_at_ms, user_issuer, user_subject, "
+          "actor_chain) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)', ('apr-alice', chain[0], "
+          "'tool:deploy.prod', 'invoke', hashlib.sha256(b'').hexdigest(), '{}', "
+          "'spiffe://control.spinel.test/spinel/agent/join_token/n1', 'tool-execution', "
+          "'tool-execution/production-deploys', now, now + 600000, 'pending', '', '', 0, 0, "
+          "issuer, user, json.dumps(chain)))\n"
+          "def ns(b): return str(len(b)).encode() + b':' + b + b','\n"
+          "seq, prev = db.execute('SELECT sequence, hash FROM audit_events ORDER BY sequence DESC "
+          "LIMIT 1').fetchone()\n"
+          "ev = ['spinel-audit-v2', str(seq + 1), str(now), "
+          "'spiffe://control.spinel.test/spinel/agent/join_token/n1', 'tool-execution', chain[0], "
+          "'authorize', 'ALLOW', 'rule tool-execution/invoke-tools', '{}', issuer, user]\n"
+          "canon = b''.join(ns(f.encode()) for f in ev) + ns(b''.join(ns(a.encode()) for a in "
+          "chain))\n"
+          "h = hashlib.sha256(prev.encode() + canon).hexdigest()\n"
+          "db.execute('INSERT INTO audit_events (sequence, time_ms, actor, zone, subject, kind, "
+          "outcome, reason, details, prev_hash, hash, user_issuer, user_subject, actor_chain) "
+          "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)', (seq + 1, now, ev[3], ev[4], ev[5], ev[6], "
+          "ev[7], "
+          "ev[8], ev[9], prev, h, issuer, user, json.dumps(chain)))");
+  server.Start();
+
+  const std::string chain_text = std::string(kRunner) + " <- " + kModel;
+  CommandResult show = server.Cli("approval show apr-alice");
+  REQUIRE_MESSAGE(show.exit_code == 0, show.Describe());
+  CHECK(Contains(show.out, "On behalf of"));
+  CHECK(Contains(show.out, "alice@example.org"));
+  CHECK(Contains(show.out, "https://idp.example.org"));
+  CHECK(Contains(show.out, chain_text));
+  json shown = ParseJsonOutput(server.Cli("approval show apr-alice --output json"));
+  CHECK(shown["user"] == "alice@example.org");
+  CHECK(shown["user_issuer"] == "https://idp.example.org");
+  CHECK(shown["actor_chain"] == json::array({kRunner, kModel}));
+  CHECK(Contains(server.Cli("approval list").out, "alice@example.org"));
+
+  json alices = ParseJsonOutput(server.Cli("audit list --user alice@example.org --output json"));
+  REQUIRE(alices["events"].size() == 1);
+  CHECK(alices["events"][0]["kind"] == "authorize");
+  CHECK(alices["events"][0]["user"] == "alice@example.org");
+  CHECK(alices["events"][0]["actor_chain"] == json::array({kRunner, kModel}));
+  CHECK(ParseJsonOutput(server.Cli("audit list --output json"))["events"][0]["user"] == "");
+  CHECK(ParseJsonOutput(server.Cli("audit list --user bob@example.org --output json"))["events"]
+            .empty());
+  CommandResult table = server.Cli("audit list --user alice@example.org");
+  REQUIRE_MESSAGE(table.exit_code == 0, table.Describe());
+  CHECK(Contains(table.out, "ON BEHALF OF"));
+  CHECK(Contains(table.out, chain_text));
+
+  // The Python-hashed v2 event verifies with the server's own chain check.
+  CommandResult verified = server.Cli("audit verify");
+  CHECK_MESSAGE(verified.exit_code == 0, verified.Describe());
+
+  for (const char* bad : {"--user ''", "--user \"$(printf 'alice\\tx')\"", "--user"}) {
+    CAPTURE(bad);
+    CommandResult refused = server.Cli(std::string("audit list ") + bad);
+    CHECK(refused.exit_code == 2);
+    CHECK(Contains(refused.err, "--user"));
+  }
 }

@@ -1,6 +1,7 @@
 // Step-up approvals through the admin API (admin_service_impl.h): ListApprovals, GetApproval,
 // ApproveApproval, DenyApproval. Approve and deny record who decided ("operator:<user>", from
-// the CLI's spinel-operator metadata) and an audit event.
+// the CLI's spinel-operator metadata) and an audit event, on behalf of the user (and actor
+// chain) the approval is bound to.
 #include <nlohmann/json.hpp>
 
 #include "common/grpc_status.h"
@@ -109,6 +110,10 @@ grpc::Status AdminServiceImpl::Decide(grpc::ServerContext* context,
     AuditEvent event =
         audit_.Event(approve ? "approval.approved" : "approval.denied", actor, r.zone,
                      r.binding.subject, approve ? "ok" : "DENY", request.reason(), details);
+    // On whose behalf the approval was asked.
+    event.user_issuer = r.binding.user_issuer;
+    event.user = r.binding.user;
+    event.actor_chain = r.binding.actor_chain;
     SPINEL_RETURN_IF_ERROR(audit_.Record(event));
     LOG_INFO(approve ? "approval approved" : "approval denied",
              {{"approval_id", r.id}, {"operator", actor}, {"resource", r.binding.resource}});

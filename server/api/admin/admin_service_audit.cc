@@ -6,6 +6,7 @@
 #include "common/strings.h"
 #include "server/api/admin/admin_service_impl.h"
 #include "server/api/approval_convert.h"
+#include "server/datastore/records.h"
 #include "trust-zones/audit_chain.h"
 
 namespace spinel::server {
@@ -22,6 +23,16 @@ uint64_t BrokenSequence(std::string_view message) {
   return std::strtoull(std::string(message.substr(at + kPrefix.size())).c_str(), nullptr, 10);
 }
 
+// The `user` filter is a user's subject as events record it: at most 4096 bytes of UTF-8
+// without control characters ("" lists everyone).
+absl::Status CheckUserFilter(const std::string& user) {
+  if (user.size() > kMaxAuditFieldLength || !IsCleanText(user, /*allow_breaks=*/false)) {
+    return absl::InvalidArgumentError(
+        "user: must be at most 4096 bytes of UTF-8 without control characters");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 grpc::Status AdminServiceImpl::ListAuditEvents(grpc::ServerContext* /*context*/,
@@ -33,9 +44,11 @@ grpc::Status AdminServiceImpl::ListAuditEvents(grpc::ServerContext* /*context*/,
   if (request->limit() < 0) {
     return ToGrpcStatus(absl::InvalidArgumentError("limit: must not be negative"));
   }
+  if (absl::Status ok = CheckUserFilter(request->user()); !ok.ok()) return ToGrpcStatus(ok);
   AuditFilter filter{.limit = request->limit(), .newest = true};
   if (!request->zone().empty()) filter.zone = request->zone();
   if (!request->kind().empty()) filter.kind = request->kind();
+  if (!request->user().empty()) filter.user = request->user();
   if (request->since_ms() > 0) {
     filter.since = common::TimePoint(std::chrono::milliseconds(request->since_ms()));
   }

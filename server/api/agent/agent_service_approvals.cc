@@ -1,6 +1,7 @@
 // The agent API's step-up approval and audit calls (agent_service.h): CreateApproval,
 // UseApproval, ReportAuditEvents.
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "common/grpc_status.h"
 #include "common/log.h"
@@ -9,6 +10,7 @@
 #include "server/api/agent/agent_auth.h"
 #include "server/api/agent/agent_service.h"
 #include "server/api/approval_convert.h"
+#include "server/api/delegation_convert.h"
 #include "trust-zones/policy.h"
 
 namespace spinel::server {
@@ -20,27 +22,40 @@ using common::ToGrpcStatus;
 
 constexpr int kMaxReportedEvents = 1000;
 
-// An access request from the wire, validated: the subject is a SPIFFE ID, the binding (and its
-// context digest) can be built.
+// An access request from the wire, validated: the subject is a SPIFFE ID, the delegation (if
+// any) is well formed (delegation_convert.h), the binding (and its context digest) can be
+// built. The binding carries the delegation's user and chain.
 struct ParsedAccess {
   common::SpiffeId subject;
   zones::RequestContext context;
+  std::optional<zones::DelegationContext> delegation;
   zones::ApprovalBinding binding;
 };
 
-absl::StatusOr<ParsedAccess> ParseAccess(const spinel::v1::AccessRequest& request) {
+absl::StatusOr<ParsedAccess> ParseAccess(const spinel::v1::AccessRequest& request,
+                                         const zones::ZoneSet& zone_set) {
   if (request.subject().empty()) return absl::InvalidArgumentError("request.subject: required");
   absl::StatusOr<common::SpiffeId> subject = common::SpiffeId::Parse(request.subject());
   if (!subject.ok()) {
     return absl::InvalidArgumentError(
         StrCat("request.subject: ", Quote(request.subject()), ": ", subject.status().message()));
   }
-  ParsedAccess out{*subject, {}, {}};
+  ParsedAccess out{*subject, {}, {}, {}};
   for (const auto& [key, value] : request.context()) out.context.emplace(key, value);
-  SPINEL_ASSIGN_OR_RETURN(out.binding,
-                          zones::ApprovalBinding::Make(request.subject(), request.resource(),
-                                                       request.action(), out.context));
+  SPINEL_ASSIGN_OR_RETURN(out.delegation, DelegationFromProto(request, zone_set));
+  SPINEL_ASSIGN_OR_RETURN(
+      out.binding,
+      zones::ApprovalBinding::Make(request.subject(), request.resource(), request.action(),
+                                   out.context, out.delegation ? &*out.delegation : nullptr));
   return out;
+}
+
+// An audit event about `parsed` records on whose behalf it was asked.
+AuditEvent OnBehalf(AuditEvent event, const ParsedAccess& parsed) {
+  event.user_issuer = parsed.binding.user_issuer;
+  event.user = parsed.binding.user;
+  event.actor_chain = parsed.binding.actor_chain;
+  return event;
 }
 
 nlohmann::json AccessDetails(const spinel::v1::AccessRequest& request,
@@ -56,12 +71,13 @@ std::string Reason(const absl::Status& status) { return std::string(status.messa
 // A new pending approval for `parsed`, asked for by `agent`, if the server's own policy answers
 // APPROVAL_REQUIRED (else FailedPrecondition with the decision's reason).
 absl::StatusOr<ApprovalRecord> NewApprovalFor(const AgentApiDeps& deps,
+                                              const zones::ZoneSet& zone_set,
                                               const AttestedAgent& agent,
                                               const ParsedAccess& parsed) {
-  std::shared_ptr<const zones::ZoneSet> zone_set = deps.zones.Get();
   const zones::AccessRequest request{parsed.binding.resource, parsed.binding.action,
-                                     &parsed.context};
-  const zones::Decision decision = zones::Evaluate(*zone_set, parsed.subject, request);
+                                     &parsed.context,
+                                     parsed.delegation ? &*parsed.delegation : nullptr};
+  const zones::Decision decision = zones::Evaluate(zone_set, parsed.subject, request);
   if (decision.verdict != zones::Verdict::kApprovalRequired) {
     return absl::FailedPreconditionError(StrCat("the server's policy answers ",
                                                 zones::VerdictName(decision.verdict),
@@ -90,14 +106,17 @@ grpc::Status AgentServiceImpl::CreateApproval(grpc::ServerContext* context,
   absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   const spinel::v1::AccessRequest& access = request->request();
-  absl::StatusOr<ParsedAccess> parsed = ParseAccess(access);
+  std::shared_ptr<const zones::ZoneSet> zone_set = deps_.zones.Get();
+  absl::StatusOr<ParsedAccess> parsed = ParseAccess(access, *zone_set);
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   const std::string actor = agent->spiffe_id.ToString();
-  absl::StatusOr<ApprovalRecord> fresh = NewApprovalFor(deps_, *agent, *parsed);
+  absl::StatusOr<ApprovalRecord> fresh = NewApprovalFor(deps_, *zone_set, *agent, *parsed);
   if (!fresh.ok()) {
     if (absl::IsFailedPrecondition(fresh.status())) {
-      AuditEvent refused = audit_.SubjectEvent("approval.refused", actor, parsed->subject, "DENY",
-                                               Reason(fresh.status()), AccessDetails(access, ""));
+      AuditEvent refused =
+          OnBehalf(audit_.SubjectEvent("approval.refused", actor, parsed->subject, "DENY",
+                                       Reason(fresh.status()), AccessDetails(access, "")),
+                   *parsed);
       if (absl::Status recorded = audit_.Record(refused); !recorded.ok()) {
         return ToGrpcStatus(recorded);
       }
@@ -108,10 +127,11 @@ grpc::Status AgentServiceImpl::CreateApproval(grpc::ServerContext* context,
   if (!stored.ok()) return ToGrpcStatus(stored.status());
   const ApprovalRecord& approval = stored->approval;
   if (stored->created) {
-    AuditEvent requested =
+    AuditEvent requested = OnBehalf(
         audit_.SubjectEvent("approval.requested", actor, parsed->subject, "APPROVAL_REQUIRED",
                             StrCat("rule ", approval.request.rule_id, " requires approval"),
-                            AccessDetails(access, approval.request.id));
+                            AccessDetails(access, approval.request.id)),
+        *parsed);
     requested.zone = approval.request.zone;
     if (absl::Status recorded = audit_.Record(requested); !recorded.ok()) {
       return ToGrpcStatus(recorded);
@@ -131,7 +151,7 @@ grpc::Status AgentServiceImpl::UseApproval(grpc::ServerContext* context,
   absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   const spinel::v1::AccessRequest& access = request->request();
-  absl::StatusOr<ParsedAccess> parsed = ParseAccess(access);
+  absl::StatusOr<ParsedAccess> parsed = ParseAccess(access, *deps_.zones.Get());
   if (!parsed.ok()) return ToGrpcStatus(parsed.status());
   if (request->approval_id().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "approval_id: required");
@@ -143,11 +163,13 @@ grpc::Status AgentServiceImpl::UseApproval(grpc::ServerContext* context,
   }
   if (!used.ok() && !absl::IsPermissionDenied(used.status())) return ToGrpcStatus(used.status());
   const std::string actor = agent->spiffe_id.ToString();
-  AuditEvent event = audit_.SubjectEvent(
-      used.ok() ? "approval.used" : "approval.refused", actor, parsed->subject,
-      used.ok() ? "ALLOW" : "DENY",
-      used.ok() ? StrCat("approved by ", used->request.decided_by) : Reason(used.status()),
-      AccessDetails(access, request->approval_id()));
+  AuditEvent event =
+      OnBehalf(audit_.SubjectEvent(used.ok() ? "approval.used" : "approval.refused", actor,
+                                   parsed->subject, used.ok() ? "ALLOW" : "DENY",
+                                   used.ok() ? StrCat("approved by ", used->request.decided_by)
+                                             : Reason(used.status()),
+                                   AccessDetails(access, request->approval_id())),
+               *parsed);
   if (used.ok()) event.zone = used->request.zone;
   // An approval consumed but not audited is still consumed: report the audit failure.
   if (absl::Status recorded = audit_.Record(event); !recorded.ok()) {
