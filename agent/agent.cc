@@ -14,6 +14,7 @@
 #include "agent/server_jwt_minter.h"
 #include "agent/svid_rotator.h"
 #include "agent/sync_loop.h"
+#include "agent/wit_rotator.h"
 #include "agent/workload_api/workload_api_server.h"
 #include "common/file_util.h"
 #include "common/log.h"
@@ -29,6 +30,7 @@ struct Agent::Impl {
   std::unique_ptr<NodeSession> session;
   IdentityCache cache;
   std::unique_ptr<SvidRotator> rotator;
+  std::unique_ptr<WitRotator> wit_rotator;
   std::unique_ptr<SyncLoop> sync;
   std::unique_ptr<ServerJwtMinter> minter;
   std::unique_ptr<CompositeAttestor> attestor;
@@ -70,6 +72,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   impl->session = std::make_unique<NodeSession>(c, *impl->client, impl->trust, clock);
   SPINEL_RETURN_IF_ERROR(impl->session->Establish());
   impl->rotator = std::make_unique<SvidRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);
+  impl->wit_rotator =
+      std::make_unique<WitRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);
   impl->sync = std::make_unique<SyncLoop>(c, *impl->client, *impl->session, impl->cache, clock);
   impl->minter = std::make_unique<ServerJwtMinter>(*impl->client, clock);
   impl->attestor = MakeAttestor();
@@ -82,6 +86,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   WorkloadApiServerOptions options;
   options.socket.path = c.socket_path;
   options.additional_services.push_back(impl->authorization.get());
+  options.service.wit_minter = impl->client.get();
   SPINEL_RETURN_IF_ERROR(common::MakeDirs(
       c.socket_path.substr(0, c.socket_path.rfind('/')), 0755));
   SPINEL_ASSIGN_OR_RETURN(impl->workload_api,
@@ -89,6 +94,7 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
                                                    AttestCaller(*impl->attestor), clock));
   impl->sync->Start();
   impl->rotator->Start();
+  impl->wit_rotator->Start();
   impl->audit->Start();
   LOG_INFO("spinel-agent started",
            {{"agent_id", impl->session->agent_id().ToString()},
@@ -106,6 +112,7 @@ void Agent::Stop() {
   impl_->authorization.reset();  // after gRPC is down: finishes queued Authorize calls
   if (impl_->audit) impl_->audit->Stop();
   if (impl_->rotator) impl_->rotator->Stop();
+  if (impl_->wit_rotator) impl_->wit_rotator->Stop();
   if (impl_->sync) impl_->sync->Stop();
   LOG_INFO("spinel-agent stopped");
   impl_.reset();

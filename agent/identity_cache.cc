@@ -116,14 +116,26 @@ absl::Status ApplyPolicy(const std::string& policy, CacheSnapshot& next) {
   return absl::OkStatus();
 }
 
+// A WIT-SVID and the wish for one survive an update of their entry; the WIT-SVID only while
+// the entry keeps its SPIFFE ID.
+void CarryWitSvid(const CachedEntry& previous, CachedEntry& entry) {
+  entry.wit_wanted = previous.wit_wanted;
+  if (previous.wit && previous.wit->id == entry.spiffe_id) entry.wit = previous.wit;
+}
+
 absl::Status ApplyEntries(const spinel::v1::SyncUpdate& update, CacheSnapshot& next) {
   std::map<std::string, CachedEntry> entries;
   if (!update.full_snapshot()) {
     for (CachedEntry& e : next.entries) entries.emplace(e.id, std::move(e));
   }
   std::map<std::string, std::shared_ptr<const X509SvidRecord>> old_svids;
+  std::map<std::string, CachedEntry> old_wits;  // entries with a WIT-SVID or the wish for one
   for (const CachedEntry& e : next.entries) {
     if (e.svid) old_svids.emplace(e.id, e.svid);
+    if (e.wit || e.wit_wanted) old_wits.emplace(e.id, e);
+  }
+  for (const auto& [id, e] : entries) {
+    if (e.wit || e.wit_wanted) old_wits.insert_or_assign(id, e);
   }
   for (const spinel::v1::Entry& proto : update.entries()) {
     SPINEL_ASSIGN_OR_RETURN(CachedEntry entry, EntryFromProto(proto));
@@ -134,6 +146,9 @@ absl::Status ApplyEntries(const spinel::v1::SyncUpdate& update, CacheSnapshot& n
     } else if (auto old = old_svids.find(entry.id);
                old != old_svids.end() && old->second->id == entry.spiffe_id) {
       entry.svid = old->second;
+    }
+    if (auto old = old_wits.find(entry.id); old != old_wits.end()) {
+      CarryWitSvid(old->second, entry);
     }
     entries.insert_or_assign(entry.id, std::move(entry));
   }
@@ -160,7 +175,7 @@ absl::Status ApplyBundles(const spinel::v1::SyncUpdate& update, CacheSnapshot& n
 bool SameEntry(const CachedEntry& a, const CachedEntry& b) {
   return a.id == b.id && a.spiffe_id == b.spiffe_id && a.selectors == b.selectors &&
          a.hint == b.hint && a.revision == b.revision && a.dns_names == b.dns_names &&
-         a.svid == b.svid;
+         a.svid == b.svid && a.wit == b.wit && a.wit_wanted == b.wit_wanted;
 }
 
 // True when `next` serves exactly what `current` does: nothing to publish.
@@ -256,12 +271,15 @@ void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
 
 void IdentityCache::DropExpired(common::TimePoint now) {
   common::MutexLock lock(mutex_);
-  bool any = std::any_of(snapshot_->entries.begin(), snapshot_->entries.end(),
-                         [now](const CachedEntry& e) { return e.svid && e.svid->expires_at <= now; });
+  auto expired = [now](const CachedEntry& e) {
+    return (e.svid && e.svid->expires_at <= now) || (e.wit && e.wit->expires_at <= now);
+  };
+  bool any = std::any_of(snapshot_->entries.begin(), snapshot_->entries.end(), expired);
   if (!any) return;
   auto next = std::make_shared<CacheSnapshot>(*snapshot_);
   for (CachedEntry& entry : next->entries) {
     if (entry.svid && entry.svid->expires_at <= now) entry.svid.reset();
+    if (entry.wit && entry.wit->expires_at <= now) entry.wit.reset();
   }
   const uint64_t generation = PublishLocked(std::move(next));
   lock.Unlock();

@@ -1,7 +1,8 @@
 // IdentityCache: the agent's live copy of everything it serves. The server's Sync stream fills
 // it with entries, bundles and the zone policy document (peering and the zone files, from
 // which it builds the zones::ZoneSet the Authorization API decides on); the rotator adds the
-// X509-SVIDs it obtains for those entries. Readers (the Workload API) take immutable snapshots; every change
+// X509-SVIDs it obtains for those entries, and the WitRotator the WIT-SVIDs of entries whose
+// workloads asked for them. Readers (the Workload API) take immutable snapshots; every change
 // publishes a new snapshot with a higher generation and wakes the watchers, so open streams
 // can push the new state. A change that alters nothing (same entries, bundles, SVIDs) does not
 // publish.
@@ -43,6 +44,18 @@ struct X509SvidRecord {
   common::TimePoint renew_at;
 };
 
+// A WIT-SVID the agent holds for one entry, with the key pair it is bound to (generated on
+// the node, fresh for every WIT-SVID) as a private JWK (common/private_jwk.h).
+struct WitSvidRecord {
+  std::string entry_id;
+  common::SpiffeId id;
+  std::string token;                                  // the WIT-SVID, compact JWS
+  std::shared_ptr<const common::SecretData> key_jwk;  // private JWK, alg = cnf.jwk.alg
+  common::TimePoint issued_at;                        // when the agent received it
+  common::TimePoint expires_at;
+  common::TimePoint renew_at;  // half its lifetime, with jitter (WitRotator)
+};
+
 // One registration entry as the agent knows it.
 struct CachedEntry {
   std::string id;
@@ -52,6 +65,10 @@ struct CachedEntry {
   int64_t revision = 0;
   std::vector<std::string> dns_names;
   std::shared_ptr<const X509SvidRecord> svid;  // null until the first one arrives
+  // WIT-SVIDs are kept only for entries a workload asked for one (FetchWITSVID): from then on
+  // while the entry exists, so the rotator renews them and open streams get each new one.
+  bool wit_wanted = false;
+  std::shared_ptr<const WitSvidRecord> wit;  // null until the first one arrives
 };
 
 struct CacheSnapshot {
@@ -95,8 +112,15 @@ class IdentityCache {
   // Stores freshly signed SVIDs (one publish for the whole batch). SVIDs for entries the cache
   // no longer has are dropped.
   void StoreX509Svids(std::vector<X509SvidRecord> svids);
-  // Drops SVIDs that have expired at `now` (they must never be served).
+  // Drops SVIDs and WIT-SVIDs that have expired at `now` (they must never be served).
   void DropExpired(common::TimePoint now);
+
+  // identity_cache_wit.cc. Marks `entry_ids` as wanting WIT-SVIDs (publishes only when one
+  // was not marked yet). Unknown ids are ignored.
+  void RequestWitSvids(const std::vector<std::string>& entry_ids);
+  // Stores freshly minted WIT-SVIDs (one publish); those for entries the cache no longer has,
+  // or whose SPIFFE ID changed meanwhile, are dropped.
+  void StoreWitSvids(std::vector<WitSvidRecord> wits);
 
   std::shared_ptr<const CacheSnapshot> Snapshot() const;
 
@@ -105,6 +129,8 @@ class IdentityCache {
   void Unwatch(uint64_t id);
 
  private:
+  // Finds the entry `id` in `snapshot` (entries are sorted by id), or nullptr.
+  static CachedEntry* FindEntry(CacheSnapshot& snapshot, const std::string& id);
   // Installs `next` as the current snapshot and returns its generation.
   uint64_t PublishLocked(std::shared_ptr<CacheSnapshot> next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   // Calls every watcher; never with mutex_ held.

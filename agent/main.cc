@@ -12,6 +12,7 @@
 
 #include "agent/cli/api_commands.h"
 #include "agent/cli/authorize_command.h"
+#include "agent/cli/wit_commands.h"
 #include "agent/run_command.h"
 
 namespace {
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
   run->callback([&] { exit_code = spinel::agent::RunAgent(config_path, join_token); });
   spinel::agent::cli::RegisterApiCommands(app, &exit_code);
   spinel::agent::cli::RegisterAuthorizeCommand(app, &exit_code);
+  spinel::agent::cli::RegisterWptCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

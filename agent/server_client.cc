@@ -237,6 +237,34 @@ absl::StatusOr<spinel::v1::MintJwtSvidResponse> ServerClient::MintJwtSvid(
   return response;
 }
 
+absl::StatusOr<std::vector<MintedWit>> ServerClient::MintWitSvids(
+    const std::vector<WitKeyRequest>& keys) {
+  spinel::v1::MintWitSvidsRequest request;
+  for (const WitKeyRequest& key : keys) {
+    spinel::v1::WitKeyForEntry* proto = request.add_keys();
+    proto->set_entry_id(key.entry_id);
+    proto->set_public_jwk(key.public_jwk);
+  }
+  spinel::v1::MintWitSvidsResponse response;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->MintWitSvids(&context, request, &response)),
+              channel.generation, true));
+  std::vector<MintedWit> minted;
+  for (const spinel::v1::MintedWitSvid& svid : response.svids()) {
+    MintedWit out{svid.entry_id(), absl::OkStatus(), svid.wit_svid(),
+                  common::FromUnixSeconds(svid.expires_at())};
+    if (!svid.error().empty() || svid.wit_svid().empty()) {
+      out.status = absl::Status(static_cast<absl::StatusCode>(svid.error_code()), svid.error());
+      if (out.status.ok()) out.status = absl::InternalError("server sent no WIT-SVID");
+    }
+    minted.push_back(std::move(out));
+  }
+  return minted;
+}
+
 absl::StatusOr<spinel::v1::Approval> ServerClient::CreateApproval(
     const spinel::v1::AccessRequest& request) {
   spinel::v1::CreateApprovalRequest call;

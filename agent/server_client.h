@@ -27,6 +27,7 @@
 #include "agent/authz/audit_reporter.h"
 #include "agent/csr_signer.h"
 #include "agent/server_trust.h"
+#include "agent/wit_minter.h"
 #include "common/bundle.h"
 #include "common/keys.h"
 #include "common/mutex.h"
@@ -39,7 +40,10 @@ struct AgentSvid {
   common::Bundle control_bundle;
 };
 
-class ServerClient final : public CsrSigner, public ApprovalBackend, public AuditReporter {
+class ServerClient final : public CsrSigner,
+                           public WitMinter,
+                           public ApprovalBackend,
+                           public AuditReporter {
  public:
   // `addresses`: host:port of every replica, tried in this order; must not be empty.
   ServerClient(std::vector<std::string> addresses, std::shared_ptr<ControlTrust> trust,
@@ -68,6 +72,8 @@ class ServerClient final : public CsrSigner, public ApprovalBackend, public Audi
       const std::vector<std::pair<std::string, std::string>>& csrs) override;
   absl::StatusOr<spinel::v1::MintJwtSvidResponse> MintJwtSvid(
       const std::string& entry_id, const std::vector<std::string>& audience);
+  absl::StatusOr<std::vector<MintedWit>> MintWitSvids(
+      const std::vector<WitKeyRequest>& keys) override;
 
   // Step-up approvals and decision audit (trust zones); contracts in agent.proto.
   absl::StatusOr<spinel::v1::Approval> CreateApproval(

@@ -34,4 +34,14 @@ TtlLimit ParseTtl(YamlMap& map, const YAML::Node& root, std::string_view key) {
   return ttl;
 }
 
+std::optional<TtlLimit> ParseOptionalTtl(YamlMap& map, const YAML::Node& root,
+                                         std::string_view key) {
+  const YAML::Node raw = RawChild(root, key);
+  if (!raw.IsDefined() || raw.IsNull()) {
+    map.Duration(key);  // records the key as known
+    return std::nullopt;
+  }
+  return ParseTtl(map, root, key);
+}
+
 }  // namespace spinel::zones::internal

@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <optional>
 #include <string_view>
 
 #include "common/yaml_reader.h"
@@ -15,5 +16,8 @@ namespace spinel::zones::internal {
 // Reads `key` of `map` (whose raw node is `raw`). A missing key is an error; problems are
 // recorded in map.errors() naming the key and line.
 TtlLimit ParseTtl(common::YamlMap& map, const YAML::Node& raw, std::string_view key);
+// The same for an optional key: nullopt when `key` is absent (or null).
+std::optional<TtlLimit> ParseOptionalTtl(common::YamlMap& map, const YAML::Node& raw,
+                                         std::string_view key);
 
 }  // namespace spinel::zones::internal

@@ -74,6 +74,8 @@ struct Zone {
   std::string description;
   TtlLimit x509_svid_ttl;
   TtlLimit jwt_svid_ttl;
+  // WIT-SVIDs; optional in the zone file (zone_loader.h gives its default).
+  TtlLimit wit_svid_ttl;
   std::chrono::milliseconds ca_ttl{0};
   // Selectors an agent must all have to host this zone's workloads; empty means any node.
   common::SelectorSet nodes;

@@ -20,6 +20,7 @@ using common::Quote;
 using common::StrCat;
 using common::YamlErrors;
 using common::YamlMap;
+using internal::ParseOptionalTtl;
 using internal::ParseTtl;
 using internal::RawChild;
 using internal::RawItem;
@@ -74,9 +75,18 @@ void ParseIdentity(YamlMap& map, const YAML::Node& root, Zone& zone) {
   zone.description = map.String("description").value_or("");
 }
 
+// Without wit_svid_ttl: {default: 30m, max: 1h} (WIMSE: short, minutes to hours), both cut to
+// half the CA lifetime so the key rotated at half its life still outlives every WIT-SVID.
+TtlLimit DefaultWitSvidTtl(std::chrono::milliseconds ca_ttl) {
+  const std::chrono::milliseconds max =
+      std::min<std::chrono::milliseconds>(kDefaultWitSvidTtl.max_ttl, ca_ttl / 2);
+  return {std::min(kDefaultWitSvidTtl.default_ttl, max), max};
+}
+
 void ParseLifetimes(YamlMap& map, const YAML::Node& root, Zone& zone) {
   zone.x509_svid_ttl = ParseTtl(map, root, "x509_svid_ttl");
   zone.jwt_svid_ttl = ParseTtl(map, root, "jwt_svid_ttl");
+  std::optional<TtlLimit> wit_svid_ttl = ParseOptionalTtl(map, root, "wit_svid_ttl");
   std::optional<std::chrono::milliseconds> ca_ttl = map.Duration("ca_ttl");
   if (!map.errors()->ok()) return;
   if (!ca_ttl) {
@@ -84,7 +94,9 @@ void ParseLifetimes(YamlMap& map, const YAML::Node& root, Zone& zone) {
     return;
   }
   zone.ca_ttl = *ca_ttl;
-  const auto longest = std::max(zone.x509_svid_ttl.max_ttl, zone.jwt_svid_ttl.max_ttl);
+  zone.wit_svid_ttl = wit_svid_ttl.value_or(DefaultWitSvidTtl(zone.ca_ttl));
+  const auto longest =
+      std::max({zone.x509_svid_ttl.max_ttl, zone.jwt_svid_ttl.max_ttl, zone.wit_svid_ttl.max_ttl});
   if (zone.ca_ttl < 2 * longest) {
     map.Error("ca_ttl", StrCat("CA lifetime ", common::FormatDuration(zone.ca_ttl),
                                " must be at least twice the longest SVID max TTL (",

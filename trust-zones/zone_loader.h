@@ -9,7 +9,8 @@
 //   description    optional text
 //   x509_svid_ttl  required; {default: 1h, max: 4h}, or a bare duration meaning default = max
 //   jwt_svid_ttl   required; same form
-//   ca_ttl         required; must be at least 2 x the larger of the two max SVID TTLs, so a CA
+//   wit_svid_ttl   optional; same form; absent: kDefaultWitSvidTtl, each cut to ca_ttl / 2
+//   ca_ttl         required; must be at least 2 x the largest of the max SVID TTLs, so a CA
 //                  that is rotated at half its life can still sign full-length SVIDs that
 //                  expire before it does
 //   nodes          optional list of selectors an agent must all have to host the zone;
@@ -36,6 +37,9 @@
 #include "trust-zones/zone.h"
 
 namespace spinel::zones {
+
+// The WIT-SVID lifetime of a zone file without wit_svid_ttl (before the ca_ttl / 2 cut).
+inline constexpr TtlLimit kDefaultWitSvidTtl{std::chrono::minutes(30), std::chrono::hours(1)};
 
 struct ZoneSource {
   std::string file;  // path used in messages; its base name must be <name>.yaml

@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/cli/wit_commands.h"
 #include "agent/cli/workload_client.h"
 #include "agent/workload_api/workload_service.h"
 #include "common/certificate.h"
@@ -243,6 +244,8 @@ void RegisterApiCommands(CLI::App& app, int* exit_code) {
   jwt->add_option("--audience", *audience, "Audience (repeatable)")->required();
   jwt->add_option("--spiffe-id", *spiffe_id, "Only this identity");
   jwt->callback([=] { *exit_code = FetchJwt(*flags, *audience, *spiffe_id); });
+
+  RegisterFetchWitCommand(fetch, exit_code);
 
   CLI::App* bundle = fetch->add_subcommand("bundle", "Fetch X.509 bundles");
   AddCommonFlags(bundle, flags.get());

@@ -3,6 +3,7 @@
 // from SPIFFE_ENDPOINT_SOCKET or /run/spinel/agent/workload.sock).
 //   api fetch x509 [--write DIR]    X509-SVIDs (writes svid.pem, svid.key, bundle.pem)
 //   api fetch jwt --audience A      JWT-SVIDs
+//   api fetch wit                   WIT-SVIDs and WIT bundles (wit_commands.h)
 //   api fetch bundle                X.509 bundles
 //   api validate jwt --audience A --svid TOKEN
 //   api watch                       prints every X509-SVID update as it arrives

@@ -24,8 +24,10 @@ absl::Status WorkloadApiServer::Init(IdentityCache& cache, JwtMinter& minter,
   service_ = std::make_unique<WorkloadService>(cache, minter, std::move(attestor), *peers_, clock,
                                                options_.service);
   probe_ = std::make_unique<PeerProbeService>(*peers_);
+  wit_svids_ = std::make_unique<WitSvidsService>(*service_);
   grpc::ServerBuilder builder;  // no listening port: connections come from the listener
   builder.RegisterService(service_.get());
+  builder.RegisterService(wit_svids_.get());
   builder.RegisterCallbackGenericService(probe_.get());
   for (grpc::Service* service : options_.additional_services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options_.max_receive_message_bytes);
@@ -62,6 +64,7 @@ void WorkloadApiServer::Stop() {
   }
   server_.reset();
   listener_.reset();
+  wit_svids_.reset();
   service_.reset();  // joins the workers and the stream dispatcher
   probe_.reset();
   peers_.reset();

@@ -1,7 +1,7 @@
 // WorkloadApiServer: the agent's Workload API endpoint, assembled. It owns the PeerRegistry,
-// the WorkloadService, a gRPC server with no listening port of its own, and the SocketListener
-// that accepts connections on the Unix socket and hands each one, with its peer credentials
-// recorded, to gRPC (grpc::AddInsecureChannelFromFd).
+// the WorkloadService (with spinel.v1.WitSvids beside it), a gRPC server with no listening port of
+// its own, and the SocketListener that accepts connections on the Unix socket and hands each one,
+// with its peer credentials recorded, to gRPC (grpc::AddInsecureChannelFromFd).
 //
 //   auto server = WorkloadApiServer::Start(options, cache, minter, attestor, clock);
 //   ...                       // workloads use SPIFFE_ENDPOINT_SOCKET=unix://<socket path>
@@ -29,6 +29,7 @@
 #include "agent/workload_api/peer_registry.h"
 #include "agent/workload_api/peer_self_test.h"
 #include "agent/workload_api/socket_listener.h"
+#include "agent/workload_api/wit_svids_service.h"
 #include "agent/workload_api/workload_service.h"
 #include "common/clock.h"
 
@@ -79,6 +80,7 @@ class WorkloadApiServer {
   // Destroyed bottom-up; Stop() tears them down in the documented order first.
   std::unique_ptr<PeerRegistry> peers_;
   std::unique_ptr<WorkloadService> service_;
+  std::unique_ptr<WitSvidsService> wit_svids_;  // spinel.v1.WitSvids, served through service_
   std::unique_ptr<PeerProbeService> probe_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<SocketListener> listener_;

@@ -13,14 +13,6 @@ namespace {
 
 constexpr char kSecurityHeader[] = "workload.spiffe.io";
 
-// A stream that is finished before it starts (WIT methods).
-template <typename Response>
-class FinishedStream final : public grpc::ServerWriteReactor<Response> {
- public:
-  explicit FinishedStream(const grpc::Status& status) { this->Finish(status); }
-  void OnDone() override { delete this; }
-};
-
 }  // namespace
 
 WorkloadService::WorkloadService(IdentityCache& cache, JwtMinter& minter, CallerAttestor attestor,
@@ -79,7 +71,8 @@ absl::StatusOr<common::SelectorSet> WorkloadService::Attest(const ProcessInfo& p
   return selectors;
 }
 
-void WorkloadService::StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream) {
+void WorkloadService::StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream,
+                                  AttestedHook on_attested) {
   if (grpc::Status header = CheckSecurityHeader(*context); !header.ok()) {
     stream->RequestFinish(header);
     return;
@@ -96,8 +89,12 @@ void WorkloadService::StartStream(grpc::CallbackServerContext* context, Snapshot
   }
   stream->Ref();  // for the task
   stream->BeginActivation();
-  workers_.Post([this, stream, peer = *caller] {
-    stream->Activate(Attest(peer));
+  workers_.Post([this, stream, peer = *caller, on_attested = std::move(on_attested)] {
+    absl::StatusOr<common::SelectorSet> selectors = Attest(peer);
+    if (selectors.ok() && on_attested) {
+      if (absl::Status hook = on_attested(*selectors); !hook.ok()) selectors = hook;
+    }
+    stream->Activate(selectors);
     stream->Unref();
   });
 }
@@ -121,24 +118,6 @@ grpc::ServerWriteReactor<::JWTBundlesResponse>* WorkloadService::FetchJWTBundles
   auto* stream = new JwtBundlesStream(env_);
   StartStream(context, stream);
   return stream;
-}
-
-grpc::ServerWriteReactor<::WITSVIDResponse>* WorkloadService::FetchWITSVID(
-    grpc::CallbackServerContext* context, const ::WITSVIDRequest*) {
-  grpc::Status status = CheckSecurityHeader(*context);
-  if (status.ok()) {
-    status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "WIT-SVID profile is not supported");
-  }
-  return new FinishedStream<::WITSVIDResponse>(status);
-}
-
-grpc::ServerWriteReactor<::WITBundlesResponse>* WorkloadService::FetchWITBundles(
-    grpc::CallbackServerContext* context, const ::WITBundlesRequest*) {
-  grpc::Status status = CheckSecurityHeader(*context);
-  if (status.ok()) {
-    status = grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "WIT-SVID profile is not supported");
-  }
-  return new FinishedStream<::WITBundlesResponse>(status);
 }
 
 }  // namespace spinel::agent

@@ -27,7 +27,15 @@
 //    (common::ValidateJwtSvid) against the JWT authorities of the caller's TrustedDomains only
 //    (own zones and their peers: a token of a non-peer zone is rejected); any validation
 //    failure is INVALID_ARGUMENT with the reason. Returns the SPIFFE ID and all claims.
-//  - FetchWITSVID / FetchWITBundles: UNIMPLEMENTED (WIT-SVID profile not supported).
+//  - FetchWITSVID / FetchWITBundles (wit_handlers.cc, wit_streams.h): streams like the ones
+//    above. FetchWITSVID: INVALID_ARGUMENT "invalid requested SPIFFE ID: ..." for a malformed
+//    spiffe_id; PERMISSION_DENIED when the agent has synced and the caller has no entry with
+//    the requested ID (or none at all). Opening the stream marks the served entries as wanting
+//    WIT-SVIDs (IdentityCache::RequestWitSvids); the agent's WitRotator mints them and renews
+//    them at half-life, and every new one is pushed. Until the first arrives the stream waits.
+//  - spinel.v1.WitSvids/MintWitSvidForKey (served by WitSvidsService on the same socket): a
+//    WIT-SVID bound to the caller's own key, after the key proof (common/wit_key_proof.h);
+//    contract in common/proto/wit_svids.proto. UNIMPLEMENTED without options.wit_minter.
 //
 // Threads: handlers run on gRPC's callback threads and only do quick work; attestation and
 // minting run on an internal WorkQueue; streams are updated by a StreamHub dispatcher thread.
@@ -43,12 +51,15 @@
 #include "absl/status/statusor.h"
 #include "agent/identity_cache.h"
 #include "agent/jwt_minter.h"
+#include "agent/wit_minter.h"
 #include "agent/workload_api/jwt_svid_cache.h"
 #include "agent/workload_api/peer_registry.h"
 #include "agent/workload_api/stream_hub.h"
 #include "agent/workload_api/work_queue.h"
 #include "common/clock.h"
+#include "common/replay_cache.h"
 #include "common/selector.h"
+#include "wit_svids.grpc.pb.h"
 #include "workload.grpc.pb.h"
 
 namespace spinel::agent {
@@ -67,6 +78,9 @@ struct WorkloadServiceOptions {
   size_t jwt_cache_entries = JwtSvidCache::kDefaultMaxEntries;
   // How often (real time) open streams are checked for SVIDs that expired since last sent.
   std::chrono::milliseconds expiry_check_interval{1000};
+  // Mints WIT-SVIDs for workloads' own keys (MintWitSvidForKey); null: that RPC is refused.
+  // Not owned; must outlive the service.
+  WitMinter* wit_minter = nullptr;
 };
 
 inline constexpr size_t kMaxAudiences = 32;
@@ -100,6 +114,10 @@ class WorkloadService final : public ::SpiffeWorkloadAPI::CallbackService {
       grpc::CallbackServerContext* context, const ::WITSVIDRequest* request) override;
   grpc::ServerWriteReactor<::WITBundlesResponse>* FetchWITBundles(
       grpc::CallbackServerContext* context, const ::WITBundlesRequest* request) override;
+  // spinel.v1.WitSvids (served through WitSvidsService).
+  grpc::ServerUnaryReactor* MintWitSvidForKey(grpc::CallbackServerContext* context,
+                                              const spinel::v1::MintWitSvidForKeyRequest* request,
+                                              spinel::v1::MintWitSvidForKeyResponse* response);
 
  private:
   // OK, or the INVALID_ARGUMENT status for a missing/wrong security header.
@@ -108,8 +126,17 @@ class WorkloadService final : public ::SpiffeWorkloadAPI::CallbackService {
   absl::StatusOr<ProcessInfo> Caller(const grpc::CallbackServerContext& context) const;
   // Runs the attestor; the selectors come back normalized.
   absl::StatusOr<common::SelectorSet> Attest(const ProcessInfo& peer) const;
+  // Runs once the caller's selectors are known, before the stream is activated; an error
+  // finishes the stream with it.
+  using AttestedHook = std::function<absl::Status(const common::SelectorSet& selectors)>;
   // Registers `stream` and schedules its attestation, or finishes it with an error.
-  void StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream);
+  void StartStream(grpc::CallbackServerContext* context, SnapshotStream* stream,
+                   AttestedHook on_attested = nullptr);
+  // FetchWITSVID's hook: the entitlement check and RequestWitSvids.
+  absl::Status WantWitSvids(const common::SelectorSet& selectors, const std::string& spiffe_id);
+  absl::Status MintForOwnKey(const common::SelectorSet& selectors,
+                             const spinel::v1::MintWitSvidForKeyRequest& request,
+                             spinel::v1::MintWitSvidForKeyResponse* response);
 
   // The body of a unary JWT call: the answer for an attested caller's selectors.
   using JwtCallHandler = std::function<absl::Status(const common::SelectorSet& selectors)>;
@@ -134,6 +161,7 @@ class WorkloadService final : public ::SpiffeWorkloadAPI::CallbackService {
   const WorkloadServiceOptions options_;
   const StreamEnv env_;
   JwtSvidCache jwt_cache_;
+  common::WptReplayCache wit_key_proofs_;  // jti of every accepted own-key proof
   StreamHub hub_;
   WorkQueue workers_;  // declared last: destroyed (drained) first
 };

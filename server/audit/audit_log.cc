@@ -10,8 +10,8 @@
 namespace spinel::server {
 
 bool IsServerEventKind(std::string_view kind) {
-  constexpr std::array<std::string_view, 6> kPrefixes = {"x509_svid.", "jwt_svid.", "approval.",
-                                                         "audit.",     "agent.",    "federation."};
+  constexpr std::array<std::string_view, 7> kPrefixes = {
+      "x509_svid.", "jwt_svid.", "wit_svid.", "approval.", "audit.", "agent.", "federation."};
   for (std::string_view prefix : kPrefixes) {
     if (kind.substr(0, prefix.size()) == prefix) return true;
   }
@@ -127,6 +127,28 @@ AuditEvent JwtIssuedEvent(const AuditLog& log, std::string actor, const common::
     details["entry_id"] = entry_id;
   }
   return log.SubjectEvent("jwt_svid.issued", std::move(actor), subject, "ok", "", details);
+}
+
+AuditEvent WitIssuedEvent(const AuditLog& log, const std::string& agent_id,
+                          const RegistrationEntry& entry, const IssuedWitSvid& issued,
+                          const std::string& key_thumbprint) {
+  return log.SubjectEvent("wit_svid.issued", agent_id, entry.spiffe_id, "ok", "",
+                          {{"entry_id", entry.id},
+                           {"expires_at", common::ToUnixSeconds(issued.expires_at)},
+                           {"cnf_jkt", key_thumbprint}});
+}
+
+AuditEvent WitRefusedEvent(const AuditLog& log, const std::string& agent_id,
+                           const std::string& subject, const absl::Status& why,
+                           const std::string& entry_id) {
+  nlohmann::json details = {{"entry_id", entry_id}};
+  absl::StatusOr<common::SpiffeId> id = common::SpiffeId::Parse(subject);
+  if (id.ok()) {
+    return log.SubjectEvent("wit_svid.refused", agent_id, *id, "refused",
+                            std::string(why.message()), details);
+  }
+  return log.Event("wit_svid.refused", agent_id, "", subject, "refused", std::string(why.message()),
+                   details);
 }
 
 AuditEvent AttestationRefusedEvent(const AuditLog& log, const std::string& method,

@@ -10,6 +10,11 @@
 //                      expires_at, minted_by_operator)
 //   jwt_svid.issued    a JWT-SVID minted (details: entry_id or minted_by_operator, audience,
 //                      expires_at; never the token)
+//   wit_svid.issued    a WIT-SVID minted for an agent's entry (details: entry_id, expires_at,
+//                      cnf_jkt: the RFC 7638 thumbprint of the bound key; never the token)
+//   wit_svid.refused   the agent API refused a WIT-SVID: an entry the agent may not have, or a
+//                      key that is not a valid public cnf JWK (actor the agent; details:
+//                      entry_id)
 //   approval.requested / approval.approved / approval.denied / approval.used /
 //   approval.refused   step-up approval steps (details: approval id, resource, action)
 //   audit.dropped      an agent reported events it had to drop (details: dropped)
@@ -96,6 +101,16 @@ AuditEvent OperatorX509IssuedEvent(const AuditLog& log, std::string actor,
 AuditEvent JwtIssuedEvent(const AuditLog& log, std::string actor, const common::SpiffeId& subject,
                           const std::vector<std::string>& audience, common::TimePoint expires_at,
                           const std::string& entry_id);
+
+// wit_svid.issued by `agent_id` for `entry`; `key_thumbprint` the bound key's RFC 7638
+// thumbprint.
+AuditEvent WitIssuedEvent(const AuditLog& log, const std::string& agent_id,
+                          const RegistrationEntry& entry, const IssuedWitSvid& issued,
+                          const std::string& key_thumbprint);
+// wit_svid.refused for `subject` ("" when unknown) and entry `entry_id`, with `why`.
+AuditEvent WitRefusedEvent(const AuditLog& log, const std::string& agent_id,
+                           const std::string& subject, const absl::Status& why,
+                           const std::string& entry_id);
 
 // agent.attestation_refused: attestation by `method` from `peer` refused with `why`;
 // `agent_id` "" when the refusal came before the agent was known.

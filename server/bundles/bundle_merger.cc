@@ -55,6 +55,16 @@ common::Bundle MergeReplicaBundles(const common::TrustDomain& td,
       out.jwt_authorities.emplace(kid, key);  // keeps the first replica's key for a kid
     }
   }
+  // Second pass, so a WIT key never takes a kid some replica's JWT key has (kids are unique
+  // across the whole bundle).
+  for (const ReplicaBundle& replica : replicas) {
+    for (const auto& [kid, key] : replica.bundle.wit_authorities) {
+      auto expiry = replica.jwt_expiry.find(kid);
+      if (expiry != replica.jwt_expiry.end() && expiry->second <= now_seconds) continue;
+      if (out.jwt_authorities.count(kid) > 0) continue;
+      out.wit_authorities.emplace(kid, key);
+    }
+  }
   return out;
 }
 
@@ -67,6 +77,9 @@ absl::StatusOr<std::string> PublishedBundleJson(const AuthoritySnapshot& snapsho
   nlohmann::json expiry = nlohmann::json::object();
   for (const JwtAuthority& jwt : snapshot.jwt) {
     expiry[jwt.kid] = common::ToUnixSeconds(jwt.NotAfter());
+  }
+  for (const WitAuthority& wit : snapshot.wit) {
+    expiry[wit.kid] = common::ToUnixSeconds(wit.NotAfter());
   }
   jwks[kJwtExpiryMember] = std::move(expiry);
   return jwks.dump();
@@ -195,6 +208,9 @@ bool BundleMerger::RecomputeOneLocked(const common::TrustDomain& td, common::Tim
                                    .sequence = snapshot->sequence});
   for (const JwtAuthority& jwt : snapshot->jwt) {
     replicas.front().jwt_expiry[jwt.kid] = common::ToUnixSeconds(jwt.NotAfter());
+  }
+  for (const WitAuthority& wit : snapshot->wit) {
+    replicas.front().jwt_expiry[wit.kid] = common::ToUnixSeconds(wit.NotAfter());
   }
   uint64_t sum = snapshot->sequence;
   for (auto it = records_.lower_bound({td, ""}); it != records_.end() && it->first.first == td;

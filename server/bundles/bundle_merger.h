@@ -5,12 +5,14 @@
 // bundle of every trust domain (Datastore::PublishServerBundle, under its server id) at start and
 // on every CaManager bundle change; the published JSON is the SPIFFE bundle plus a member
 // "spinel_jwt_expiry": {kid: unix seconds} (ignored by bundle parsers) so the others know when
-// its JWT keys stop mattering. The merged bundle of a trust domain is
+// its JWT and WIT keys stop mattering (one map: kids are unique across both). The merged bundle
+// of a trust domain is
 //   - X.509 authorities: this replica's (local snapshot) first, then every other replica's in
 //     server-id order, each certificate once (byte-equal DER; with a shared upstream root
 //     every replica contributes the same root, kept once), minus expired ones;
 //   - JWT authorities: the same union by kid (the first replica listing a kid wins), minus keys
 //     whose published expiry has passed;
+//   - WIT authorities: likewise, minus any kid already taken by a JWT key;
 //   - spiffe_sequence: see MergedSequence() below; never decreases for a trust domain while
 //     this process runs.
 // A replica's own published record is ignored in favour of its live snapshot (fresher).
@@ -45,7 +47,8 @@ namespace spinel::server {
 struct ReplicaBundle {
   std::string server_id;
   common::Bundle bundle;
-  std::map<std::string, int64_t> jwt_expiry;  // kid -> unix seconds; absent = unknown (kept)
+  // JWT and WIT key kid -> unix seconds; absent = unknown (kept).
+  std::map<std::string, int64_t> jwt_expiry;
   uint64_t sequence = 0;
 };
 

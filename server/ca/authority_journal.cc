@@ -82,27 +82,32 @@ absl::Status AuthorityJournal::SaveX509Files(const X509Authority& a) const {
   return absl::OkStatus();
 }
 
-absl::Status AuthorityJournal::SaveJwtFiles(const JwtAuthority& a) const {
-  std::string path = StrCat(dir_, "/jwt-", a.kid, ".key");
+absl::Status AuthorityJournal::SaveKeyFile(std::string_view prefix, const JwtAuthority& a) const {
+  std::string path = StrCat(dir_, "/", prefix, "-", a.kid, ".key");
   if (common::FileExists(path)) return absl::OkStatus();
   return WriteKey(path, *a.key);
 }
 
 absl::Status AuthorityJournal::Save(const AuthorityState& state) {
   SPINEL_RETURN_IF_ERROR(common::MakeDirs(dir_, 0700));
-  json doc = {{"sequence", state.sequence}, {"x509", json::array()}, {"jwt", json::array()}};
+  json doc = {{"sequence", state.sequence},
+              {"x509", json::array()},
+              {"jwt", json::array()},
+              {"wit", json::array()}};
   for (const X509Authority& a : state.x509) {
     SPINEL_RETURN_IF_ERROR(SaveX509Files(a));
     doc["x509"].push_back({{"id", a.id},
                            {"state", SlotStateName(a.state)},
                            {"upstream", a.upstream_root.has_value()}});
   }
-  for (const JwtAuthority& a : state.jwt) {
-    SPINEL_RETURN_IF_ERROR(SaveJwtFiles(a));
-    doc["jwt"].push_back({{"kid", a.kid},
-                          {"state", SlotStateName(a.state)},
-                          {"not_before", common::ToUnixSeconds(a.not_before)},
-                          {"not_after", common::ToUnixSeconds(a.not_after)}});
+  for (const auto& [prefix, slots] : {std::pair{"jwt", &state.jwt}, std::pair{"wit", &state.wit}}) {
+    for (const JwtAuthority& a : *slots) {
+      SPINEL_RETURN_IF_ERROR(SaveKeyFile(prefix, a));
+      doc[prefix].push_back({{"kid", a.kid},
+                             {"state", SlotStateName(a.state)},
+                             {"not_before", common::ToUnixSeconds(a.not_before)},
+                             {"not_after", common::ToUnixSeconds(a.not_after)}});
+    }
   }
   SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(dir_ + "/state.json", doc.dump(2) + "\n"));
   RemoveUnreferenced(state);
@@ -117,6 +122,7 @@ void AuthorityJournal::RemoveUnreferenced(const AuthorityState& state) const {
     }
   }
   for (const JwtAuthority& a : state.jwt) keep.insert(StrCat("jwt-", a.kid, ".key"));
+  for (const WitAuthority& a : state.wit) keep.insert(StrCat("wit-", a.kid, ".key"));
   std::error_code ec;
   for (const auto& file : std::filesystem::directory_iterator(dir_, ec)) {
     std::string name = file.path().filename().string();
@@ -147,16 +153,20 @@ absl::StatusOr<X509Authority> AuthorityJournal::LoadX509(const std::string& id,
   return a;
 }
 
-absl::StatusOr<JwtAuthority> AuthorityJournal::LoadJwt(const std::string& kid, SlotState state,
-                                                       int64_t not_before,
-                                                       int64_t not_after) const {
-  SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, ReadKey(dir_, StrCat(dir_, "/jwt-", kid, ".key"),
-                                                          StrCat("jwt authority ", kid)));
+absl::StatusOr<JwtAuthority> AuthorityJournal::LoadKeySlot(std::string_view prefix,
+                                                           const json& slot) const {
+  auto phase = SlotStateFromName(slot.at("state").get<std::string>());
+  if (!phase) return DataLoss(dir_, "unknown slot state");
+  const std::string kid = slot.at("kid").get<std::string>();
+  if (!IsSafeId(kid)) return DataLoss(dir_, StrCat("bad ", prefix, " authority kid"));
+  SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key,
+                          ReadKey(dir_, StrCat(dir_, "/", prefix, "-", kid, ".key"),
+                                  StrCat(prefix, " authority ", kid)));
   JwtAuthority a;
   a.kid = kid;
-  a.state = state;
-  a.not_before = common::FromUnixSeconds(not_before);
-  a.not_after = common::FromUnixSeconds(not_after);
+  a.state = *phase;
+  a.not_before = common::FromUnixSeconds(slot.at("not_before").get<int64_t>());
+  a.not_after = common::FromUnixSeconds(slot.at("not_after").get<int64_t>());
   SPINEL_ASSIGN_OR_RETURN(common::PublicKey pub, key.Public());
   a.public_key = pub;
   a.key = std::make_shared<const common::PrivateKey>(std::move(key));
@@ -181,15 +191,13 @@ absl::StatusOr<std::optional<AuthorityState>> AuthorityJournal::Load() const {
       state.x509.push_back(std::move(a));
     }
     for (const json& slot : doc.at("jwt")) {
-      auto phase = SlotStateFromName(slot.at("state").get<std::string>());
-      if (!phase) return DataLoss(dir_, "unknown slot state");
-      std::string kid = slot.at("kid").get<std::string>();
-      if (!IsSafeId(kid)) return DataLoss(dir_, "bad jwt authority kid");
-      SPINEL_ASSIGN_OR_RETURN(
-          JwtAuthority a, LoadJwt(kid, *phase,
-                                  slot.at("not_before").get<int64_t>(),
-                                  slot.at("not_after").get<int64_t>()));
+      SPINEL_ASSIGN_OR_RETURN(JwtAuthority a, LoadKeySlot("jwt", slot));
       state.jwt.push_back(std::move(a));
+    }
+    // Absent in journals written before WIT-SVID keys existed: the next rotation creates one.
+    for (const json& slot : doc.value("wit", json::array())) {
+      SPINEL_ASSIGN_OR_RETURN(WitAuthority a, LoadKeySlot("wit", slot));
+      state.wit.push_back(std::move(a));
     }
   } catch (const json::exception& e) {
     return DataLoss(dir_, StrCat("state.json: ", e.what()));

@@ -5,6 +5,8 @@
 //   x509-<id>.chain.pem      intermediates up to the upstream root (upstream mode only)
 //   x509-<id>.root.pem       the upstream root (upstream mode only)
 //   jwt-<kid>.key            JWT signing key (PKCS#8 PEM)
+//   wit-<kid>.key            WIT-SVID signing key (PKCS#8 PEM); a state.json written before
+//                            WIT keys existed has no "wit" list and loads with none
 // Save() writes the key files first and state.json last, each atomically, so a crash at any
 // point leaves either the old or the new state loadable; files no longer referenced are removed
 // afterwards. Not thread-safe: the owning ZoneAuthority serialises calls.
@@ -15,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "absl/status/statusor.h"
 #include "server/ca/authority_slot.h"
 
@@ -24,6 +28,7 @@ struct AuthorityState {
   uint64_t sequence = 0;  // bundle spiffe_sequence
   std::vector<X509Authority> x509;
   std::vector<JwtAuthority> jwt;
+  std::vector<WitAuthority> wit;
 };
 
 class AuthorityJournal {
@@ -39,10 +44,11 @@ class AuthorityJournal {
 
  private:
   absl::Status SaveX509Files(const X509Authority& authority) const;
-  absl::Status SaveJwtFiles(const JwtAuthority& authority) const;
+  // `prefix` is "jwt" or "wit": the key file is <prefix>-<kid>.key.
+  absl::Status SaveKeyFile(std::string_view prefix, const JwtAuthority& authority) const;
   absl::StatusOr<X509Authority> LoadX509(const std::string& id, SlotState state) const;
-  absl::StatusOr<JwtAuthority> LoadJwt(const std::string& kid, SlotState state,
-                                       int64_t not_before, int64_t not_after) const;
+  absl::StatusOr<JwtAuthority> LoadKeySlot(std::string_view prefix,
+                                           const nlohmann::json& slot) const;
   void RemoveUnreferenced(const AuthorityState& state) const;
 
   std::string dir_;

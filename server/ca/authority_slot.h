@@ -55,4 +55,10 @@ struct JwtAuthority {
   common::TimePoint NotAfter() const { return not_after; }
 };
 
+// A WIT-SVID signing key of a trust domain: the same shape as a JWT key, but always a key pair
+// of its own (published with "use":"wit-svid"), so the bundle's "use" really separates the two
+// token types (shared/spec/wimse.md §1.4 [Impl]). Its kid differs from every other kid of the
+// trust domain.
+using WitAuthority = JwtAuthority;
+
 }  // namespace spinel::server

@@ -60,6 +60,12 @@ void ActivatePrepared(std::vector<Slot>& slots) {
   FindSlot(slots, SlotState::kPrepared)->state = SlotState::kActive;
 }
 
+bool KidTaken(const AuthorityState& state, const std::string& kid) {
+  auto same = [&](const JwtAuthority& a) { return a.kid == kid; };
+  return std::any_of(state.jwt.begin(), state.jwt.end(), same) ||
+         std::any_of(state.wit.begin(), state.wit.end(), same);
+}
+
 std::string RandomKid() {
   unsigned char bytes[16];
   RAND_bytes(bytes, sizeof(bytes));
@@ -95,6 +101,7 @@ common::Bundle AuthoritySnapshot::ToBundle() const {
   bundle.trust_domain = trust_domain;
   bundle.x509_authorities = X509TrustAnchors();
   for (const JwtAuthority& a : jwt) bundle.jwt_authorities.emplace(a.kid, *a.public_key);
+  for (const WitAuthority& a : wit) bundle.wit_authorities.emplace(a.kid, *a.public_key);
   bundle.sequence = sequence;
   return bundle;
 }
@@ -111,14 +118,8 @@ absl::StatusOr<std::unique_ptr<ZoneAuthority>> ZoneAuthority::Open(ZoneAuthority
     SPINEL_ASSIGN_OR_RETURN(authority->snapshot_, authority->BuildSnapshot(authority->state_));
   }
   AuthorityState next = authority->state_;
-  TimePoint now = clock.Now();
-  SPINEL_ASSIGN_OR_RETURN(bool x509_changed, RotateSlots(next.x509, now, [&](SlotState s) {
-                            return authority->NewX509(s);
-                          }));
-  SPINEL_ASSIGN_OR_RETURN(bool jwt_changed, RotateSlots(next.jwt, now, [&](SlotState s) {
-                            return authority->NewJwt(s);
-                          }));
-  if (x509_changed || jwt_changed || !loaded) {
+  SPINEL_ASSIGN_OR_RETURN(bool changed, authority->RotateAll(next, clock.Now()));
+  if (changed || !loaded) {
     SPINEL_RETURN_IF_ERROR(authority->CommitLocked(std::move(next)));
   }
   return authority;
@@ -146,10 +147,13 @@ absl::StatusOr<X509Authority> ZoneAuthority::NewX509(SlotState state) const {
                        .key = std::make_shared<const common::PrivateKey>(std::move(key))};
 }
 
-absl::StatusOr<JwtAuthority> ZoneAuthority::NewJwt(SlotState state) const {
+absl::StatusOr<JwtAuthority> ZoneAuthority::NewKey(SlotState state,
+                                                   const AuthorityState& taken) const {
   SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::Generate(options_.key_type));
   JwtAuthority a;
-  a.kid = RandomKid();
+  do {
+    a.kid = RandomKid();
+  } while (KidTaken(taken, a.kid));
   a.state = state;
   a.not_before = clock_.Now();
   a.not_after = a.not_before + options_.ca_ttl;
@@ -159,15 +163,21 @@ absl::StatusOr<JwtAuthority> ZoneAuthority::NewJwt(SlotState state) const {
   return a;
 }
 
-absl::StatusOr<bool> ZoneAuthority::Rotate() {
-  common::MutexLock lock(mutex_);
-  AuthorityState next = state_;
-  TimePoint now = clock_.Now();
+absl::StatusOr<bool> ZoneAuthority::RotateAll(AuthorityState& next, TimePoint now) const {
   SPINEL_ASSIGN_OR_RETURN(bool x509_changed,
                           RotateSlots(next.x509, now, [&](SlotState s) { return NewX509(s); }));
   SPINEL_ASSIGN_OR_RETURN(bool jwt_changed,
-                          RotateSlots(next.jwt, now, [&](SlotState s) { return NewJwt(s); }));
-  if (!x509_changed && !jwt_changed) return false;
+                          RotateSlots(next.jwt, now, [&](SlotState s) { return NewKey(s, next); }));
+  SPINEL_ASSIGN_OR_RETURN(bool wit_changed,
+                          RotateSlots(next.wit, now, [&](SlotState s) { return NewKey(s, next); }));
+  return x509_changed || jwt_changed || wit_changed;
+}
+
+absl::StatusOr<bool> ZoneAuthority::Rotate() {
+  common::MutexLock lock(mutex_);
+  AuthorityState next = state_;
+  SPINEL_ASSIGN_OR_RETURN(bool changed, RotateAll(next, clock_.Now()));
+  if (!changed) return false;
   SPINEL_RETURN_IF_ERROR(CommitLocked(std::move(next)));
   return true;
 }
@@ -180,9 +190,13 @@ absl::Status ZoneAuthority::Prepare() {
   }
   AuthorityState next = state_;
   SPINEL_ASSIGN_OR_RETURN(X509Authority x509, NewX509(SlotState::kPrepared));
-  SPINEL_ASSIGN_OR_RETURN(JwtAuthority jwt, NewJwt(SlotState::kPrepared));
   next.x509.push_back(std::move(x509));
+  SPINEL_ASSIGN_OR_RETURN(JwtAuthority jwt, NewKey(SlotState::kPrepared, next));
   next.jwt.push_back(std::move(jwt));
+  if (!FindSlot(next.wit, SlotState::kPrepared)) {
+    SPINEL_ASSIGN_OR_RETURN(WitAuthority wit, NewKey(SlotState::kPrepared, next));
+    next.wit.push_back(std::move(wit));
+  }
   return CommitLocked(std::move(next));
 }
 
@@ -196,6 +210,7 @@ absl::Status ZoneAuthority::Activate() {
   AuthorityState next = state_;
   ActivatePrepared(next.x509);
   ActivatePrepared(next.jwt);
+  if (FindSlot(next.wit, SlotState::kPrepared)) ActivatePrepared(next.wit);
   return CommitLocked(std::move(next));
 }
 
@@ -217,6 +232,7 @@ absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> ZoneAuthority::BuildSna
   snapshot->sequence = state.sequence;
   snapshot->x509 = state.x509;
   snapshot->jwt = state.jwt;
+  snapshot->wit = state.wit;
   for (const X509Authority& a : snapshot->x509) {
     if (a.state != SlotState::kActive) continue;
     SPINEL_ASSIGN_OR_RETURN(auto signer, common::X509SvidSigner::Create(
@@ -234,6 +250,13 @@ absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> ZoneAuthority::BuildSna
     SPINEL_ASSIGN_OR_RETURN(auto signer, common::JwtSvidSigner::Create(options_.trust_domain,
                                                                         *a.key, a.kid));
     snapshot->jwt_signer = std::move(signer);
+  }
+  for (const WitAuthority& a : snapshot->wit) {
+    if (a.state != SlotState::kActive) continue;
+    snapshot->active_wit = &a;
+    SPINEL_ASSIGN_OR_RETURN(auto signer,
+                            common::WitSvidSigner::Create(options_.trust_domain, *a.key, a.kid));
+    snapshot->wit_signer = std::move(signer);
   }
   return std::shared_ptr<const AuthoritySnapshot>(std::move(snapshot));
 }

@@ -1,5 +1,7 @@
-// ZoneAuthority: the X.509 CAs and JWT signing keys of one trust domain (a zone, or the control
-// plane) and their rotation in phases (authority_slot.h).
+// ZoneAuthority: the X.509 CAs, JWT signing keys and WIT-SVID signing keys of one trust domain
+// (a zone, or the control plane) and their rotation in phases (authority_slot.h). The three
+// kinds rotate side by side by the same rules; every JWT and WIT key gets a kid that no other
+// key of the trust domain has (the bundle needs kids unique across jwt-svid and wit-svid keys).
 //
 // Rotation (Rotate(), called periodically by the rotator, and at start):
 //   - no usable active authority: the prepared one is activated, or a new one is created;
@@ -25,6 +27,7 @@
 #include "common/keys.h"
 #include "common/mutex.h"
 #include "common/spiffe_id.h"
+#include "common/wit_svid.h"
 #include "common/x509_svid.h"
 #include "server/ca/authority_journal.h"
 
@@ -48,15 +51,18 @@ struct AuthoritySnapshot {
   uint64_t sequence = 0;
   std::vector<X509Authority> x509;  // every phase; bundle = their trust anchors
   std::vector<JwtAuthority> jwt;    // every phase; bundle = their public keys
+  std::vector<WitAuthority> wit;    // every phase; bundle = their public keys (use wit-svid)
   // The active X.509 signer and what follows the leaf in every SVID chain.
   std::shared_ptr<const common::X509SvidSigner> x509_signer;
   std::vector<common::Certificate> chain_tail;
   const JwtAuthority* active_jwt = nullptr;  // points into `jwt`
   std::shared_ptr<const common::JwtSvidSigner> jwt_signer;
+  const WitAuthority* active_wit = nullptr;  // points into `wit`
+  std::shared_ptr<const common::WitSvidSigner> wit_signer;
 
   // Distinct trust anchors of every phase (the X.509 part of the bundle), in slot order.
   std::vector<common::Certificate> X509TrustAnchors() const;
-  // The trust domain's bundle: every phase's trust anchor and JWT key, with the sequence.
+  // The trust domain's bundle: every phase's trust anchor, JWT and WIT key, with the sequence.
   common::Bundle ToBundle() const;
   // The X.509 authority in the active phase; null when there is none.
   const X509Authority* ActiveX509() const;
@@ -72,11 +78,11 @@ class ZoneAuthority {
 
   // Applies the time-driven phase changes; true when anything changed.
   absl::StatusOr<bool> Rotate();
-  // Creates the next X.509 and JWT authorities in the prepared phase. FailedPrecondition when
-  // one is already prepared.
+  // Creates the next X.509, JWT and WIT authorities in the prepared phase (a WIT key only when
+  // none is prepared yet). FailedPrecondition when an X.509 or JWT one is already prepared.
   absl::Status Prepare();
   // Makes the prepared authorities active (the active ones become old). FailedPrecondition
-  // when none is prepared.
+  // when no X.509 or JWT authority is prepared.
   absl::Status Activate();
 
   std::shared_ptr<const AuthoritySnapshot> Snapshot() const;
@@ -88,10 +94,10 @@ class ZoneAuthority {
       : options_(std::move(options)), journal_(std::move(journal_dir)), clock_(clock) {}
 
   absl::StatusOr<X509Authority> NewX509(SlotState state) const;
-  absl::StatusOr<JwtAuthority> NewJwt(SlotState state) const;
-  absl::StatusOr<bool> RotateX509Locked(common::TimePoint now)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
-  absl::StatusOr<bool> RotateJwtLocked(common::TimePoint now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
+  // A new JWT or WIT key whose kid is none of `taken`'s kids.
+  absl::StatusOr<JwtAuthority> NewKey(SlotState state, const AuthorityState& taken) const;
+  // One rotation step of every kind over `next`; true when anything changed.
+  absl::StatusOr<bool> RotateAll(AuthorityState& next, common::TimePoint now) const;
   absl::Status CommitLocked(AuthorityState next) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> BuildSnapshot(
       const AuthorityState& state) const;

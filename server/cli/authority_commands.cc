@@ -1,5 +1,6 @@
-// `localauthority show|prepare|activate`: the X.509 CAs and JWT keys of one trust domain and
-// forced rotation (prepare the next authority, then activate it; the active one becomes old).
+// `localauthority show|prepare|activate`: the X.509 CAs, JWT keys and WIT-SVID keys (kind "wit")
+// of one trust domain and forced rotation (prepare the next authority, then activate it; the active
+// one becomes old).
 #include <iostream>
 #include <memory>
 

@@ -81,16 +81,17 @@ int RunList(const BundleFlags& f) {
     if (!jwks.ok()) return ReportServerError(grpc::Status(grpc::DATA_LOSS, "bad bundle"), f.common);
     size_t x509 = CountKeys(*jwks, common::kUseX509Svid);
     size_t jwt = CountKeys(*jwks, common::kUseJwtSvid);
+    size_t wit = CountKeys(*jwks, common::kUseWitSvid);
     list.push_back({{"trust_domain", bundle.trust_domain()},
                     {"sequence", bundle.sequence()},
                     {"bundle", *jwks}});
     rows.push_back({bundle.trust_domain(), std::to_string(bundle.sequence()), std::to_string(x509),
-                    std::to_string(jwt)});
+                    std::to_string(jwt), std::to_string(wit)});
   }
   if (f.common.json()) {
     PrintJson({{"bundles", list}});
   } else {
-    PrintTable({"TRUST DOMAIN", "SEQUENCE", "X509 AUTHORITIES", "JWT KEYS"}, rows);
+    PrintTable({"TRUST DOMAIN", "SEQUENCE", "X509 AUTHORITIES", "JWT KEYS", "WIT KEYS"}, rows);
   }
   return kExitOk;
 }

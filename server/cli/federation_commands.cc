@@ -148,7 +148,8 @@ absl::StatusOr<Relationship> UpdatedRelationship(const FederationFlags& f, Relat
 
 // --- Output ------------------------------------------------------------------------------
 
-// "sequence 3, 1 X.509 authority, 2 JWT keys", or why the stored bundle cannot be read.
+// "sequence 3, 1 X.509 authority, 2 JWT keys[, 2 WIT keys]", or why the stored bundle cannot be
+// read.
 std::string BundleSummary(const Relationship& r) {
   if (!r.has_bundle()) return "none stored";
   absl::StatusOr<common::TrustDomain> td = common::TrustDomain::Parse(r.trust_domain());
@@ -157,9 +158,11 @@ std::string BundleSummary(const Relationship& r) {
   if (!bundle.ok()) return StrCat("unreadable: ", bundle.status().message());
   const size_t x509 = bundle->x509_authorities.size();
   const size_t jwt = bundle->jwt_authorities.size();
+  const size_t wit = bundle->wit_authorities.size();
   return StrCat("sequence ", r.bundle().sequence(), ", ", x509,
                 x509 == 1 ? " X.509 authority, " : " X.509 authorities, ", jwt,
-                jwt == 1 ? " JWT key" : " JWT keys");
+                jwt == 1 ? " JWT key" : " JWT keys",
+                wit == 0 ? "" : StrCat(", ", wit, wit == 1 ? " WIT key" : " WIT keys"));
 }
 
 nlohmann::json BundleJson(const Relationship& r) {
@@ -171,6 +174,7 @@ nlohmann::json BundleJson(const Relationship& r) {
   if (bundle.ok()) {
     out["x509_authorities"] = bundle->x509_authorities.size();
     out["jwt_authorities"] = bundle->jwt_authorities.size();
+    out["wit_authorities"] = bundle->wit_authorities.size();
   }
   return out;
 }

@@ -225,8 +225,9 @@ absl::StatusOr<BundleRecord> InitialBundleRecord(const common::TrustDomain& td,
                                                  std::string_view bundle_json) {
   absl::StatusOr<common::Bundle> bundle = common::Bundle::Parse(td, bundle_json);
   if (!bundle.ok()) return FieldError("initial_bundle", std::string(bundle.status().message()));
-  if (bundle->x509_authorities.empty() && bundle->jwt_authorities.empty()) {
-    return FieldError("initial_bundle", "has no X.509 or JWT authority (nothing to trust)");
+  if (bundle->x509_authorities.empty() && bundle->jwt_authorities.empty() &&
+      bundle->wit_authorities.empty()) {
+    return FieldError("initial_bundle", "has no X.509, JWT or WIT authority (nothing to trust)");
   }
   SPINEL_RETURN_IF_ERROR(CheckAuthoritiesOf(*bundle));
   const uint64_t sequence = bundle->sequence.value_or(0);

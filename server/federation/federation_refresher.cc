@@ -188,9 +188,11 @@ absl::Status FederationRefresher::FetchAndStore(const FederationRelationship& re
                       bundle.sequence ? static_cast<int64_t>(*bundle.sequence) : stored_sequence};
   SPINEL_RETURN_IF_ERROR(deps_.bundles.SetBundle(record).status());
   LOG_INFO("federation: bundle updated",
-           {{"trust_domain", td.name()}, {"sequence", std::to_string(record.sequence)},
+           {{"trust_domain", td.name()},
+            {"sequence", std::to_string(record.sequence)},
             {"x509_authorities", std::to_string(bundle.x509_authorities.size())},
-            {"jwt_authorities", std::to_string(bundle.jwt_authorities.size())}});
+            {"jwt_authorities", std::to_string(bundle.jwt_authorities.size())},
+            {"wit_authorities", std::to_string(bundle.wit_authorities.size())}});
   return absl::OkStatus();
 }
 

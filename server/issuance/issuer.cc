@@ -17,7 +17,7 @@ absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> Issuer::SnapshotFor(
   return snapshot;
 }
 
-absl::StatusOr<common::Duration> Issuer::EffectiveTtl(const common::SpiffeId& id, bool jwt,
+absl::StatusOr<common::Duration> Issuer::EffectiveTtl(const common::SpiffeId& id, SvidKind kind,
                                                       common::Duration requested) const {
   if (requested < common::Duration::zero()) {
     return absl::InvalidArgumentError("TTL must not be negative");
@@ -33,7 +33,9 @@ absl::StatusOr<common::Duration> Issuer::EffectiveTtl(const common::SpiffeId& id
   if (zone == nullptr) {
     return absl::NotFoundError(StrCat("no zone has trust domain ", id.trust_domain().name()));
   }
-  const zones::TtlLimit& limit = jwt ? zone->jwt_svid_ttl : zone->x509_svid_ttl;
+  const zones::TtlLimit& limit = kind == SvidKind::kJwt   ? zone->jwt_svid_ttl
+                                 : kind == SvidKind::kWit ? zone->wit_svid_ttl
+                                                          : zone->x509_svid_ttl;
   common::Duration ttl = requested == common::Duration::zero()
                              ? common::Duration(limit.default_ttl)
                              : requested;
@@ -102,6 +104,33 @@ absl::StatusOr<IssuedJwtSvid> Issuer::MintJwtSvid(const common::SpiffeId& id,
     return IssuedJwtSvid{std::move(token), expires_at};
   }();
   Observe("jwt", id, start, result.ok());
+  return result;
+}
+
+absl::StatusOr<IssuedWitSvid> Issuer::MintWitSvid(const common::SpiffeId& id,
+                                                  const common::ConfirmationKey& workload_key,
+                                                  common::Duration ttl) {
+  const common::TimePoint start = clock_.Now();
+  absl::StatusOr<IssuedWitSvid> result = [&]() -> absl::StatusOr<IssuedWitSvid> {
+    SPINEL_ASSIGN_OR_RETURN(common::Duration lifetime, EffectiveTtl(id, SvidKind::kWit, ttl));
+    SPINEL_ASSIGN_OR_RETURN(std::shared_ptr<const AuthoritySnapshot> snapshot, SnapshotFor(id));
+    if (!snapshot->wit_signer || snapshot->active_wit == nullptr) {
+      return absl::UnavailableError(StrCat("no active WIT key for ", id.trust_domain().name()));
+    }
+    // Whole seconds, and never past the signing key's own lifetime.
+    common::TimePoint issued_at = common::FromUnixSeconds(common::ToUnixSeconds(start));
+    common::TimePoint expires_at =
+        std::min(common::FromUnixSeconds(common::ToUnixSeconds(issued_at + lifetime)),
+                 snapshot->active_wit->not_after);
+    if (expires_at <= issued_at) {
+      return absl::UnavailableError(
+          StrCat("the WIT key of ", id.trust_domain().name(), " expires too soon to sign"));
+    }
+    common::WitSvidClaims claims{id, issued_at, expires_at};
+    SPINEL_ASSIGN_OR_RETURN(std::string token, snapshot->wit_signer->Mint(claims, workload_key));
+    return IssuedWitSvid{std::move(token), expires_at};
+  }();
+  Observe("wit", id, start, result.ok());
   return result;
 }
 

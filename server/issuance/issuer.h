@@ -1,8 +1,9 @@
-// Issuer: mints X509-SVIDs and JWT-SVIDs with the active authority of the SPIFFE ID's trust
-// domain (CaManager). It decides lifetimes: for a zone, a requested TTL of 0 means the zone
+// Issuer: mints X509-SVIDs, JWT-SVIDs and WIT-SVIDs with the active authority of the SPIFFE ID's
+// trust domain (CaManager). It decides lifetimes: for a zone, a requested TTL of 0 means the zone
 // default and anything above the zone's cap is cut to the cap; for the control trust domain
 // (agent and server SVIDs) the caller's TTL is used as is. Every SVID's lifetime also ends no
-// later than the signing authority's (the X.509 signer caps notAfter; JWT exp is capped here).
+// later than the signing authority's (the X.509 signer caps notAfter; JWT and WIT exp are capped
+// here at the signing key's notAfter).
 //
 // Callers authorize first: the Issuer signs whatever it is asked for. Observers hear of every
 // signing (for metrics and audit). Thread-safe; signing never blocks on rotation.
@@ -18,6 +19,7 @@
 #include "common/csr.h"
 #include "common/keys.h"
 #include "common/spiffe_id.h"
+#include "common/wit_svid.h"
 #include "server/ca/ca_manager.h"
 #include "server/zones/zone_state.h"
 
@@ -33,8 +35,16 @@ struct IssuedJwtSvid {
   common::TimePoint expires_at;
 };
 
+struct IssuedWitSvid {
+  std::string token;
+  common::TimePoint expires_at;
+};
+
+// Which zone lifetime (x509_svid_ttl, jwt_svid_ttl, wit_svid_ttl) applies.
+enum class SvidKind { kX509, kJwt, kWit };
+
 struct IssuanceRecord {
-  std::string kind;  // "x509" or "jwt"
+  std::string kind;  // "x509", "jwt" or "wit"
   common::SpiffeId id;
   common::Duration latency{};
   bool ok = false;
@@ -63,9 +73,20 @@ class Issuer {
                                             const std::vector<std::string>& audience,
                                             common::Duration ttl);
 
+  // A WIT-SVID for `id` bound to `workload_key` (its cnf.jwk), signed with the trust domain's
+  // active WIT key. InvalidArgument when the key does not fit its algorithm; Unavailable
+  // without an active WIT key.
+  absl::StatusOr<IssuedWitSvid> MintWitSvid(const common::SpiffeId& id,
+                                            const common::ConfirmationKey& workload_key,
+                                            common::Duration ttl);
+
   // The lifetime an SVID of `id` gets when `requested` is asked for.
-  absl::StatusOr<common::Duration> EffectiveTtl(const common::SpiffeId& id, bool jwt,
+  absl::StatusOr<common::Duration> EffectiveTtl(const common::SpiffeId& id, SvidKind kind,
                                                 common::Duration requested) const;
+  absl::StatusOr<common::Duration> EffectiveTtl(const common::SpiffeId& id, bool jwt,
+                                                common::Duration requested) const {
+    return EffectiveTtl(id, jwt ? SvidKind::kJwt : SvidKind::kX509, requested);
+  }
 
   void SetObserver(Observer observer) { observer_ = std::move(observer); }
 

@@ -421,3 +421,61 @@ TEST_CASE("identity cache: a malformed federates_with is refused whole") {
     CHECK(cache.Snapshot()->federates_with.empty());
   }
 }
+
+TEST_CASE(
+    "identity cache: WIT-SVIDs are kept for entries that asked, across updates, until expiry") {
+  IdentityCache cache;
+  auto apply = [&](std::vector<spinel::v1::Entry> entries, bool full) {
+    spinel::v1::SyncUpdate update;
+    update.set_full_snapshot(full);
+    for (auto& e : entries) *update.add_entries() = e;
+    REQUIRE(cache.ApplySyncUpdate(update).ok());
+  };
+  apply({Entry("a", "spiffe://td.example/a", {{"unix", "uid:1"}}, 1),
+         Entry("b", "spiffe://td.example/b", {{"unix", "uid:1"}}, 1)},
+        true);
+  const uint64_t before = cache.Snapshot()->generation;
+  cache.RequestWitSvids({"a", "unknown"});
+  CHECK(cache.Snapshot()->generation == before + 1);
+  cache.RequestWitSvids({"a"});  // already wanted: no publish
+  CHECK(cache.Snapshot()->generation == before + 1);
+  CHECK(cache.Snapshot()->entries[0].wit_wanted);
+  CHECK_FALSE(cache.Snapshot()->entries[1].wit_wanted);
+
+  auto record = [&](const std::string& id, const std::string& spiffe_id, auto expires_at) {
+    spinel::agent::WitSvidRecord wit;
+    wit.entry_id = id;
+    wit.id = *spinel::common::SpiffeId::Parse(spiffe_id);
+    wit.token = "token-" + id;
+    wit.key_jwk = std::make_shared<const spinel::common::SecretData>(std::string("{}"));
+    wit.issued_at = kNow;
+    wit.expires_at = expires_at;
+    wit.renew_at = kNow + 30min;
+    return wit;
+  };
+  // One for an entry that changed identity meanwhile is dropped.
+  cache.StoreWitSvids({record("a", "spiffe://td.example/a", kNow + 1h),
+                       record("b", "spiffe://td.example/other", kNow + 1h)});
+  REQUIRE(cache.Snapshot()->entries[0].wit != nullptr);
+  CHECK(cache.Snapshot()->entries[1].wit == nullptr);
+
+  // A delta and a full resync with the same identity keep both the WIT-SVID and the wish.
+  apply({Entry("a", "spiffe://td.example/a", {{"unix", "uid:1"}, {"unix", "gid:2"}}, 2)}, false);
+  CHECK(cache.Snapshot()->entries[0].wit != nullptr);
+  CHECK(cache.Snapshot()->entries[0].wit_wanted);
+  apply({Entry("a", "spiffe://td.example/a", {{"unix", "uid:1"}}, 3),
+         Entry("b", "spiffe://td.example/b", {{"unix", "uid:1"}}, 1)},
+        true);
+  CHECK(cache.Snapshot()->entries[0].wit != nullptr);
+  CHECK(cache.Snapshot()->entries[0].wit_wanted);
+  // A new SPIFFE ID drops the WIT-SVID (it names the old one) but keeps the wish.
+  apply({Entry("a", "spiffe://td.example/renamed", {{"unix", "uid:1"}}, 4)}, false);
+  CHECK(cache.Snapshot()->entries[0].wit == nullptr);
+  CHECK(cache.Snapshot()->entries[0].wit_wanted);
+
+  cache.StoreWitSvids({record("a", "spiffe://td.example/renamed", kNow + 1h)});
+  cache.DropExpired(kNow + 59min);
+  CHECK(cache.Snapshot()->entries[0].wit != nullptr);
+  cache.DropExpired(kNow + 1h);
+  CHECK(cache.Snapshot()->entries[0].wit == nullptr);
+}

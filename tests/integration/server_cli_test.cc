@@ -168,7 +168,7 @@ TEST_CASE("server cli: join tokens, bundles and operator-minted SVIDs") {
   json jwks =
       ParseJsonOutput(server.Cli("bundle show --trust-domain inference.ai.example.org "
                                  "--format spiffe"));
-  CHECK(jwks["keys"].size() == 2);
+  CHECK(jwks["keys"].size() == 3);  // x509-svid, jwt-svid and wit-svid
   json bundles = ParseJsonOutput(server.Cli("bundle list --output json"));
   CHECK(bundles["bundles"].size() == 5);
 
@@ -213,6 +213,7 @@ TEST_CASE("server cli: forced rotation goes prepared, then active and old") {
   CHECK(Contains(prepared.out, "prepared"));
   CHECK(States(server, "x509") == std::multiset<std::string>{"active", "prepared"});
   CHECK(States(server, "jwt") == std::multiset<std::string>{"active", "prepared"});
+  CHECK(States(server, "wit") == std::multiset<std::string>{"active", "prepared"});
   CHECK(CountCertificates(server.Cli("bundle show " + td).out) == 2);  // published early
 
   CommandResult again = server.Cli("localauthority prepare " + td);
@@ -223,6 +224,7 @@ TEST_CASE("server cli: forced rotation goes prepared, then active and old") {
   REQUIRE_MESSAGE(activated.exit_code == 0, activated.Describe());
   CHECK(States(server, "x509") == std::multiset<std::string>{"active", "old"});
   CHECK(States(server, "jwt") == std::multiset<std::string>{"active", "old"});
+  CHECK(States(server, "wit") == std::multiset<std::string>{"active", "old"});
   CHECK(CountCertificates(server.Cli("bundle show " + td).out) == 2);
   CommandResult table = server.Cli("localauthority show " + td);
   CHECK(Contains(table.out, "KIND"));

@@ -130,9 +130,9 @@ TEST_CASE("attack: private keys on disk are 0600, and no secret reaches a log li
       keys.push_back(file);
     }
   }
-  // Control CA and JWT key, two per shipped zone, the server's SVID key, the agent's key, and
-  // the two workload keys.
-  CHECK(keys.size() >= 2 + 2 * 4 + 1 + 1 + 2);
+  // Control CA, JWT and WIT keys, three per shipped zone, the server's SVID key, the agent's
+  // key, and the two workload keys.
+  CHECK(keys.size() >= 3 + 3 * 4 + 1 + 1 + 2);
 
   // Secrets in logs and listings.
   std::vector<std::string> secrets = {world.token, unused};

@@ -226,3 +226,39 @@ TEST_CASE("directories without zone files are errors") {
   REQUIRE_FALSE(set.ok());
   CHECK(set.status().code() == absl::StatusCode::kNotFound);
 }
+
+TEST_CASE("wit_svid_ttl: optional, defaulted within the CA lifetime, checked like the others") {
+  auto one = [](const std::string& text) -> absl::StatusOr<spinel::zones::Zone> {
+    absl::StatusOr<ZoneSet> set = LoadFiles({{"a.yaml", text}});
+    if (!set.ok()) return set.status();
+    return *set->Find("a");
+  };
+  auto absent = one(ZoneYaml("a"));
+  REQUIRE_MESSAGE(absent.ok(), Message(absent.status()));
+  CHECK(absent->wit_svid_ttl.default_ttl == 30min);
+  CHECK(absent->wit_svid_ttl.max_ttl == 1h);
+
+  auto set = one(ZoneYaml("a", "wit_svid_ttl: {default: 10m, max: 20m}\n"));
+  REQUIRE_MESSAGE(set.ok(), Message(set.status()));
+  CHECK(set->wit_svid_ttl.default_ttl == 10min);
+  CHECK(set->wit_svid_ttl.max_ttl == 20min);
+
+  // A short CA: the default is cut to half its lifetime.
+  auto short_ca =
+      one("name: a\ntrust_domain: a.org\nx509_svid_ttl: 10m\njwt_svid_ttl: 5m\nca_ttl: 40m\n");
+  REQUIRE_MESSAGE(short_ca.ok(), Message(short_ca.status()));
+  CHECK(short_ca->wit_svid_ttl.max_ttl == 20min);
+  CHECK(short_ca->wit_svid_ttl.default_ttl == 20min);
+
+  auto too_long = one(ZoneYaml("a", "wit_svid_ttl: 13h\n"));
+  REQUIRE_FALSE(too_long.ok());
+  CHECK(Message(too_long.status()).find("ca_ttl") != std::string::npos);
+  auto inverted = one(ZoneYaml("a", "wit_svid_ttl: {default: 2h, max: 1h}\n"));
+  REQUIRE_FALSE(inverted.ok());
+  CHECK(Message(inverted.status()).find("wit_svid_ttl.default") != std::string::npos);
+
+  absl::StatusOr<ZoneSet> shipped = LoadZoneDir(ShippedZonesDir());
+  REQUIRE(shipped.ok());
+  CHECK(shipped->Find("training")->wit_svid_ttl.max_ttl == 1h);
+  CHECK(shipped->Find("tool-execution")->wit_svid_ttl.max_ttl == 1h);  // ca_ttl 2h
+}

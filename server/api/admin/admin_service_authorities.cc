@@ -173,6 +173,10 @@ absl::Status AdminServiceImpl::DescribeAuthorities(const common::TrustDomain& tr
     *response->add_authorities() =
         Describe("jwt", jwt.state, jwt.kid, jwt.NotBefore(), jwt.NotAfter());
   }
+  for (const WitAuthority& wit : snapshot->wit) {
+    *response->add_authorities() =
+        Describe("wit", wit.state, wit.kid, wit.NotBefore(), wit.NotAfter());
+  }
   return absl::OkStatus();
 }
 

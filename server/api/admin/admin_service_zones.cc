@@ -43,6 +43,8 @@ absl::Status AdminServiceImpl::DescribeZone(const zones::ZoneSet& set, const zon
   info->set_x509_svid_ttl_max_seconds(Seconds(zone.x509_svid_ttl.max_ttl));
   info->set_jwt_svid_ttl_default_seconds(Seconds(zone.jwt_svid_ttl.default_ttl));
   info->set_jwt_svid_ttl_max_seconds(Seconds(zone.jwt_svid_ttl.max_ttl));
+  info->set_wit_svid_ttl_default_seconds(Seconds(zone.wit_svid_ttl.default_ttl));
+  info->set_wit_svid_ttl_max_seconds(Seconds(zone.wit_svid_ttl.max_ttl));
   info->set_ca_ttl_seconds(Seconds(zone.ca_ttl));
   for (const common::Selector& selector : zone.nodes) {
     spinel::v1::Selector* out = info->add_nodes();

@@ -3,7 +3,8 @@
 // Attest is the only call that needs no client certificate. Every other call authenticates the
 // caller's agent SVID (agent_auth.h) and is limited to what that agent is authorized for
 // (AgentView): an entry id the agent does not hold is PermissionDenied, as is a CSR whose URI
-// SAN is not the entry's SPIFFE ID. Workload private keys never reach the server: only CSRs.
+// SAN is not the entry's SPIFFE ID. Workload private keys never reach the server: only CSRs
+// and, for WIT-SVIDs, public JWKs.
 // Every SVID issued here is recorded in the audit log (audit_log.h) before the response is sent:
 // one transaction per SignX509Svids batch; if it cannot be recorded the call fails and no SVID
 // is handed out. Step-up approvals and agents' audit reports are in
@@ -84,6 +85,10 @@ class AgentServiceImpl final
   grpc::Status MintJwtSvid(grpc::ServerContext* context,
                            const spinel::v1::MintJwtSvidRequest* request,
                            spinel::v1::MintJwtSvidResponse* response) override;
+  // agent_service_wit.cc
+  grpc::Status MintWitSvids(grpc::ServerContext* context,
+                            const spinel::v1::MintWitSvidsRequest* request,
+                            spinel::v1::MintWitSvidsResponse* response) override;
 
   // agent_service_approvals.cc
   grpc::Status CreateApproval(grpc::ServerContext* context,
@@ -108,6 +113,10 @@ class AgentServiceImpl final
   void SignOne(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
                const spinel::v1::CsrForEntry& request, spinel::v1::SignedSvid* result,
                std::vector<AuditEvent>* audit);
+  // Mints one WIT-SVID of `agent` into `result`; appends its audit event to `audit`.
+  void MintWitOne(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
+                  const spinel::v1::WitKeyForEntry& request, spinel::v1::MintedWitSvid* result,
+                  std::vector<AuditEvent>* audit);
   // The entry `entry_id` when `agent` (with `parents`) may be served it; PermissionDenied
   // otherwise, naming the entry.
   absl::StatusOr<RegistrationEntry> AuthorizedEntry(const AttestedAgent& agent,

@@ -42,6 +42,10 @@ def case_no_header(stub, pb):
             pb.ValidateJWTSVIDRequest(audience="a", svid="x"), timeout=10)),
         "jwt_bundles": code_of(lambda: first_message(stub.FetchJWTBundles(
             pb.JWTBundlesRequest(), timeout=10))),
+        "wit": code_of(lambda: first_message(stub.FetchWITSVID(pb.WITSVIDRequest(),
+                                                               timeout=10))),
+        "wit_bundles": code_of(lambda: first_message(stub.FetchWITBundles(
+            pb.WITBundlesRequest(), timeout=10))),
     }
 
 
@@ -71,8 +75,15 @@ def case_registered(stub, pb):
         timeout=10))
     out["no_audience"] = code_of(lambda: stub.FetchJWTSVID(pb.JWTSVIDRequest(), metadata=HEADER,
                                                            timeout=10))
-    out["wit"] = code_of(lambda: first_message(stub.FetchWITSVID(pb.WITSVIDRequest(),
-                                                                 metadata=HEADER, timeout=10)))
+    wit = first_message(stub.FetchWITSVID(pb.WITSVIDRequest(), metadata=HEADER, timeout=10))
+    payload = wit.svids[0].wit_svid.split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    out["wit"] = {"spiffe_id": wit.svids[0].spiffe_id, "hint": wit.svids[0].hint,
+                  "key_alg": json.loads(wit.svids[0].wit_svid_key)["alg"],
+                  "cnf_alg": claims["cnf"]["jwk"]["alg"]}
+    wit_bundles = first_message(stub.FetchWITBundles(pb.WITBundlesRequest(), metadata=HEADER,
+                                                     timeout=10))
+    out["wit_bundles"] = {k: json.loads(v) for k, v in wit_bundles.bundles.items()}
     return out
 
 

@@ -29,6 +29,7 @@
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_ca.h"
 #include "tests/fakes/test_jwt_minter.h"
+#include "tests/fakes/test_wit_minter.h"
 #include "workload.grpc.pb.h"
 
 namespace spinel::testing {
@@ -47,6 +48,9 @@ struct TestZone {
   uint64_t sequence = 1;
   // Foreign trust domains this zone federates with (policy document "federates_with").
   std::vector<std::string> federates_with;
+  // The WIT-SVID signing key (its own key pair, kid "wit-<name>"), set by MakeZone.
+  std::shared_ptr<const common::PrivateKey> wit_key;
+  std::string wit_kid;
 
   const TestCa& issuer() const { return intermediate ? *intermediate : root; }
 
@@ -55,6 +59,7 @@ struct TestZone {
     bundle.trust_domain = root.td();
     bundle.x509_authorities = {root.cert()};
     bundle.jwt_authorities.emplace(kid, *jwt_key.Public());
+    if (wit_key) bundle.wit_authorities.emplace(wit_kid, *wit_key->Public());
     bundle.sequence = sequence;
     return bundle;
   }
@@ -167,6 +172,7 @@ class WorkloadApiWorld {
   TempDir dir;
   agent::IdentityCache cache;
   TestJwtMinter minter{clock};
+  TestWitMinter wit_minter{clock, cache};
   std::unique_ptr<agent::WorkloadApiServer> server_;
   std::string socket_path;
   const uid_t uid = ::getuid();
@@ -186,8 +192,18 @@ inline TestZone MakeZone(const std::string& name, const std::string& td,
   if (intermediate) issuer.emplace(root.Intermediate(now - 1h, 24h));
   auto jwt_key = common::PrivateKey::Generate();
   REQUIRE(jwt_key.ok());
-  return TestZone{name,          std::move(root), std::move(issuer), std::move(*jwt_key),
-                  "kid-" + name, std::move(peers), /*sequence=*/1, /*federates_with=*/{}};
+  auto wit_key = common::PrivateKey::Generate();
+  REQUIRE(wit_key.ok());
+  return TestZone{name,
+                  std::move(root),
+                  std::move(issuer),
+                  std::move(*jwt_key),
+                  "kid-" + name,
+                  std::move(peers),
+                  /*sequence=*/1,
+                  /*federates_with=*/{},
+                  std::make_shared<const common::PrivateKey>(std::move(*wit_key)),
+                  "wit-" + name};
 }
 
 inline WorkloadApiWorld::WorkloadApiWorld(agent::WorkloadServiceOptions service_options,
@@ -198,7 +214,10 @@ inline WorkloadApiWorld::WorkloadApiWorld(agent::WorkloadServiceOptions service_
   zones_.emplace("retrieval",
                  MakeZone("retrieval", "retrieval.example.org", {"inference"}, now, false));
   zones_.emplace("training", MakeZone("training", "training.example.org", {}, now, false));
-  for (auto& [name, zone] : zones_) minter.AddKey(zone.root.td(), zone.jwt_key, zone.kid);
+  for (auto& [name, zone] : zones_) {
+    minter.AddKey(zone.root.td(), zone.jwt_key, zone.kid);
+    wit_minter.AddKey(zone.root.td(), *zone.wit_key, zone.wit_kid);
+  }
   Sync();
   if (start) StartServer(service_options);
 }
@@ -209,6 +228,7 @@ inline void WorkloadApiWorld::StartServer(agent::WorkloadServiceOptions service_
   options.socket.path = socket_path;
   options.service = service_options;
   options.service.expiry_check_interval = 50ms;
+  if (options.service.wit_minter == nullptr) options.service.wit_minter = &wit_minter;
   auto attestor = [this](const agent::ProcessInfo& peer) -> absl::StatusOr<common::SelectorSet> {
     ++attestations;
     last_attested_pid = peer.pid;

@@ -1,5 +1,5 @@
 // The Workload API over a real Unix socket, with the generated C++ stub: security header,
-// X509-SVID content, entitlement, the no-identity behaviour, WIT.
+// X509-SVID content, entitlement, the no-identity behaviour (WIT-SVIDs: workload_wit_test.cc).
 #include <doctest/doctest.h>
 
 #include "common/certificate.h"
@@ -288,23 +288,6 @@ TEST_CASE("Workload API: X.509 and JWT bundle streams serve own and peer zones o
   world.Sync();
   REQUIRE(jwt->WaitForCount(2));
   CHECK_FALSE(x509->WaitForCount(2, 300ms));
-}
-
-TEST_CASE("Workload API: WIT-SVID methods are unimplemented") {
-  WorkloadApiWorld world;
-  auto stub = world.Stub();
-  grpc::ClientContext context;
-  WorkloadApiWorld::AddHeader(context);
-  auto reader = stub->FetchWITBundles(&context, ::WITBundlesRequest());
-  ::WITBundlesResponse response;
-  CHECK_FALSE(reader->Read(&response));
-  CHECK(reader->Finish().error_code() == grpc::StatusCode::UNIMPLEMENTED);
-  grpc::ClientContext context2;
-  WorkloadApiWorld::AddHeader(context2);
-  auto reader2 = stub->FetchWITSVID(&context2, ::WITSVIDRequest());
-  ::WITSVIDResponse response2;
-  CHECK_FALSE(reader2->Read(&response2));
-  CHECK(reader2->Finish().error_code() == grpc::StatusCode::UNIMPLEMENTED);
 }
 
 TEST_CASE("Workload API: stopping the server ends open streams with Unavailable") {

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "agent/wit_rotator.h"
 #include "common/base64.h"
 #include "common/jwt_svid.h"
 #include "common/x509_svid_validator.h"
@@ -77,6 +78,8 @@ TEST_CASE("Workload API: an independent Python client without the header gets In
   CHECK(out["jwt"] == "INVALID_ARGUMENT");
   CHECK(out["validate"] == "INVALID_ARGUMENT");
   CHECK(out["jwt_bundles"] == "INVALID_ARGUMENT");
+  CHECK(out["wit"] == "INVALID_ARGUMENT");
+  CHECK(out["wit_bundles"] == "INVALID_ARGUMENT");
 }
 
 TEST_CASE("Workload API: an independent Python client gets and uses its identities") {
@@ -84,7 +87,10 @@ TEST_CASE("Workload API: an independent Python client gets and uses its identiti
   world.PutEntry("e1", kModelId, {UidSelector(world.uid)}, "internal");
   world.Sync();
   world.Issue("e1");
+  agent::WitRotator wit_rotator(world.cache, world.wit_minter, world.clock, 10);
+  wit_rotator.Start();  // mints the WIT-SVID once the client asks for one
   nlohmann::json out = RunClient(world, GenerateStubs(world.dir), "registered");
+  wit_rotator.Stop();
 
   REQUIRE(out["svids"].size() == 1);
   const nlohmann::json& svid = out["svids"][0];
@@ -117,7 +123,16 @@ TEST_CASE("Workload API: an independent Python client gets and uses its identiti
   CHECK(out["validated"]["claims"]["aud"] == "wire-test");
   CHECK(out["validate_wrong_audience"] == "INVALID_ARGUMENT");
   CHECK(out["no_audience"] == "INVALID_ARGUMENT");
-  CHECK(out["wit"] == "UNIMPLEMENTED");
+  // The WIT-SVID profile: the identity, a private JWK with alg = cnf.jwk.alg, and WIT bundles
+  // (JSON text) of the zone and its peer holding only wit-svid keys.
+  CHECK(out["wit"]["spiffe_id"] == kModelId);
+  CHECK(out["wit"]["hint"] == "internal");
+  CHECK(out["wit"]["key_alg"] == "ES256");
+  CHECK(out["wit"]["cnf_alg"] == "ES256");
+  REQUIRE(out["wit_bundles"].size() == 2);
+  for (const auto& [td, jwks] : out["wit_bundles"].items()) {
+    for (const auto& key : jwks["keys"]) CHECK(key["use"] == "wit-svid");
+  }
 }
 
 TEST_CASE("Workload API: a process of another uid is attested by its own uid and denied") {
@@ -143,9 +158,13 @@ TEST_CASE("Workload API: a process of another uid is attested by its own uid and
   world.PutEntry("e2", "spiffe://inference.example.org/nobody", {UidSelector(65534)});
   world.Sync();
   world.Issue("e2");
+  agent::WitRotator wit_rotator(world.cache, world.wit_minter, world.clock, 10);
+  wit_rotator.Start();
   out = RunClient(world, stubs, "registered", "setpriv --reuid=65534 --regid=65534 --clear-groups");
+  wit_rotator.Stop();
   REQUIRE(out["svids"].size() == 1);
   CHECK(out["svids"][0]["spiffe_id"] == "spiffe://inference.example.org/nobody");
+  CHECK(out["wit"]["spiffe_id"] == "spiffe://inference.example.org/nobody");
 }
 
 }  // namespace

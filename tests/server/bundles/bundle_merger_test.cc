@@ -148,14 +148,22 @@ TEST_CASE("bundle merger: expired X.509 authorities and JWT keys are dropped") {
   CHECK(decoded->jwt_expiry.at(snapshot->active_jwt->kid) ==
         spinel::common::ToUnixSeconds(snapshot->active_jwt->NotAfter()));
 
+  REQUIRE(snapshot->active_wit != nullptr);
+  CHECK(decoded->jwt_expiry.at(snapshot->active_wit->kid) ==
+        spinel::common::ToUnixSeconds(snapshot->active_wit->NotAfter()));
+
   Bundle now = spinel::server::MergeReplicaBundles(control, {*decoded}, fixture.clock.Now());
   CHECK(now.x509_authorities.size() == 1);
   CHECK(now.jwt_authorities.size() == 1);
+  // WIT keys survive the merge (and so reach agents and federated trust domains).
+  CHECK(now.wit_authorities.size() == 1);
+  CHECK(now.wit_authorities.count(snapshot->active_wit->kid) == 1);
   const auto after_jwt = snapshot->active_jwt->NotAfter() + 1s;
   const auto after_ca = snapshot->x509.front().NotAfter() + 1s;
   Bundle later = spinel::server::MergeReplicaBundles(control, {*decoded}, std::max(after_jwt, after_ca));
   CHECK(later.x509_authorities.empty());
   CHECK(later.jwt_authorities.empty());
+  CHECK(later.wit_authorities.empty());
 
   // A key whose expiry is unknown (published without spinel_jwt_expiry) is kept.
   decoded->jwt_expiry.clear();

@@ -156,25 +156,28 @@ TEST_CASE("admin: forced rotation moves authorities through prepared, active and
   request.set_trust_domain("inference.ai.example.org");
   spinel::v1::LocalAuthorities authorities;
   REQUIRE(h.Call(&Stub::GetLocalAuthorities, request, &authorities).ok());
-  REQUIRE(authorities.authorities_size() == 2);
+  REQUIRE(authorities.authorities_size() == 3);
   CHECK(authorities.authorities(0).kind() == "x509");
   CHECK(authorities.authorities(0).state() == "active");
   CHECK(authorities.authorities(1).kind() == "jwt");
+  CHECK(authorities.authorities(2).kind() == "wit");
+  CHECK(authorities.authorities(2).id() != authorities.authorities(1).id());
   CHECK_FALSE(authorities.authorities(0).id().empty());
   CHECK(authorities.authorities(0).expires_at() > authorities.authorities(0).not_before());
 
   REQUIRE(h.Call(&Stub::PrepareLocalAuthority, request, &authorities).ok());
   std::multiset<std::string> states;
   for (const auto& a : authorities.authorities()) states.insert(a.kind() + ":" + a.state());
-  CHECK(states ==
-        std::multiset<std::string>{"jwt:active", "jwt:prepared", "x509:active", "x509:prepared"});
+  CHECK(states == std::multiset<std::string>{"jwt:active", "jwt:prepared", "wit:active",
+                                             "wit:prepared", "x509:active", "x509:prepared"});
   CHECK(h.Call(&Stub::PrepareLocalAuthority, request, &authorities).error_code() ==
         grpc::StatusCode::FAILED_PRECONDITION);
 
   REQUIRE(h.Call(&Stub::ActivateLocalAuthority, request, &authorities).ok());
   states.clear();
   for (const auto& a : authorities.authorities()) states.insert(a.kind() + ":" + a.state());
-  CHECK(states == std::multiset<std::string>{"jwt:active", "jwt:old", "x509:active", "x509:old"});
+  CHECK(states == std::multiset<std::string>{"jwt:active", "jwt:old", "wit:active", "wit:old",
+                                             "x509:active", "x509:old"});
   CHECK(GetBundle(h, "inference.ai.example.org").x509_authorities.size() == 2);
   CHECK(h.Call(&Stub::ActivateLocalAuthority, request, &authorities).error_code() ==
         grpc::StatusCode::FAILED_PRECONDITION);

@@ -255,8 +255,9 @@ TEST_CASE("admin federation: every bad create is INVALID_ARGUMENT naming the fie
       },
       "web_ca_pem: ");
   add("bundle not JSON", [](Relationship&) {}, "initial_bundle: ", "{not json");
-  add("bundle without authorities", [](Relationship&) {}, "initial_bundle: has no X.509 or JWT",
-      "{\"keys\":[]}");
+  add(
+      "bundle without authorities", [](Relationship&) {},
+      "initial_bundle: has no X.509, JWT or WIT", "{\"keys\":[]}");
   add("another trust domain's bundle", [](Relationship&) {},
       "initial_bundle: X.509 authority #1 names \"spiffe://other.example.com\"",
       BundleJson(other_ca, "other.example.com", 1));

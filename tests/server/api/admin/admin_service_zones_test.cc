@@ -81,7 +81,7 @@ TEST_CASE("admin zones: list shows every zone with TTLs, symmetric peers, rules,
   for (const auto& authority : tools.authorities().authorities()) {
     active += authority.state() == "active" ? 1 : 0;
   }
-  CHECK(active == 2);  // one X.509 CA and one JWT key
+  CHECK(active == 3);  // one X.509 CA, one JWT key and one WIT-SVID key
 }
 
 TEST_CASE("admin zones: get one zone; an unknown name is NOT_FOUND naming it") {
