@@ -67,11 +67,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> authorities,
                           NodeSession::LoadControlAuthorities(c));
   impl->trust = std::make_shared<ControlTrust>(c.trust_domain, std::move(authorities));
-  impl->client =
-      std::make_unique<ServerClient>(c.servers, impl->trust, clock, c.reconnect_max);
+  impl->client = std::make_unique<ServerClient>(c.servers, impl->trust, clock, c.reconnect_max);
   impl->session = std::make_unique<NodeSession>(c, *impl->client, impl->trust, clock);
   SPINEL_RETURN_IF_ERROR(impl->session->Establish());
-  impl->rotator = std::make_unique<SvidRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);
+  impl->rotator =
+      std::make_unique<SvidRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);
   impl->wit_rotator =
       std::make_unique<WitRotator>(impl->cache, *impl->client, clock, c.sign_batch_size);
   impl->sync = std::make_unique<SyncLoop>(c, *impl->client, *impl->session, impl->cache, clock);
@@ -80,15 +80,13 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   AuditForwarderOptions audit_options;
   audit_options.capacity = static_cast<size_t>(std::max(c.audit_buffer_size, 1));
   impl->audit = std::make_unique<AuditForwarder>(*impl->client, clock, audit_options);
-  impl->authorizer =
-      std::make_unique<Authorizer>(impl->cache, *impl->client, *impl->audit, clock);
+  impl->authorizer = std::make_unique<Authorizer>(impl->cache, *impl->client, *impl->audit, clock);
   impl->authorization = std::make_unique<AuthorizationService>(*impl->authorizer);
   WorkloadApiServerOptions options;
   options.socket.path = c.socket_path;
   options.additional_services.push_back(impl->authorization.get());
   options.service.wit_minter = impl->client.get();
-  SPINEL_RETURN_IF_ERROR(common::MakeDirs(
-      c.socket_path.substr(0, c.socket_path.rfind('/')), 0755));
+  SPINEL_RETURN_IF_ERROR(common::MakeDirs(c.socket_path.substr(0, c.socket_path.rfind('/')), 0755));
   SPINEL_ASSIGN_OR_RETURN(impl->workload_api,
                           WorkloadApiServer::Start(options, impl->cache, *impl->minter,
                                                    AttestCaller(*impl->attestor), clock));
@@ -96,9 +94,8 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   impl->rotator->Start();
   impl->wit_rotator->Start();
   impl->audit->Start();
-  LOG_INFO("spinel-agent started",
-           {{"agent_id", impl->session->agent_id().ToString()},
-            {"SPIFFE_ENDPOINT_SOCKET", impl->workload_api->endpoint()}});
+  LOG_INFO("spinel-agent started", {{"agent_id", impl->session->agent_id().ToString()},
+                                    {"SPIFFE_ENDPOINT_SOCKET", impl->workload_api->endpoint()}});
   return std::unique_ptr<Agent>(new Agent(std::move(impl)));
 }
 

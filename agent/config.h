@@ -18,10 +18,10 @@ struct AgentConfig {
   // The agent API of every server replica, host:port each, in the order the agent tries them
   // (config `servers:`; `server_address: X` is the same as `servers: [X]`). Never empty.
   std::vector<std::string> servers;
-  std::string server_address;        // servers.front(), kept for callers that need one
-  std::string trust_bundle_path;     // PEM bootstrap bundle of the control trust domain
-  std::string data_dir;              // agent SVID, key and state
-  std::string socket_path;           // Workload API Unix socket
+  std::string server_address;     // servers.front(), kept for callers that need one
+  std::string trust_bundle_path;  // PEM bootstrap bundle of the control trust domain
+  std::string data_dir;           // agent SVID, key and state
+  std::string socket_path;        // Workload API Unix socket
   // Node attestation: a join token (inline or in a file; the --join-token flag wins), or
   // x509pop with a node certificate and key.
   std::string join_token;

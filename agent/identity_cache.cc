@@ -161,7 +161,8 @@ absl::Status ApplyEntries(const spinel::v1::SyncUpdate& update, CacheSnapshot& n
 absl::Status ApplyBundles(const spinel::v1::SyncUpdate& update, CacheSnapshot& next) {
   if (update.full_snapshot()) next.bundles.clear();
   for (const spinel::v1::Bundle& proto : update.bundles()) {
-    SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td, common::TrustDomain::Parse(proto.trust_domain()));
+    SPINEL_ASSIGN_OR_RETURN(common::TrustDomain td,
+                            common::TrustDomain::Parse(proto.trust_domain()));
     SPINEL_ASSIGN_OR_RETURN(common::Bundle bundle, common::Bundle::Parse(td, proto.jwks()));
     next.bundles.insert_or_assign(td, std::move(bundle));
   }
@@ -181,8 +182,8 @@ bool SameEntry(const CachedEntry& a, const CachedEntry& b) {
 // True when `next` serves exactly what `current` does: nothing to publish.
 bool SameContent(const CacheSnapshot& current, const CacheSnapshot& next) {
   if (current.synced != next.synced || current.peers != next.peers ||
-      current.federates_with != next.federates_with ||
-      current.policy != next.policy || current.entries.size() != next.entries.size() ||
+      current.federates_with != next.federates_with || current.policy != next.policy ||
+      current.entries.size() != next.entries.size() ||
       current.bundles.size() != next.bundles.size()) {
     return false;
   }
@@ -253,11 +254,10 @@ void IdentityCache::StoreX509Svids(std::vector<X509SvidRecord> svids) {
   auto next = std::make_shared<CacheSnapshot>(*snapshot_);
   bool stored = false;
   for (X509SvidRecord& svid : svids) {
-    auto entry = std::lower_bound(
-        next->entries.begin(), next->entries.end(), svid.entry_id,
-        [](const CachedEntry& e, const std::string& id) { return e.id < id; });
-    if (entry == next->entries.end() || entry->id != svid.entry_id ||
-        entry->spiffe_id != svid.id) {
+    auto entry =
+        std::lower_bound(next->entries.begin(), next->entries.end(), svid.entry_id,
+                         [](const CachedEntry& e, const std::string& id) { return e.id < id; });
+    if (entry == next->entries.end() || entry->id != svid.entry_id || entry->spiffe_id != svid.id) {
       continue;  // the entry went away or changed identity while the CSR was in flight
     }
     entry->svid = std::make_shared<const X509SvidRecord>(std::move(svid));

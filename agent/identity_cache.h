@@ -37,7 +37,7 @@ struct X509SvidRecord {
   common::SpiffeId id;
   std::vector<common::Certificate> chain;  // leaf first
   std::shared_ptr<const common::SecretData> key_der;
-  common::TimePoint issued_at;             // when the agent received it
+  common::TimePoint issued_at;  // when the agent received it
   common::TimePoint not_before;
   common::TimePoint expires_at;
   // When the rotator renews it: half its lifetime, with jitter.
@@ -73,7 +73,7 @@ struct CachedEntry {
 
 struct CacheSnapshot {
   uint64_t generation = 0;
-  std::vector<CachedEntry> entries;                      // by id
+  std::vector<CachedEntry> entries;                       // by id
   std::map<common::TrustDomain, common::Bundle> bundles;  // control plane and zones
   // Zone peering: trust domain -> the trust domains of its peers.
   std::map<common::TrustDomain, std::set<common::TrustDomain>> peers;
@@ -92,7 +92,8 @@ struct CacheSnapshot {
   std::vector<const CachedEntry*> Matching(const common::SelectorSet& workload) const;
   // The trust domains a workload holding `entries` may trust: their own trust domains, every
   // peer of them and every foreign trust domain they federate with (the union over all).
-  std::set<common::TrustDomain> TrustedDomains(const std::vector<const CachedEntry*>& entries) const;
+  std::set<common::TrustDomain> TrustedDomains(
+      const std::vector<const CachedEntry*>& entries) const;
   // The peers and federated trust domains (only) of those trust domains, excluding the
   // entries' own trust domains.
   std::set<common::TrustDomain> FederatedDomains(

@@ -35,8 +35,8 @@ common::TimePoint RenewalTime(common::TimePoint not_before, common::TimePoint no
 
 absl::StatusOr<std::vector<common::Certificate>> NodeSession::LoadControlAuthorities(
     const AgentConfig& config) {
-  std::string path = common::FileExists(BundlePath(config)) ? BundlePath(config)
-                                                             : config.trust_bundle_path;
+  std::string path =
+      common::FileExists(BundlePath(config)) ? BundlePath(config) : config.trust_bundle_path;
   absl::StatusOr<std::string> pem = common::ReadFile(path);
   if (!pem.ok()) {
     return absl::FailedPreconditionError(

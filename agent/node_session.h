@@ -24,8 +24,8 @@ namespace spinel::agent {
 
 class NodeSession {
  public:
-  NodeSession(const AgentConfig& config, ServerClient& client,
-              std::shared_ptr<ControlTrust> trust, const common::Clock& clock)
+  NodeSession(const AgentConfig& config, ServerClient& client, std::shared_ptr<ControlTrust> trust,
+              const common::Clock& clock)
       : config_(config), client_(client), trust_(std::move(trust)), clock_(clock) {}
 
   // Loads the control bundle file the agent is bootstrapped with (persisted copy first).

@@ -3,8 +3,8 @@
 #include <algorithm>
 
 #include "common/csr.h"
-#include "common/log.h"
 #include "common/grpc_status.h"
+#include "common/log.h"
 #include "common/pop_signature.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -49,10 +49,12 @@ absl::StatusOr<AgentSvid> AgentSvidFromProto(const spinel::v1::AgentSvid& proto)
   return svid;
 }
 
-ServerClient::ServerClient(std::vector<std::string> addresses,
-                           std::shared_ptr<ControlTrust> trust, const common::Clock& clock,
+ServerClient::ServerClient(std::vector<std::string> addresses, std::shared_ptr<ControlTrust> trust,
+                           const common::Clock& clock,
                            std::chrono::milliseconds max_reconnect_backoff)
-    : addresses_(std::move(addresses)), trust_(std::move(trust)), clock_(clock),
+    : addresses_(std::move(addresses)),
+      trust_(std::move(trust)),
+      clock_(clock),
       max_reconnect_backoff_(max_reconnect_backoff) {
   common::MutexLock lock(mutex_);
   RebuildLocked();
@@ -74,9 +76,9 @@ void ServerClient::RebuildLocked() {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
   const AgentIdentity* identity = identity_ ? &*identity_ : nullptr;
-  auto channel = grpc::CreateCustomChannel(
-      addresses_[index_ % addresses_.size()],
-      MakeAgentChannelCredentials(trust_, clock_, identity), args);
+  auto channel =
+      grpc::CreateCustomChannel(addresses_[index_ % addresses_.size()],
+                                MakeAgentChannelCredentials(trust_, clock_, identity), args);
   stub_ = spinel::v1::AgentService::NewStub(channel);
   ++generation_;
 }
@@ -188,8 +190,9 @@ absl::StatusOr<AgentSvid> ServerClient::RenewAgentSvid(const common::PrivateKey&
   grpc::ClientContext context;
   SetDeadline(context);
   const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(Observe(
-      common::FromGrpcStatus(channel.stub->RenewAgentSvid(&context, request, &response)), channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->RenewAgentSvid(&context, request, &response)),
+              channel.generation, true));
   return AgentSvidFromProto(response.svid());
 }
 
@@ -205,14 +208,15 @@ absl::StatusOr<std::vector<SignedSvid>> ServerClient::SignX509Svids(
   grpc::ClientContext context;
   SetDeadline(context);
   const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(Observe(
-      common::FromGrpcStatus(channel.stub->SignX509Svids(&context, request, &response)), channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->SignX509Svids(&context, request, &response)),
+              channel.generation, true));
   std::vector<SignedSvid> out;
   for (const spinel::v1::SignedSvid& svid : response.svids()) {
     SignedSvid signed_svid{svid.entry_id(), absl::OkStatus(), {}};
     if (!svid.error().empty()) {
-      signed_svid.status = absl::Status(static_cast<absl::StatusCode>(svid.error_code()),
-                                        svid.error());
+      signed_svid.status =
+          absl::Status(static_cast<absl::StatusCode>(svid.error_code()), svid.error());
     }
     for (const std::string& der : svid.certificate_chain()) {
       SPINEL_ASSIGN_OR_RETURN(common::Certificate cert, common::Certificate::FromDer(der));
@@ -232,8 +236,9 @@ absl::StatusOr<spinel::v1::MintJwtSvidResponse> ServerClient::MintJwtSvid(
   grpc::ClientContext context;
   SetDeadline(context);
   const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(Observe(
-      common::FromGrpcStatus(channel.stub->MintJwtSvid(&context, request, &response)), channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->MintJwtSvid(&context, request, &response)),
+              channel.generation, true));
   return response;
 }
 
@@ -273,8 +278,9 @@ absl::StatusOr<spinel::v1::Approval> ServerClient::CreateApproval(
   grpc::ClientContext context;
   SetDeadline(context, kApprovalTimeout);
   const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(Observe(
-      common::FromGrpcStatus(channel.stub->CreateApproval(&context, call, &response)), channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->CreateApproval(&context, call, &response)),
+              channel.generation, true));
   return response;
 }
 
@@ -287,8 +293,9 @@ absl::StatusOr<spinel::v1::Approval> ServerClient::UseApproval(
   grpc::ClientContext context;
   SetDeadline(context, kApprovalTimeout);
   const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(Observe(
-      common::FromGrpcStatus(channel.stub->UseApproval(&context, call, &response)), channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->UseApproval(&context, call, &response)),
+              channel.generation, true));
   return response;
 }
 
@@ -298,8 +305,9 @@ absl::StatusOr<uint64_t> ServerClient::ReportAuditEvents(
   grpc::ClientContext context;
   SetDeadline(context);
   const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(Observe(
-      common::FromGrpcStatus(channel.stub->ReportAuditEvents(&context, request, &response)), channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->ReportAuditEvents(&context, request, &response)),
+              channel.generation, true));
   return response.stored();
 }
 

@@ -49,8 +49,7 @@ class ServerClient final : public CsrSigner,
   ServerClient(std::vector<std::string> addresses, std::shared_ptr<ControlTrust> trust,
                const common::Clock& clock,
                std::chrono::milliseconds max_reconnect_backoff = std::chrono::seconds(5));
-  ServerClient(std::string address, std::shared_ptr<ControlTrust> trust,
-               const common::Clock& clock)
+  ServerClient(std::string address, std::shared_ptr<ControlTrust> trust, const common::Clock& clock)
       : ServerClient(std::vector<std::string>{std::move(address)}, std::move(trust), clock) {}
 
   // The replica calls go to now, and how often the client moved to another one.

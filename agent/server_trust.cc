@@ -38,9 +38,9 @@ class ServerSvidVerifier final : public grpc::experimental::ExternalCertificateV
     const std::string expected =
         common::StrCat(trust_->trust_domain().IdString(), "/spinel/server");
     if (verified->id.ToString() != expected) {
-      return grpc::Status(grpc::StatusCode::UNAUTHENTICATED,
-                          common::StrCat("server presented ", verified->id.ToString(),
-                                         ", expected ", expected));
+      return grpc::Status(
+          grpc::StatusCode::UNAUTHENTICATED,
+          common::StrCat("server presented ", verified->id.ToString(), ", expected ", expected));
     }
     return grpc::Status::OK;
   }

@@ -9,9 +9,9 @@ using common::StrCat;
 absl::StatusOr<const common::Bundle*> SnapshotAuthorities::BundleOf(
     const common::TrustDomain& td) const {
   if (trusted_.has_value() && trusted_->count(td) == 0) {
-    return absl::NotFoundError(StrCat(
-        "trust domain ", td.name(),
-        " is not trusted by the caller (not its zone, a peer or a federated trust domain)"));
+    return absl::NotFoundError(
+        StrCat("trust domain ", td.name(),
+               " is not trusted by the caller (not its zone, a peer or a federated trust domain)"));
   }
   auto bundle = snapshot_.bundles.find(td);
   if (bundle == snapshot_.bundles.end()) {

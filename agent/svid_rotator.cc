@@ -71,8 +71,9 @@ void SvidRotator::SignBatch(const std::vector<CachedEntry>& batch, PassResult& r
   const common::TimePoint now = clock_.Now();
   absl::StatusOr<std::vector<SignedSvid>> signed_svids = signer_.SignX509Svids(csrs);
   if (!signed_svids.ok()) {
-    LOG_WARN("SVID signing failed; will retry", {{"error", std::string(signed_svids.status().message())},
-                                                 {"batch", std::to_string(batch.size())}});
+    LOG_WARN("SVID signing failed; will retry",
+             {{"error", std::string(signed_svids.status().message())},
+              {"batch", std::to_string(batch.size())}});
     for (const CachedEntry& entry : batch) retry_after_[entry.id] = now + kRetryDelay;
     result.failed += static_cast<int>(batch.size());
     return;
@@ -81,20 +82,21 @@ void SvidRotator::SignBatch(const std::vector<CachedEntry>& batch, PassResult& r
   for (SignedSvid& svid : *signed_svids) {
     auto key = keys.find(svid.entry_id);
     if (!svid.status.ok() || svid.chain.empty() || key == keys.end()) {
-      LOG_WARN("SVID refused", {{"entry_id", svid.entry_id},
-                                {"error", std::string(svid.status.message())}});
+      LOG_WARN("SVID refused",
+               {{"entry_id", svid.entry_id}, {"error", std::string(svid.status.message())}});
       retry_after_[svid.entry_id] = now + kRetryDelay;
       ++result.failed;
       continue;
     }
     absl::StatusOr<common::SecretData> der = key->second.ToPkcs8Der();
-    absl::StatusOr<common::SpiffeId> id = common::SpiffeId::Parse(svid.chain.front().UriSans().at(0));
+    absl::StatusOr<common::SpiffeId> id =
+        common::SpiffeId::Parse(svid.chain.front().UriSans().at(0));
     if (!der.ok() || !id.ok()) continue;
     const common::Certificate& leaf = svid.chain.front();
     records.push_back(X509SvidRecord{
-        svid.entry_id, *id, svid.chain,
-        std::make_shared<const common::SecretData>(std::move(*der)), now, leaf.NotBefore(),
-        leaf.NotAfter(), RenewalTime(std::max(leaf.NotBefore(), now), leaf.NotAfter())});
+        svid.entry_id, *id, svid.chain, std::make_shared<const common::SecretData>(std::move(*der)),
+        now, leaf.NotBefore(), leaf.NotAfter(),
+        RenewalTime(std::max(leaf.NotBefore(), now), leaf.NotAfter())});
     retry_after_.erase(svid.entry_id);
     signed_revision_[svid.entry_id] = revisions[svid.entry_id];
     ++result.renewed;

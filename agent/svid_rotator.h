@@ -31,8 +31,7 @@ inline constexpr int kRenewalCoalesceDivisor = 10;
 
 class SvidRotator {
  public:
-  SvidRotator(IdentityCache& cache, CsrSigner& signer, const common::Clock& clock,
-              int batch_size)
+  SvidRotator(IdentityCache& cache, CsrSigner& signer, const common::Clock& clock, int batch_size)
       : cache_(cache), signer_(signer), clock_(clock), batch_size_(batch_size) {}
   ~SvidRotator();
 

@@ -97,10 +97,11 @@ void SyncLoop::Run() {
     // A stream that stayed up a while was a success: start the backoff afresh.
     if (clock_.Now() - started > std::chrono::seconds(10)) backoff.Reset();
     const common::Duration delay = backoff.Next();
-    LOG_WARN("server stream ended; reconnecting",
-             {{"error", std::string(ended.message())},
-              {"retry_in_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                 delay).count())}});
+    LOG_WARN(
+        "server stream ended; reconnecting",
+        {{"error", std::string(ended.message())},
+         {"retry_in_ms",
+          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(delay).count())}});
     if (absl::IsPermissionDenied(ended) || absl::IsUnauthenticated(ended)) {
       absl::Status reattested = session_.Reattest();
       if (!reattested.ok()) {

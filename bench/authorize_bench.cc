@@ -30,8 +30,8 @@
 #include "bench/support/workload_client.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "server/sync/agent_sync.h"
 #include "server/datastore/sqlite_datastore.h"
+#include "server/sync/agent_sync.h"
 
 namespace spinel::bench {
 namespace {
@@ -100,8 +100,8 @@ absl::StatusOr<std::unique_ptr<InProcess>> MakeInProcess() {
   const common::Clock& clock = common::SystemClock::Get();
   SPINEL_ASSIGN_OR_RETURN(in->world, IssuerWorld::Create());
   SPINEL_ASSIGN_OR_RETURN(in->datastore, server::SqliteDatastore::Open(":memory:", clock));
-  server::AgentView view(*in->datastore, in->world->zones(), in->world->cas(),
-                         in->world->control(), clock);
+  server::AgentView view(*in->datastore, in->world->zones(), in->world->cas(), in->world->control(),
+                         clock);
   spinel::v1::SyncUpdate update;
   update.set_full_snapshot(true);
   for (spinel::v1::Bundle& bundle : view.Bundles()) *update.add_bundles() = std::move(bundle);
@@ -109,8 +109,7 @@ absl::StatusOr<std::unique_ptr<InProcess>> MakeInProcess() {
   SPINEL_RETURN_IF_ERROR(in->cache.ApplySyncUpdate(update));
   in->audit = std::make_unique<agent::AuditForwarder>(in->reporter, clock);
   in->audit->Start();
-  in->authorizer =
-      std::make_unique<agent::Authorizer>(in->cache, in->approvals, *in->audit, clock);
+  in->authorizer = std::make_unique<agent::Authorizer>(in->cache, in->approvals, *in->audit, clock);
   return in;
 }
 
@@ -133,17 +132,18 @@ absl::Status Decide(InProcess& in, size_t calls, Fill fill, Samples& latencies) 
 absl::Status ReportInProcess(Report& report, const CommonFlags& flags) {
   SPINEL_ASSIGN_OR_RETURN(std::unique_ptr<InProcess> in, MakeInProcess());
   SPINEL_ASSIGN_OR_RETURN(common::SpiffeId subject, common::SpiffeId::Parse(kSubject));
-  SPINEL_ASSIGN_OR_RETURN(server::IssuedJwtSvid jwt,
-                          in->world->issuer().MintJwtSvid(subject, {"spinel-authorize"},
-                                                          common::Duration::zero()));
+  SPINEL_ASSIGN_OR_RETURN(
+      server::IssuedJwtSvid jwt,
+      in->world->issuer().MintJwtSvid(subject, {"spinel-authorize"}, common::Duration::zero()));
   SPINEL_ASSIGN_OR_RETURN(common::PrivateKey key, common::PrivateKey::Generate());
   SPINEL_ASSIGN_OR_RETURN(common::PublicKey public_key, key.Public());
-  SPINEL_ASSIGN_OR_RETURN(server::IssuedX509Svid x509,
-                          in->world->issuer().SignX509Svid(subject, public_key,
-                                                           common::Duration::zero()));
+  SPINEL_ASSIGN_OR_RETURN(
+      server::IssuedX509Svid x509,
+      in->world->issuer().SignX509Svid(subject, public_key, common::Duration::zero()));
   auto with_jwt = [&](AuthorizeRequest& request) { request.set_jwt_svid(jwt.token); };
   auto with_x509 = [&](AuthorizeRequest& request) {
-    for (const std::string& der : x509.chain_der) request.mutable_x509_svid()->add_certificates(der);
+    for (const std::string& der : x509.chain_der)
+      request.mutable_x509_svid()->add_certificates(der);
   };
   const size_t calls = flags.Pick(200, 5000, 20000);
   Samples warm_up, latencies, x509_latencies;
@@ -155,18 +155,18 @@ absl::Status ReportInProcess(Report& report, const CommonFlags& flags) {
   nlohmann::json params = flags.SizeParam();
   params["calls"] = calls;
   params["subject"] = "jwt-svid";
-  report.Add({"authorize_in_process_p50_us", latencies.Percentile(50), "us", std::nullopt, "",
-              params});
+  report.Add(
+      {"authorize_in_process_p50_us", latencies.Percentile(50), "us", std::nullopt, "", params});
   report.Add({"authorize_in_process_p99_us", latencies.Percentile(99), "us", std::nullopt,
               "< 50 us", params});
-  report.Add({"authorize_in_process_per_s", calls / cpu_seconds, "decisions/s", std::nullopt, "",
-              params});
+  report.Add(
+      {"authorize_in_process_per_s", calls / cpu_seconds, "decisions/s", std::nullopt, "", params});
   params["calls"] = calls / 4;
   params["subject"] = "x509-svid";
-  report.Add({"authorize_in_process_x509_p50_us", x509_latencies.Percentile(50), "us",
-              std::nullopt, "", params});
-  report.Add({"authorize_in_process_x509_p99_us", x509_latencies.Percentile(99), "us",
-              std::nullopt, "", params});
+  report.Add({"authorize_in_process_x509_p50_us", x509_latencies.Percentile(50), "us", std::nullopt,
+              "", params});
+  report.Add({"authorize_in_process_x509_p99_us", x509_latencies.Percentile(99), "us", std::nullopt,
+              "", params});
   return absl::OkStatus();
 }
 
@@ -189,7 +189,8 @@ absl::Status ReportSocket(Report& report, const CommonFlags& flags) {
   SPINEL_ASSIGN_OR_RETURN(std::string jwt, FetchJwt(*workload, "spinel-authorize"));
   auto stub = spinel::v1::Authorization::NewStub(channel);
   const size_t calls = flags.Pick(100, 2000, 10000);
-  for (size_t i = 0; i < calls / 10; ++i) SPINEL_RETURN_IF_ERROR(AuthorizeOverSocket(*stub, jwt, i));
+  for (size_t i = 0; i < calls / 10; ++i)
+    SPINEL_RETURN_IF_ERROR(AuthorizeOverSocket(*stub, jwt, i));
   Samples latencies;
   for (size_t i = 0; i < calls; ++i) {
     const double start = WallSeconds();
@@ -199,18 +200,18 @@ absl::Status ReportSocket(Report& report, const CommonFlags& flags) {
   nlohmann::json params = flags.SizeParam();
   params["calls"] = calls;
   report.Add({"authorize_socket_p50_us", latencies.Percentile(50), "us", std::nullopt, "", params});
-  report.Add({"authorize_socket_p99_us", latencies.Percentile(99), "us", std::nullopt,
-              "< 1000 us", params});
+  report.Add({"authorize_socket_p99_us", latencies.Percentile(99), "us", std::nullopt, "< 1000 us",
+              params});
 
   constexpr int kThreads = 4;
-  SPINEL_ASSIGN_OR_RETURN(
-      ConcurrentCalls decided,
-      RunConcurrently(kThreads, flags.Pick(0.3, 2.0, 5.0),
-                      [&](size_t i) { return AuthorizeOverSocket(*stub, jwt, i); }));
+  SPINEL_ASSIGN_OR_RETURN(ConcurrentCalls decided,
+                          RunConcurrently(kThreads, flags.Pick(0.3, 2.0, 5.0), [&](size_t i) {
+                            return AuthorizeOverSocket(*stub, jwt, i);
+                          }));
   params["threads"] = kThreads;
   params["calls"] = decided.calls;
-  report.Add({"authorize_socket_per_s", decided.PerSecond(), "decisions/s", std::nullopt, "",
-              params});
+  report.Add(
+      {"authorize_socket_per_s", decided.PerSecond(), "decisions/s", std::nullopt, "", params});
   return absl::OkStatus();
 }
 

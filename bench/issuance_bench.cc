@@ -92,8 +92,7 @@ absl::Status RunBench(const CommonFlags& flags) {
   nlohmann::json params = flags.SizeParam();
   params["distinct_csrs"] = csrs.size();
   params["key"] = "ECDSA P-256";
-  ReportRun(report, "x509_in_process", "svid/s", x509, flags.X509Limit(), "ratio >= 0.80",
-            params);
+  ReportRun(report, "x509_in_process", "svid/s", x509, flags.X509Limit(), "ratio >= 0.80", params);
 
   const std::vector<std::string> audience = {"spiffe://tools.ai.example.org/bench"};
   auto mint_one = [&](size_t i) -> absl::Status {

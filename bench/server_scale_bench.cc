@@ -105,8 +105,8 @@ absl::StatusOr<Clock::time_point> SyncFullSets(Agents& agents, int entries) {
   for (const auto& agent : agents) {
     SPINEL_RETURN_IF_ERROR(agent->sync_status());
     if (!agent->FullAt()) {
-      return absl::DeadlineExceededError(StrCat(agent->id(), " did not get its full set in 10 min (",
-                                                agent->EntryCount(), " entries)"));
+      return absl::DeadlineExceededError(StrCat(
+          agent->id(), " did not get its full set in 10 min (", agent->EntryCount(), " entries)"));
     }
     last_full = std::max(last_full, *agent->FullAt());
   }
@@ -214,8 +214,8 @@ absl::Status Main(const CommonFlags& flags, Sizes sizes) {
                  {"entries", sizes.replica_entries},
                  {"changes", sizes.changes}});
   report.Add(MakeFigure("replica_fanout_p50", replica_ms.Median(), "ms", params));
-  report.Add(MakeFigure("replica_fanout_p99", replica_ms.Percentile(99), "ms", params,
-                        "< 1000 ms"));
+  report.Add(
+      MakeFigure("replica_fanout_p99", replica_ms.Percentile(99), "ms", params, "< 1000 ms"));
   return absl::OkStatus();
 }
 

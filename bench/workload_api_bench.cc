@@ -132,8 +132,8 @@ absl::Status ReportFirstMessage(Report& report, const CommonFlags& flags,
     params["clients"] = level.clients;
     params["samples"] = latencies.size();
     const std::string suffix = StrCat("_us_", level.clients, "_clients");
-    report.Add({"first_x509_p50" + suffix, latencies.Percentile(50), "us", std::nullopt, "",
-                params});
+    report.Add(
+        {"first_x509_p50" + suffix, latencies.Percentile(50), "us", std::nullopt, "", params});
     report.Add({"first_x509_p99" + suffix, latencies.Percentile(99), "us", std::nullopt,
                 level.clients == goal_clients ? "< 2000 us" : "", params});
   }
@@ -166,8 +166,8 @@ absl::Status ReportJwt(Report& report, const CommonFlags& flags, const std::stri
       }));
   params["threads"] = kThreads;
   params["validations"] = validated.calls;
-  report.Add({"validate_jwt_per_s", validated.PerSecond(), "validations/s", std::nullopt, "",
-              params});
+  report.Add(
+      {"validate_jwt_per_s", validated.PerSecond(), "validations/s", std::nullopt, "", params});
   return absl::OkStatus();
 }
 

@@ -13,20 +13,18 @@ struct Unit {
   int64_t millis;
 };
 // Largest first: units must appear in this order, each at most once.
-constexpr std::array<Unit, 4> kUnits = {{{"h", 3'600'000}, {"m", 60'000}, {"s", 1'000},
-                                         {"ms", 1}}};
+constexpr std::array<Unit, 4> kUnits = {{{"h", 3'600'000}, {"m", 60'000}, {"s", 1'000}, {"ms", 1}}};
 
 absl::Status DurationError(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(StrCat(
-      "invalid duration ", Quote(text), ": ", why, " (expected e.g. 90s, 5m, 1h30m, 250ms)"));
+  return absl::InvalidArgumentError(StrCat("invalid duration ", Quote(text), ": ", why,
+                                           " (expected e.g. 90s, 5m, 1h30m, 250ms)"));
 }
 
 // Reads the unit at `pos`; "ms" must win over "m".
 int MatchUnit(std::string_view text, size_t pos, size_t* len) {
   for (int i = static_cast<int>(kUnits.size()) - 1; i >= 0; --i) {
     std::string_view name = kUnits[i].name;
-    if (text.substr(pos, name.size()) == name &&
-        (name != "m" || text.substr(pos, 2) != "ms")) {
+    if (text.substr(pos, name.size()) == name && (name != "m" || text.substr(pos, 2) != "ms")) {
       *len = name.size();
       return i;
     }

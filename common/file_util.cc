@@ -1,11 +1,11 @@
 #include "common/file_util.h"
 
-#include <cerrno>
-#include <cstring>
-#include <filesystem>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 
 #include "common/status_macros.h"
 #include "common/strings.h"
@@ -125,7 +125,7 @@ absl::Status MakeDirs(const std::string& path, unsigned mode) {
 }
 
 bool FileExists(const std::string& path) {
-  struct stat st{};
+  struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
 }
 

@@ -5,8 +5,8 @@
 #include <openssl/core_names.h>
 #include <openssl/pem.h>
 
-#include "common/strings.h"
 #include "common/ssl_error.h"
+#include "common/strings.h"
 
 namespace spinel::common {
 namespace {
@@ -16,8 +16,8 @@ constexpr int kMinRsaBits = 2048;
 absl::StatusOr<KeyType> ClassifyKey(EVP_PKEY* pkey) {
   if (EVP_PKEY_is_a(pkey, "RSA")) {
     if (EVP_PKEY_get_bits(pkey) < kMinRsaBits) {
-      return absl::InvalidArgumentError(StrCat("RSA key of ", EVP_PKEY_get_bits(pkey),
-                                                     " bits is too small (minimum 2048)"));
+      return absl::InvalidArgumentError(
+          StrCat("RSA key of ", EVP_PKEY_get_bits(pkey), " bits is too small (minimum 2048)"));
     }
     return KeyType::kRsa;
   }
@@ -185,8 +185,8 @@ PrivateKey PrivateKey::Clone() const {
 
 absl::StatusOr<SecretData> PrivateKey::ToPkcs8Der() const {
   SslPtr<BIO> bio(BIO_new(BIO_s_secmem()));
-  if (!bio || i2d_PKCS8PrivateKey_bio(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,
-                                      nullptr) != 1) {
+  if (!bio ||
+      i2d_PKCS8PrivateKey_bio(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return SslError("encoding PKCS#8 private key");
   }
   return DrainSecretBio(bio.get());
@@ -194,8 +194,8 @@ absl::StatusOr<SecretData> PrivateKey::ToPkcs8Der() const {
 
 absl::StatusOr<SecretData> PrivateKey::ToPkcs8Pem() const {
   SslPtr<BIO> bio(BIO_new(BIO_s_secmem()));
-  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0,
-                                            nullptr, nullptr) != 1) {
+  if (!bio || PEM_write_bio_PKCS8PrivateKey(bio.get(), pkey_.get(), nullptr, nullptr, 0, nullptr,
+                                            nullptr) != 1) {
     return SslError("encoding PKCS#8 private key PEM");
   }
   return DrainSecretBio(bio.get());

@@ -43,9 +43,8 @@ std::string TextValue(std::string_view value) {
 
 std::string FormatLine(LogLevel level, std::string_view message, const LogFields& fields) {
   if (g_format.load() == LogFormat::kJson) {
-    nlohmann::json line = {{"time", NowRfc3339()},
-                           {"level", LevelName(level)},
-                           {"msg", std::string(message)}};
+    nlohmann::json line = {
+        {"time", NowRfc3339()}, {"level", LevelName(level)}, {"msg", std::string(message)}};
     for (const auto& [key, value] : fields) line[key] = value;
     return line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }

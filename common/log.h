@@ -38,9 +38,7 @@ inline std::string Redacted() { return "[redacted]"; }
 
 }  // namespace spinel::common
 
-#define LOG_DEBUG(...) \
-  ::spinel::common::Log(::spinel::common::LogLevel::kDebug, __VA_ARGS__)
+#define LOG_DEBUG(...) ::spinel::common::Log(::spinel::common::LogLevel::kDebug, __VA_ARGS__)
 #define LOG_INFO(...) ::spinel::common::Log(::spinel::common::LogLevel::kInfo, __VA_ARGS__)
 #define LOG_WARN(...) ::spinel::common::Log(::spinel::common::LogLevel::kWarn, __VA_ARGS__)
-#define LOG_ERROR(...) \
-  ::spinel::common::Log(::spinel::common::LogLevel::kError, __VA_ARGS__)
+#define LOG_ERROR(...) ::spinel::common::Log(::spinel::common::LogLevel::kError, __VA_ARGS__)

@@ -34,8 +34,8 @@ absl::Status VerifyPossessionProof(const PublicKey& key, std::string_view nonce,
   if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key.evp()) != 1) {
     return SslError("preparing the possession proof check");
   }
-  int ok = EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(nonce),
-                            nonce.size());
+  int ok =
+      EVP_DigestVerify(ctx.get(), Bytes(signature), signature.size(), Bytes(nonce), nonce.size());
   ClearSslErrors();
   if (ok != 1) return absl::PermissionDeniedError("proof of possession failed (bad signature)");
   return absl::OkStatus();

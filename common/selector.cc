@@ -14,8 +14,7 @@ bool IsTypeChar(char c) {
 bool IsValueChar(char c) { return c > 0x20 && c < 0x7f; }
 
 absl::Status SelectorError(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(
-      StrCat("invalid selector ", Quote(text), ": ", why));
+  return absl::InvalidArgumentError(StrCat("invalid selector ", Quote(text), ": ", why));
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 #include <openssl/evp.h>
 
 #include <cstddef>
-#include <utility>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"

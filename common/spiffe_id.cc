@@ -11,9 +11,7 @@ bool IsTrustDomainChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
 }
 
-bool IsPathChar(char c) {
-  return IsTrustDomainChar(c) || (c >= 'A' && c <= 'Z');
-}
+bool IsPathChar(char c) { return IsTrustDomainChar(c) || (c >= 'A' && c <= 'Z'); }
 
 absl::Status IdStatus(std::string_view what, std::string_view input, IdError error) {
   return absl::InvalidArgumentError(

@@ -70,8 +70,7 @@ struct X509ExtensionStackPopFree {
     sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
   }
 };
-using X509ExtensionStackPtr =
-    std::unique_ptr<STACK_OF(X509_EXTENSION), X509ExtensionStackPopFree>;
+using X509ExtensionStackPtr = std::unique_ptr<STACK_OF(X509_EXTENSION), X509ExtensionStackPopFree>;
 
 // Memory from OPENSSL_malloc (e.g. i2d_* outputs).
 struct OpensslFree {

@@ -9,9 +9,9 @@
 #define SPINEL_CONCAT_(a, b) SPINEL_CONCAT_INNER_(a, b)
 
 // Returns the status of `expr` from the enclosing function when it is not OK.
-#define SPINEL_RETURN_IF_ERROR(expr)              \
-  do {                                            \
-    ::absl::Status spinel_status_ = (expr);       \
+#define SPINEL_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::absl::Status spinel_status_ = (expr);          \
     if (!spinel_status_.ok()) return spinel_status_; \
   } while (0)
 

@@ -1,6 +1,7 @@
-// String building for messages. StrCat/StrAppend take std::string_view: Debian's abseil is built with its own absl::string_view
-// (ABSL_OPTION_USE_STD_STRING_VIEW 0), so absl::StrCat does not take std::string_view; this
-// does. Accepts anything convertible to std::string_view, plus integers and chars.
+// String building for messages. StrCat/StrAppend take std::string_view: Debian's abseil is built
+// with its own absl::string_view (ABSL_OPTION_USE_STD_STRING_VIEW 0), so absl::StrCat does not take
+// std::string_view; this does. Accepts anything convertible to std::string_view, plus integers and
+// chars.
 #pragma once
 
 #include <concepts>
@@ -17,13 +18,12 @@ inline void Append(std::string& out, char c) { out.push_back(c); }
 // absl::Status::message() returns absl::string_view, a distinct type on this platform. A
 // constrained template, so string literals and std::string still pick the overload above.
 template <typename T>
-  requires(std::same_as<T, absl::string_view> && !std::same_as<T, std::string_view>)
-void Append(std::string& out, const T& s) {
+requires(std::same_as<T, absl::string_view> &&
+         !std::same_as<T, std::string_view>) void Append(std::string& out, const T& s) {
   out.append(s.data(), s.size());
 }
 template <std::integral T>
-  requires(!std::same_as<T, char> && !std::same_as<T, bool>)
-void Append(std::string& out, T v) {
+requires(!std::same_as<T, char> && !std::same_as<T, bool>) void Append(std::string& out, T v) {
   out.append(std::to_string(v));
 }
 }  // namespace str_cat_internal

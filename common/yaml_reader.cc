@@ -156,8 +156,7 @@ std::optional<bool> YamlMap::Bool(std::string_view key) {
   return std::nullopt;
 }
 
-std::optional<std::chrono::milliseconds> YamlMap::Duration(std::string_view key,
-                                                           bool allow_zero) {
+std::optional<std::chrono::milliseconds> YamlMap::Duration(std::string_view key, bool allow_zero) {
   std::optional<std::string> text = String(key);
   if (!text) return std::nullopt;
   absl::StatusOr<std::chrono::milliseconds> d = ParseDuration(*text);
@@ -190,9 +189,7 @@ std::vector<std::string> YamlMap::StringList(std::string_view key) {
   return out;
 }
 
-YamlMap YamlMap::Map(std::string_view key) {
-  return YamlMap(Lookup(key), PathOf(key), errors_);
-}
+YamlMap YamlMap::Map(std::string_view key) { return YamlMap(Lookup(key), PathOf(key), errors_); }
 
 std::vector<YamlMap> YamlMap::MapList(std::string_view key) {
   std::vector<YamlMap> out;

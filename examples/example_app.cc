@@ -30,8 +30,8 @@ std::string SerialOf(const WorkloadIdentity& identity) {
 // "2026-11-26T10:40:00Z (in 20s)"
 std::string ExpiresIn(const WorkloadIdentity& identity) {
   common::TimePoint not_after = identity.svid.chain.front().NotAfter();
-  auto left = std::chrono::duration_cast<std::chrono::seconds>(
-      not_after - common::SystemClock::Get().Now());
+  auto left = std::chrono::duration_cast<std::chrono::seconds>(not_after -
+                                                               common::SystemClock::Get().Now());
   return StrCat(common::FormatRfc3339(not_after), " (in ", left.count(), "s)");
 }
 
@@ -93,8 +93,9 @@ std::unique_ptr<LiveIdentity> StartIdentity(const std::string& role,
   bool watch = options.watch;
   auto on_rotate = [role, watch](const WorkloadIdentity& before, const WorkloadIdentity& after) {
     if (!watch) return;
-    Say(role, "rotated", StrCat("new SVID: serial ", SerialOf(before), " -> ", SerialOf(after),
-                                ", expires ", ExpiresIn(after)));
+    Say(role, "rotated",
+        StrCat("new SVID: serial ", SerialOf(before), " -> ", SerialOf(after), ", expires ",
+               ExpiresIn(after)));
   };
   auto live = LiveIdentity::Start(*socket, TimeoutOf(options), on_rotate);
   if (!live.ok()) {
@@ -117,8 +118,9 @@ int FinishWatching(const std::string& role, const ExampleOptions& options,
     return exit_code;
   }
   if (!identity.WaitForRotations(options.rotations, TimeoutOf(options))) {
-    Say(role, "error", StrCat("saw ", identity.rotations(), " of ", options.rotations,
-                              " rotations within ", options.timeout));
+    Say(role, "error",
+        StrCat("saw ", identity.rotations(), " of ", options.rotations, " rotations within ",
+               options.timeout));
     return kExitError;
   }
   return exit_code;

@@ -25,10 +25,10 @@ inline constexpr int kExitApprovalRequired = 4;
 inline constexpr int kExitRefused = 5;
 
 struct ExampleOptions {
-  std::string zones_dir;      // zone files, to name the zone of a trust domain ("" = don't)
+  std::string zones_dir;        // zone files, to name the zone of a trust domain ("" = don't)
   std::string timeout = "30s";  // wait for the first SVID / for rotations
-  bool watch = false;         // print every rotation as it arrives
-  int rotations = 0;          // with --watch: exit after this many rotations (0 = run on)
+  bool watch = false;           // print every rotation as it arrives
+  int rotations = 0;            // with --watch: exit after this many rotations (0 = run on)
 };
 
 void AddExampleOptions(CLI::App& app, ExampleOptions* options);
@@ -39,8 +39,7 @@ void Say(const std::string& role, const std::string& label, const std::string& t
 // Gets the first identity from SPIFFE_ENDPOINT_SOCKET (waiting up to --timeout), prints its
 // SPIFFE ID, zone, expiry and the trust domains it trusts, and keeps it live (printing each
 // rotation with --watch). Errors are printed; returns nullptr then.
-std::unique_ptr<LiveIdentity> StartIdentity(const std::string& role,
-                                            const ExampleOptions& options);
+std::unique_ptr<LiveIdentity> StartIdentity(const std::string& role, const ExampleOptions& options);
 
 // --timeout as milliseconds (30s when it does not parse).
 std::chrono::milliseconds TimeoutOf(const ExampleOptions& options);

@@ -2,8 +2,9 @@
 
 namespace spinel::examples {
 
-absl::StatusOr<std::unique_ptr<LiveIdentity>> LiveIdentity::Start(
-    const std::string& socket_path, std::chrono::milliseconds timeout, OnRotate on_rotate) {
+absl::StatusOr<std::unique_ptr<LiveIdentity>> LiveIdentity::Start(const std::string& socket_path,
+                                                                  std::chrono::milliseconds timeout,
+                                                                  OnRotate on_rotate) {
   auto client = std::make_unique<WorkloadApiClient>(socket_path);
   auto first = client->FetchX509(timeout);
   if (!first.ok()) return first.status();

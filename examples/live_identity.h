@@ -20,7 +20,8 @@ namespace spinel::examples {
 class LiveIdentity {
  public:
   // Called with the previous and the new identity whenever the default SVID changes.
-  using OnRotate = std::function<void(const WorkloadIdentity& before, const WorkloadIdentity& after)>;
+  using OnRotate =
+      std::function<void(const WorkloadIdentity& before, const WorkloadIdentity& after)>;
 
   // Waits up to `timeout` for the first identity from the agent at `socket_path`, then keeps
   // watching (reconnecting after a second when the stream breaks, e.g. an agent restart).

@@ -31,7 +31,8 @@ int ExitCodeFor(const std::string& verdict) {
 
 int InvokeTool(ex::LiveIdentity& identity, const std::string& address,
                const ex::ToolRequest& request) {
-  auto reply = ex::CallPeer(kRole, "tool-runner", identity, address, ex::FormatToolRequest(request));
+  auto reply =
+      ex::CallPeer(kRole, "tool-runner", identity, address, ex::FormatToolRequest(request));
   if (!reply.ok()) {
     return reply.status().code() == absl::StatusCode::kPermissionDenied ? ex::kExitRefused
                                                                         : ex::kExitError;
@@ -43,8 +44,7 @@ int InvokeTool(ex::LiveIdentity& identity, const std::string& address,
   }
   const std::string verdict = answer["verdict"];
   std::string rule = answer.value("rule", "");
-  ex::Say(kRole, "verdict",
-          StrCat(verdict, rule.empty() ? "" : StrCat(" (rule ", rule, ")")));
+  ex::Say(kRole, "verdict", StrCat(verdict, rule.empty() ? "" : StrCat(" (rule ", rule, ")")));
   ex::Say(kRole, "reason", answer.value("reason", ""));
   if (verdict == "APPROVAL_REQUIRED") {
     const int64_t expires = answer.value("approval_expires_at", int64_t{0});
@@ -86,9 +86,11 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   if (!retriever.empty()) {
     auto reply = ex::CallPeer(kRole, "retriever", *identity, retriever, "query " + query);
-    if (reply.ok()) ex::Say(kRole, "context", *reply);
-    else exit_code = reply.status().code() == absl::StatusCode::kPermissionDenied ? ex::kExitRefused
-                                                                                 : ex::kExitError;
+    if (reply.ok())
+      ex::Say(kRole, "context", *reply);
+    else
+      exit_code = reply.status().code() == absl::StatusCode::kPermissionDenied ? ex::kExitRefused
+                                                                               : ex::kExitError;
   }
   if (exit_code == 0 && !tool_runner.empty() && !request.tool.empty()) {
     exit_code = InvokeTool(*identity, tool_runner, request);

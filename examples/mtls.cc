@@ -58,11 +58,12 @@ int VerifyPeer(X509_STORE_CTX* store_ctx, void* /*arg*/) {
       X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* state = static_cast<HandshakeState*>(SSL_get_ex_data(ssl, StateIndex()));
   std::vector<Certificate> chain = PeerChain(store_ctx);
-  auto verified = common::VerifyX509Svid(chain, state->identity->authorities,
-                                         common::SystemClock::Get().Now());
+  auto verified =
+      common::VerifyX509Svid(chain, state->identity->authorities, common::SystemClock::Get().Now());
   if (!verified.ok()) {
     state->verify_status = verified.status();
-    X509_STORE_CTX_set_error(store_ctx, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);  // unknown_ca
+    X509_STORE_CTX_set_error(store_ctx,
+                             X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);  // unknown_ca
     return 0;
   }
   state->peer_id = verified->id.ToString();
@@ -139,10 +140,10 @@ class MtlsHandshake {
     int rc = server ? SSL_accept(ssl.get()) : SSL_connect(ssl.get());
     SSL_set_ex_data(ssl.get(), StateIndex(), nullptr);
     if (rc != 1) {
-      std::string detail = state.verify_status.ok()
-                               ? StrCat("the peer refused the handshake: ", common::DrainSslErrors())
-                               : StrCat("the peer's X509-SVID is not trusted: ",
-                                        state.verify_status.message());
+      std::string detail =
+          state.verify_status.ok()
+              ? StrCat("the peer refused the handshake: ", common::DrainSslErrors())
+              : StrCat("the peer's X509-SVID is not trusted: ", state.verify_status.message());
       common::ClearSslErrors();
       ::close(fd);
       return absl::PermissionDeniedError(StrCat("TLS handshake failed: ", detail));
@@ -154,7 +155,9 @@ class MtlsHandshake {
 
 MtlsConnection::MtlsConnection(int fd, SslPtr<SSL> ssl, std::string peer_id,
                                std::vector<Certificate> peer_chain)
-    : fd_(fd), ssl_(std::move(ssl)), peer_id_(std::move(peer_id)),
+    : fd_(fd),
+      ssl_(std::move(ssl)),
+      peer_id_(std::move(peer_id)),
       peer_chain_(std::move(peer_chain)) {}
 
 MtlsConnection::~MtlsConnection() {

@@ -29,8 +29,7 @@ std::string HandleInvoke(ex::AuthorizeClient& authorizer, const ex::MtlsConnecti
     return json{{"error", decision.status().ToString()}}.dump();
   }
   const std::string verdict = spinel::v1::AuthorizeResponse::Verdict_Name(decision->verdict());
-  ex::Say("tool-runner", "invoke",
-          StrCat(request->tool, " for ", peer.peer_id(), ": ", verdict));
+  ex::Say("tool-runner", "invoke", StrCat(request->tool, " for ", peer.peer_id(), ": ", verdict));
   json reply = {{"verdict", verdict},
                 {"subject", decision->subject()},
                 {"zone", decision->zone()},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, then runs every test in three passes and exits
 # non-zero on any failure. Usage: scripts/test.sh
+# First the format check (scripts/check_format.sh), then:
 #   1. the whole suite (unit, integration, reliability, security, packaging, demo, benchmark
 #      smoke runs) through ctest, built once with clang, AddressSanitizer +
 #      UndefinedBehaviorSanitizer (-O0 -g1: line tables for the reports; every finding is fatal;
@@ -20,6 +21,9 @@ jobs=$(nproc)
 supp="$PWD/tests/sanitizers"
 
 scripts/setup.sh
+
+# The tree is formatted as .clang-format says (Debian's clang-format-14); a few seconds.
+scripts/check_format.sh
 
 # Sanitizer options for every process the tests start (they inherit the environment).
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0"

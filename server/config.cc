@@ -49,8 +49,9 @@ void ReadBundleEndpoint(YamlMap endpoint, const std::string& base_dir, ServerCon
   out.key_path = common::ResolveConfigPath(base_dir, endpoint.String("key_file").value_or(""));
   endpoint.RejectUnknownKeys();
   if (!out.zone.empty() && out.zone.find('.') != std::string::npos) {
-    endpoint.Error("zone", "must be a zone name (a trust domain name, such as the control "
-                           "plane's, is not a zone)");
+    endpoint.Error("zone",
+                   "must be a zone name (a trust domain name, such as the control "
+                   "plane's, is not a zone)");
   }
   if (out.address.find(':') == std::string::npos) {
     endpoint.Error("address", "expected host:port (port 0 picks one)");
@@ -60,7 +61,8 @@ void ReadBundleEndpoint(YamlMap endpoint, const std::string& base_dir, ServerCon
     if (out.key_path.empty()) endpoint.Error("key_file", "is required with profile https_web");
   } else if (out.profile == "https_spiffe") {
     if (!out.cert_path.empty() || !out.key_path.empty()) {
-      endpoint.Error("cert_file", "only with profile https_web (https_spiffe serves the zone SVID)");
+      endpoint.Error("cert_file",
+                     "only with profile https_web (https_spiffe serves the zone SVID)");
     }
   } else {
     endpoint.Error("profile", "expected https_spiffe or https_web");
@@ -78,9 +80,8 @@ void ReadFederation(YamlMap federation, const std::string& base_dir, ServerConfi
   for (YamlMap endpoint : federation.MapList("bundle_endpoints")) {
     ReadBundleEndpoint(std::move(endpoint), base_dir, config);
   }
-  config.federation.refresh_interval_default =
-      Seconds(federation.Duration("refresh_interval_default"),
-              config.federation.refresh_interval_default);
+  config.federation.refresh_interval_default = Seconds(
+      federation.Duration("refresh_interval_default"), config.federation.refresh_interval_default);
   if (config.federation.refresh_interval_default < std::chrono::seconds(1) ||
       config.federation.refresh_interval_default > std::chrono::hours(1)) {
     federation.Error("refresh_interval_default", "must be between 1s and 1h");
@@ -142,10 +143,10 @@ void ReadDatastore(YamlMap& root, const std::string& base_dir, ServerConfig& con
 void ReadServerId(YamlMap& root, ServerConfig& config) {
   config.server_id = root.String("server_id").value_or("");
   if (!root.Has("server_id")) return;
-  const bool valid = !config.server_id.empty() && config.server_id.size() <= 64 &&
-                     config.server_id.find_first_not_of(
-                         "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
-                         std::string::npos;
+  const bool valid =
+      !config.server_id.empty() && config.server_id.size() <= 64 &&
+      config.server_id.find_first_not_of(
+          "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == std::string::npos;
   if (!valid) root.Error("server_id", "expected 1 to 64 of the characters A-Z a-z 0-9 . _ -");
 }
 

@@ -39,31 +39,31 @@ struct FederationConfig {
 };
 
 struct ServerConfig {
-  common::TrustDomain trust_domain;      // control-plane trust domain
-  std::string data_dir;                  // keys, SQLite file, admin socket
+  common::TrustDomain trust_domain;  // control-plane trust domain
+  std::string data_dir;              // keys, SQLite file, admin socket
   // This replica's stable id among several sharing one datastore (its published bundles are
   // kept under it): 1..64 of [A-Za-z0-9._-]. "" = generated once, kept in <data_dir>/server-id.
   std::string server_id;
-  std::string agent_api_address;         // "host:port" (TLS gRPC); port 0 picks a free port
-  std::string admin_socket;              // Unix socket path of the admin API
-  std::string https_address;             // health, metrics, bundle endpoint; "" disables
-  std::string datastore;                 // "sqlite:<path>" or a postgres:// URI
-  std::string zones_dir;                 // directory of zone YAML files
+  std::string agent_api_address;  // "host:port" (TLS gRPC); port 0 picks a free port
+  std::string admin_socket;       // Unix socket path of the admin API
+  std::string https_address;      // health, metrics, bundle endpoint; "" disables
+  std::string datastore;          // "sqlite:<path>" or a postgres:// URI
+  std::string zones_dir;          // directory of zone YAML files
   common::LogLevel log_level = common::LogLevel::kInfo;
   common::LogFormat log_format = common::LogFormat::kText;
 
-  std::chrono::seconds ca_ttl{24 * 3600};          // control-plane CA lifetime
+  std::chrono::seconds ca_ttl{24 * 3600};  // control-plane CA lifetime
   std::chrono::seconds agent_svid_ttl{3600};
   std::chrono::seconds server_svid_ttl{3600};
   std::chrono::seconds default_join_token_ttl{600};
   // How long a step-up approval request stays usable (pending or approved); 1s..24h.
   std::chrono::seconds approval_ttl{600};
-  std::string x509pop_ca_bundle;                   // PEM of CAs trusted for node certs; "" = off
+  std::string x509pop_ca_bundle;  // PEM of CAs trusted for node certs; "" = off
 
   std::map<std::string, UpstreamAuthority> upstream_authorities;  // by zone name
   FederationConfig federation;
 
-  int max_concurrent_signings = 0;                 // 0 = number of CPUs
+  int max_concurrent_signings = 0;  // 0 = number of CPUs
   int signings_per_agent_per_second = 10000;
   // When run with a relative path, everything relative is resolved against the config file.
 };

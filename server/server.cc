@@ -15,8 +15,6 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/api/admin/admin_service.h"
-#include "server/http/https_server.h"
-#include "server/metrics/server_metrics.h"
 #include "server/api/agent/agent_service.h"
 #include "server/bundles/bundle_merger.h"
 #include "server/bundles/own_bundle.h"
@@ -25,7 +23,9 @@
 #include "server/datastore/sqlite_datastore.h"
 #include "server/federation/bundle_endpoint.h"
 #include "server/federation/federation_refresher.h"
+#include "server/http/https_server.h"
 #include "server/issuance/server_svid.h"
+#include "server/metrics/server_metrics.h"
 #include "server/sync/change_wakeup.h"
 #include "server/sync/sync_stream.h"
 #include "server/zones/zone_reload.h"
@@ -44,9 +44,9 @@ struct Server::Impl {
   std::unique_ptr<Issuer> issuer;
   std::unique_ptr<AgentView> view;
   std::unique_ptr<SyncHub> hub;
-  std::unique_ptr<BundleMerger> merger;  // every replica's bundles, merged
+  std::unique_ptr<BundleMerger> merger;     // every replica's bundles, merged
   std::unique_ptr<OwnBundles> own_bundles;  // the own trust domains' bundles, from `merger`
-  std::unique_ptr<ZoneReloader> reloader;  // the one reload path (SIGHUP and the admin API)
+  std::unique_ptr<ZoneReloader> reloader;   // the one reload path (SIGHUP and the admin API)
   Metrics metrics;
   std::unique_ptr<ServerSvid> server_svid;
   std::unique_ptr<AgentServiceImpl> agent_service;
@@ -144,13 +144,13 @@ absl::Status Server::Impl::StartChangeFeed() {
 void Server::Impl::CreateFederationRefresher() {
   FederationRefresherOptions options;
   options.default_refresh_interval = config.federation.refresh_interval_default;
-  federation = std::make_unique<FederationRefresher>(
-      FederationRefresherDeps{.federations = *datastore,
-                              .bundles = *datastore,
-                              .own_bundles = *own_bundles,
-                              .metrics = metrics,
-                              .clock = clock},
-      options);
+  federation =
+      std::make_unique<FederationRefresher>(FederationRefresherDeps{.federations = *datastore,
+                                                                    .bundles = *datastore,
+                                                                    .own_bundles = *own_bundles,
+                                                                    .metrics = metrics,
+                                                                    .clock = clock},
+                                            options);
 }
 
 void Server::Impl::SubscribeToChanges() {
@@ -207,8 +207,8 @@ absl::Status Server::Impl::StartAgentApi() {
   }
   std::string host = config.agent_api_address.substr(0, config.agent_api_address.rfind(':'));
   std::string address = StrCat(host, ":", agent_port);
-  SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(config.data_dir + "/agent-api.addr",
-                                                 address + "\n", 0644));
+  SPINEL_RETURN_IF_ERROR(
+      common::WriteFileAtomic(config.data_dir + "/agent-api.addr", address + "\n", 0644));
   LOG_INFO("agent API listening", {{"address", address}});
   return absl::OkStatus();
 }
@@ -268,8 +268,8 @@ absl::Status Server::Impl::StartAdminApi() {
                  .clock = clock,
                  .settings = AdminSettings::FromConfig(config),
                  .federation = federation.get()};
-  SPINEL_ASSIGN_OR_RETURN(admin_server, StartAdminServer(deps, std::move(hooks),
-                                                         config.admin_socket, &admin_service));
+  SPINEL_ASSIGN_OR_RETURN(
+      admin_server, StartAdminServer(deps, std::move(hooks), config.admin_socket, &admin_service));
   return absl::OkStatus();
 }
 
@@ -327,8 +327,8 @@ Server::~Server() { Shutdown(); }
 void Server::Wait() {
   Impl& impl = *impl_;
   common::MutexLock lock(impl.mutex);
-  impl.stopped_cv.Wait(impl.mutex,
-                       [&impl]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mutex) { return impl.stopped; });
+  impl.stopped_cv.Wait(
+      impl.mutex, [&impl]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl.mutex) { return impl.stopped; });
 }
 
 void Server::Shutdown() {

@@ -158,7 +158,8 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::Authorize
   if (snapshot->zones == nullptr) {
     return absl::UnavailableError("no zone policy received from the server yet");
   }
-  SPINEL_ASSIGN_OR_RETURN(ProvedSubject subject, ProveSubject(request, *snapshot, clock_.Now(), &proofs_));
+  SPINEL_ASSIGN_OR_RETURN(ProvedSubject subject,
+                          ProveSubject(request, *snapshot, clock_.Now(), &proofs_));
   trace.subject = subject.id.ToString();
   trace.proof = subject.proof;
   const zones::Decision decision = zones::Evaluate(

@@ -87,7 +87,8 @@ int WriteSvidFiles(const ::X509SVIDResponse& response, const std::string& dir) {
   for (const auto& [td, der] : response.federated_bundles()) bundle += DerToPem(der);
   absl::Status status = common::MakeDirs(dir, 0700);
   if (status.ok()) status = common::WriteFileAtomic(dir + "/svid.key", key_pem->view(), 0600);
-  if (status.ok()) status = common::WriteFileAtomic(dir + "/svid.pem", DerToPem(svid.x509_svid()), 0644);
+  if (status.ok())
+    status = common::WriteFileAtomic(dir + "/svid.pem", DerToPem(svid.x509_svid()), 0644);
   if (status.ok()) status = common::WriteFileAtomic(dir + "/bundle.pem", bundle, 0644);
   if (!status.ok()) {
     std::fprintf(stderr, "error: %s\n", std::string(status.message()).c_str());
@@ -145,7 +146,8 @@ int FetchJwt(const CommonFlags& flags, const std::vector<std::string>& audience,
   for (const ::JWTSVID& svid : response.svids()) {
     out.push_back({{"spiffe_id", svid.spiffe_id()}, {"token", svid.svid()}, {"hint", svid.hint()}});
     if (flags.output != "json") {
-      std::printf("SPIFFE ID:  %s\nToken:      %s\n", svid.spiffe_id().c_str(), svid.svid().c_str());
+      std::printf("SPIFFE ID:  %s\nToken:      %s\n", svid.spiffe_id().c_str(),
+                  svid.svid().c_str());
     }
   }
   if (flags.output == "json") std::printf("%s\n", json{{"svids", out}}.dump(2).c_str());
@@ -218,7 +220,8 @@ int Healthcheck(const CommonFlags& flags) {
     std::printf("Agent is healthy\n");
     return 0;
   }
-  if (status.ok()) status = grpc::Status(grpc::StatusCode::INTERNAL, "an invalid token was accepted");
+  if (status.ok())
+    status = grpc::Status(grpc::StatusCode::INTERNAL, "an invalid token was accepted");
   return PrintRpcError(status);
 }
 

@@ -18,11 +18,10 @@ absl::StatusOr<std::unique_ptr<IssuerWorld>> IssuerWorld::Create(const std::stri
                           server::ReadZoneGeneration(config.zones_dir));
   std::vector<server::TrustDomainCaConfig> cas = server::CaConfigs(config, generation.set);
   world->zones_ = std::make_unique<server::ZoneState>(std::move(generation));
-  SPINEL_ASSIGN_OR_RETURN(world->cas_,
-                          server::CaManager::Open(cas, world->dir_.File("keys"),
-                                                  common::SystemClock::Get()));
-  world->issuer_ = std::make_unique<server::Issuer>(*world->cas_, *world->zones_,
-                                                    world->control_, common::SystemClock::Get());
+  SPINEL_ASSIGN_OR_RETURN(world->cas_, server::CaManager::Open(cas, world->dir_.File("keys"),
+                                                               common::SystemClock::Get()));
+  world->issuer_ = std::make_unique<server::Issuer>(*world->cas_, *world->zones_, world->control_,
+                                                    common::SystemClock::Get());
   return world;
 }
 

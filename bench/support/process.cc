@@ -56,8 +56,7 @@ TempDir::~TempDir() {
   std::filesystem::remove_all(path_, ignored);
 }
 
-absl::StatusOr<std::string> TempDir::Write(std::string_view name,
-                                           std::string_view content) const {
+absl::StatusOr<std::string> TempDir::Write(std::string_view name, std::string_view content) const {
   const std::string file = File(name);
   std::ofstream out(file, std::ios::binary);
   out << content;

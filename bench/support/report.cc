@@ -30,8 +30,11 @@ double Samples::Mean() const {
 }
 
 void Report::Add(const Figure& figure) {
-  nlohmann::json line = {{"bench", bench_},   {"figure", figure.name}, {"value", figure.value},
-                         {"unit", figure.unit}, {"params", figure.params}};
+  nlohmann::json line = {{"bench", bench_},
+                         {"figure", figure.name},
+                         {"value", figure.value},
+                         {"unit", figure.unit},
+                         {"params", figure.params}};
   std::string ratio_text;
   if (figure.limit && *figure.limit > 0) {
     const double ratio = figure.value / *figure.limit;

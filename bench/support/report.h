@@ -37,9 +37,9 @@ class Samples {
 
 // One reported figure.
 struct Figure {
-  std::string name;   // e.g. "x509_in_process", "first_x509_p99_us_100_clients"
+  std::string name;  // e.g. "x509_in_process", "first_x509_p99_us_100_clients"
   double value = 0;
-  std::string unit;   // e.g. "svid/s", "us", "MB", "s"
+  std::string unit;             // e.g. "svid/s", "us", "MB", "s"
   std::optional<double> limit;  // the physical limit measured in the same run, same unit
   std::string goal;             // e.g. "ratio >= 0.80" or "< 2000 us"; empty if none
   nlohmann::json params = nlohmann::json::object();  // sizes, clients, repeats, ...

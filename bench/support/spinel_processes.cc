@@ -41,10 +41,9 @@ absl::Status ServerProcess::Start() {
   const std::string zones =
       options_.zones_dir.empty() ? SourceDir() + "/trust-zones/zones" : options_.zones_dir;
   absl::StatusOr<std::string> config = dir_.Write(
-      "server.yaml", StrCat("trust_domain: ", kBenchControlTd, "\ndata_dir: ", data_dir_,
-                            "\nzones_dir: ", zones,
-                            "\nlisten:\n  agent_api: 127.0.0.1:0\n  https: 127.0.0.1:0\n",
-                            options_.extra_yaml));
+      "server.yaml",
+      StrCat("trust_domain: ", kBenchControlTd, "\ndata_dir: ", data_dir_, "\nzones_dir: ", zones,
+             "\nlisten:\n  agent_api: 127.0.0.1:0\n  https: 127.0.0.1:0\n", options_.extra_yaml));
   if (!config.ok()) return config.status();
   if (absl::Status started = process_.Start({binary_, "run", "--config", *config}, log_path_);
       !started.ok()) {
@@ -83,8 +82,7 @@ absl::StatusOr<std::string> ServerProcess::Register(const std::string& spiffe_id
                                                     const std::string& extra) const {
   absl::StatusOr<nlohmann::json> created = JsonOutput(
       Cli(StrCat("entry create --spiffe-id ", ShellQuote(spiffe_id), " --parent-id ",
-                 ShellQuote(parent), " --selector unix:uid:", uid, " ", extra,
-                 " --output json")),
+                 ShellQuote(parent), " --selector unix:uid:", uid, " ", extra, " --output json")),
       "entry create");
   if (!created.ok()) return created.status();
   const nlohmann::json& result = (*created)["results"][0];
@@ -98,8 +96,7 @@ std::string ServerProcess::AgentApiAddress() const {
   return TrimLine(ReadWholeFile(data_dir_ + "/agent-api.addr"));
 }
 
-AgentProcess::AgentProcess(const TempDir& dir, const ServerProcess& server,
-                           std::string extra_yaml)
+AgentProcess::AgentProcess(const TempDir& dir, const ServerProcess& server, std::string extra_yaml)
     : dir_(dir),
       server_(server),
       extra_yaml_(std::move(extra_yaml)),
@@ -110,8 +107,7 @@ AgentProcess::AgentProcess(const TempDir& dir, const ServerProcess& server,
 
 absl::Status AgentProcess::Start(const std::string& join_token) {
   if (::chmod(dir_.path().c_str(), 0755) != 0) return absl::InternalError("chmod failed");
-  const CommandResult bundle =
-      server_.Cli(StrCat("bundle show --trust-domain ", kBenchControlTd));
+  const CommandResult bundle = server_.Cli(StrCat("bundle show --trust-domain ", kBenchControlTd));
   if (bundle.exit_code != 0) {
     return absl::InternalError(StrCat("bundle show failed: ", bundle.Describe()));
   }
@@ -121,8 +117,7 @@ absl::Status AgentProcess::Start(const std::string& join_token) {
       "agent.yaml",
       StrCat("trust_domain: ", kBenchControlTd, "\nserver_address: ", server_.AgentApiAddress(),
              "\ntrust_bundle: ", *bootstrap, "\ndata_dir: ", data_dir_,
-             "\nsocket_path: ", socket_path_, "\nreconnect: {min: 200ms, max: 2s}\n",
-             extra_yaml_));
+             "\nsocket_path: ", socket_path_, "\nreconnect: {min: 200ms, max: 2s}\n", extra_yaml_));
   if (!config.ok()) return config.status();
   std::vector<std::string> argv = {binary_, "run", "--config", *config};
   if (!join_token.empty()) {

@@ -35,8 +35,8 @@ struct JoinToken {
 };
 
 struct ServerOptions {
-  std::string zones_dir;    // empty: SourceDir()/trust-zones/zones
-  std::string extra_yaml;   // appended to the config as is (e.g. "log_level: warn\n")
+  std::string zones_dir;   // empty: SourceDir()/trust-zones/zones
+  std::string extra_yaml;  // appended to the config as is (e.g. "log_level: warn\n")
 };
 
 class ServerProcess {

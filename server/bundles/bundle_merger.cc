@@ -113,7 +113,8 @@ absl::StatusOr<std::string> LoadOrCreateServerId(const std::string& configured,
   if (common::FileExists(path)) {
     SPINEL_ASSIGN_OR_RETURN(std::string text, common::ReadFile(path));
     std::string id = Trimmed(std::move(text));
-    if (id.empty()) return absl::DataLossError(StrCat(path, " is empty; delete it or set server_id"));
+    if (id.empty())
+      return absl::DataLossError(StrCat(path, " is empty; delete it or set server_id"));
     return id;
   }
   SPINEL_ASSIGN_OR_RETURN(std::string hex, common::RandomHex(8));
@@ -127,7 +128,8 @@ absl::Status BundleMerger::Publish(const common::TrustDomain& td) {
   if (!snapshot) return absl::NotFoundError(StrCat("no authority for ", td.name()));
   absl::Status published = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(std::string json, PublishedBundleJson(*snapshot));
-    ServerBundleRecord record{.server_id = server_id_, .trust_domain = td,
+    ServerBundleRecord record{.server_id = server_id_,
+                              .trust_domain = td,
                               .bundle_json = std::move(json),
                               .sequence = static_cast<int64_t>(snapshot->sequence)};
     return datastore_.PublishServerBundle(record).status();
@@ -204,8 +206,8 @@ bool BundleMerger::RecomputeOneLocked(const common::TrustDomain& td, common::Tim
   std::shared_ptr<const AuthoritySnapshot> snapshot = cas_.Snapshot(td);
   if (!snapshot) return false;
   std::vector<ReplicaBundle> replicas;
-  replicas.push_back(ReplicaBundle{.server_id = server_id_, .bundle = snapshot->ToBundle(),
-                                   .sequence = snapshot->sequence});
+  replicas.push_back(ReplicaBundle{
+      .server_id = server_id_, .bundle = snapshot->ToBundle(), .sequence = snapshot->sequence});
   for (const JwtAuthority& jwt : snapshot->jwt) {
     replicas.front().jwt_expiry[jwt.kid] = common::ToUnixSeconds(jwt.NotAfter());
   }

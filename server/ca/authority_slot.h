@@ -24,9 +24,9 @@ std::optional<SlotState> SlotStateFromName(std::string_view name);
 
 // An X.509 CA of a trust domain.
 struct X509Authority {
-  std::string id;                      // subject key identifier, hex
+  std::string id;  // subject key identifier, hex
   SlotState state = SlotState::kPrepared;
-  common::Certificate certificate;     // the CA that signs SVIDs
+  common::Certificate certificate;  // the CA that signs SVIDs
   // With an upstream authority: the upstream root (goes in the bundle) and the certificates
   // between `certificate` and it (sent with every SVID). Without: empty, and `certificate`
   // itself is the root.

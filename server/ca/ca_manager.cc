@@ -125,8 +125,8 @@ void CaManager::RotateAll() {
   for (const common::TrustDomain& td : TrustDomains()) {
     absl::StatusOr<bool> changed = Find(td)->Rotate();
     if (!changed.ok()) {
-      LOG_ERROR("rotation failed", {{"trust_domain", td.name()},
-                                    {"error", std::string(changed.status().message())}});
+      LOG_ERROR("rotation failed",
+                {{"trust_domain", td.name()}, {"error", std::string(changed.status().message())}});
     } else if (*changed) {
       Notify(td);
     }

@@ -16,8 +16,8 @@ using common::TimePoint;
 
 template <typename Slot>
 Slot* FindSlot(std::vector<Slot>& slots, SlotState state) {
-  auto it = std::find_if(slots.begin(), slots.end(),
-                         [state](const Slot& s) { return s.state == state; });
+  auto it =
+      std::find_if(slots.begin(), slots.end(), [state](const Slot& s) { return s.state == state; });
   return it == slots.end() ? nullptr : &*it;
 }
 
@@ -247,8 +247,8 @@ absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> ZoneAuthority::BuildSna
   for (const JwtAuthority& a : snapshot->jwt) {
     if (a.state != SlotState::kActive) continue;
     snapshot->active_jwt = &a;
-    SPINEL_ASSIGN_OR_RETURN(auto signer, common::JwtSvidSigner::Create(options_.trust_domain,
-                                                                        *a.key, a.kid));
+    SPINEL_ASSIGN_OR_RETURN(auto signer,
+                            common::JwtSvidSigner::Create(options_.trust_domain, *a.key, a.kid));
     snapshot->jwt_signer = std::move(signer);
   }
   for (const WitAuthority& a : snapshot->wit) {

@@ -89,8 +89,7 @@ class ZoneAuthority {
   const common::TrustDomain& trust_domain() const { return options_.trust_domain; }
 
  private:
-  ZoneAuthority(ZoneAuthorityOptions options, std::string journal_dir,
-                const common::Clock& clock)
+  ZoneAuthority(ZoneAuthorityOptions options, std::string journal_dir, const common::Clock& clock)
       : options_(std::move(options)), journal_(std::move(journal_dir)), clock_(clock) {}
 
   absl::StatusOr<X509Authority> NewX509(SlotState state) const;

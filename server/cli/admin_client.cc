@@ -88,8 +88,8 @@ std::string LocalUserName() {
   // Only a plain name: anything else could not travel as a gRPC header value.
   if (name.empty() || name.size() > 64) return "";
   for (char c : name) {
-    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-' || c == '@';
+    const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                       c == '.' || c == '_' || c == '-' || c == '@';
     if (!plain) return "";
   }
   return name;

@@ -152,11 +152,10 @@ int RunDecision(const ApprovalFlags& f, bool approve) {
   request.set_id(f.id);
   request.set_reason(f.reason);
   spinel::v1::Approval approval;
-  grpc::Status status =
-      Call(f.common,
-           approve ? &spinel::v1::AdminService::Stub::ApproveApproval
-                   : &spinel::v1::AdminService::Stub::DenyApproval,
-           request, &approval);
+  grpc::Status status = Call(f.common,
+                             approve ? &spinel::v1::AdminService::Stub::ApproveApproval
+                                     : &spinel::v1::AdminService::Stub::DenyApproval,
+                             request, &approval);
   if (!status.ok()) return ReportServerError(status, f.common);
   if (f.common.json()) {
     PrintJson(ApprovalToJson(approval));

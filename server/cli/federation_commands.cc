@@ -188,11 +188,12 @@ nlohmann::json RelationshipJson(const Relationship& r) {
           {"web_ca_pem", r.web_ca_pem()},
           {"created_at", FormatTime(r.created_at(), "")},
           {"updated_at", FormatTime(r.updated_at(), "")},
-          {"refresh", {{"last_attempt_at", FormatTime(s.last_attempt_at(), "")},
-                       {"last_success_at", FormatTime(s.last_success_at(), "")},
-                       {"next_refresh_at", FormatTime(s.next_refresh_at(), "")},
-                       {"last_error", s.last_error()},
-                       {"consecutive_failures", s.consecutive_failures()}}},
+          {"refresh",
+           {{"last_attempt_at", FormatTime(s.last_attempt_at(), "")},
+            {"last_success_at", FormatTime(s.last_success_at(), "")},
+            {"next_refresh_at", FormatTime(s.next_refresh_at(), "")},
+            {"last_error", s.last_error()},
+            {"consecutive_failures", s.consecutive_failures()}}},
           {"bundle", BundleJson(r)}};
 }
 
@@ -211,19 +212,20 @@ void PrintRelationship(const Relationship& r, const CommonFlags& c) {
     return;
   }
   const spinel::v1::FederationRefreshState& s = r.refresh();
-  PrintFields({{"Trust domain", r.trust_domain()},
-               {"Endpoint URL", r.bundle_endpoint_url()},
-               {"Profile", r.profile()},
-               {"Endpoint SPIFFE ID", r.endpoint_spiffe_id().empty() ? "-" : r.endpoint_spiffe_id()},
-               {"Web CAs", WebCaSummary(r)},
-               {"Created at", FormatTime(r.created_at(), "-")},
-               {"Updated at", FormatTime(r.updated_at(), "-")},
-               {"Last attempt", FormatTime(s.last_attempt_at())},
-               {"Last success", FormatTime(s.last_success_at())},
-               {"Last error", s.last_error().empty() ? "-" : s.last_error()},
-               {"Failures in a row", std::to_string(s.consecutive_failures())},
-               {"Next refresh", FormatTime(s.next_refresh_at(), "as soon as possible")},
-               {"Bundle", BundleSummary(r)}});
+  PrintFields(
+      {{"Trust domain", r.trust_domain()},
+       {"Endpoint URL", r.bundle_endpoint_url()},
+       {"Profile", r.profile()},
+       {"Endpoint SPIFFE ID", r.endpoint_spiffe_id().empty() ? "-" : r.endpoint_spiffe_id()},
+       {"Web CAs", WebCaSummary(r)},
+       {"Created at", FormatTime(r.created_at(), "-")},
+       {"Updated at", FormatTime(r.updated_at(), "-")},
+       {"Last attempt", FormatTime(s.last_attempt_at())},
+       {"Last success", FormatTime(s.last_success_at())},
+       {"Last error", s.last_error().empty() ? "-" : s.last_error()},
+       {"Failures in a row", std::to_string(s.consecutive_failures())},
+       {"Next refresh", FormatTime(s.next_refresh_at(), "as soon as possible")},
+       {"Bundle", BundleSummary(r)}});
 }
 
 // --- Commands ----------------------------------------------------------------------------
@@ -334,8 +336,10 @@ CLI::App* AddCommand(CLI::App* group, const char* name, const char* help,
   auto flags = std::make_shared<FederationFlags>();
   CLI::App* command = group->add_subcommand(name, help);
   flags->command = command;
-  if (listing) AddListingFlags(command, &flags->common);
-  else AddSocketFlag(command, &flags->common);
+  if (listing)
+    AddListingFlags(command, &flags->common);
+  else
+    AddSocketFlag(command, &flags->common);
   if (std::string_view(name) != "list") {
     command->add_option("--trust-domain", flags->trust_domain, "Foreign trust domain (required)");
   }
@@ -358,12 +362,10 @@ CLI::App* AddCommand(CLI::App* group, const char* name, const char* help,
 }  // namespace
 
 void RegisterFederationCommands(CLI::App& app, int* exit_code) {
-  CLI::App* group =
-      app.add_subcommand("federation", "Federation with foreign trust domains")
-          ->require_subcommand(1);
+  CLI::App* group = app.add_subcommand("federation", "Federation with foreign trust domains")
+                        ->require_subcommand(1);
   AddCommand(group, "create", "Federate with a foreign trust domain", RunCreate, exit_code);
-  AddCommand(group, "update", "Change a relationship (only the flags given)", RunUpdate,
-             exit_code);
+  AddCommand(group, "update", "Change a relationship (only the flags given)", RunUpdate, exit_code);
   AddCommand(group, "delete", "End a relationship and delete its bundle", RunDelete, exit_code,
              /*listing=*/false);
   AddCommand(group, "list", "List the relationships and how their refreshes went", RunList,

@@ -2,8 +2,8 @@
 // the zones directory of a running server, and checking a zones directory offline.
 //
 // `zone validate DIR [--config FILE]` needs no server: it runs the checks the server runs when
-// it loads zones (server/zones/zone_reload.h, LoadZoneGeneration): every zone file, and with --config
-// also the checks against that server configuration (control-plane trust domain, upstream
+// it loads zones (server/zones/zone_reload.h, LoadZoneGeneration): every zone file, and with
+// --config also the checks against that server configuration (control-plane trust domain, upstream
 // authorities). It prints "N zones OK: a, b, c" (exit 0) or "error: <file>:<line>:<col>: ..."
 // (exit 2, as for any invalid input).
 #include <iostream>
@@ -22,9 +22,9 @@ using common::StrCat;
 
 struct ZoneFlags {
   CommonFlags common;
-  std::string name;        // show
-  std::string dir;         // validate
-  std::string config;      // validate
+  std::string name;    // show
+  std::string dir;     // validate
+  std::string config;  // validate
 };
 
 std::string Join(const google::protobuf::RepeatedPtrField<std::string>& items,
@@ -58,12 +58,16 @@ nlohmann::json ZoneToJson(const spinel::v1::ZoneInfo& zone) {
   for (const spinel::v1::Selector& s : zone.nodes()) nodes.push_back(SelectorString(s));
   nlohmann::json rules = nlohmann::json::array();
   for (const spinel::v1::ZoneRule& r : zone.rules()) {
-    rules.push_back({{"id", r.id()}, {"text", r.text()}, {"effect", r.effect()},
+    rules.push_back({{"id", r.id()},
+                     {"text", r.text()},
+                     {"effect", r.effect()},
                      {"approval_required", r.approval_required()}});
   }
   nlohmann::json authorities = nlohmann::json::array();
   for (const spinel::v1::LocalAuthority& a : zone.authorities().authorities()) {
-    authorities.push_back({{"kind", a.kind()}, {"state", a.state()}, {"id", a.id()},
+    authorities.push_back({{"kind", a.kind()},
+                           {"state", a.state()},
+                           {"id", a.id()},
                            {"not_before", FormatTime(a.not_before(), "")},
                            {"expires_at", FormatTime(a.expires_at(), "")}});
   }
@@ -122,8 +126,10 @@ void PrintZoneBlock(const spinel::v1::ZoneInfo& z) {
   std::cout << "\nRules (" << z.rules_size() << "; deny wins, then approval, then allow):\n";
   std::vector<std::vector<std::string>> rules;
   for (const spinel::v1::ZoneRule& r : z.rules()) rules.push_back({"  " + r.id(), r.text()});
-  if (rules.empty()) std::cout << "  none (every access is denied)\n";
-  else PrintTable({"  ID", "RULE"}, rules);
+  if (rules.empty())
+    std::cout << "  none (every access is denied)\n";
+  else
+    PrintTable({"  ID", "RULE"}, rules);
   std::cout << "\nAuthorities of " << z.authorities().trust_domain() << ":\n";
   std::vector<std::vector<std::string>> cas;
   for (const spinel::v1::LocalAuthority& a : z.authorities().authorities()) {
@@ -157,16 +163,18 @@ int RunShow(const ZoneFlags& f) {
   spinel::v1::ZoneInfo zone;
   grpc::Status status = Call(f.common, &spinel::v1::AdminService::Stub::GetZone, request, &zone);
   if (!status.ok()) return ReportServerError(status, f.common);
-  if (f.common.json()) PrintJson(ZoneToJson(zone));
-  else PrintZoneBlock(zone);
+  if (f.common.json())
+    PrintJson(ZoneToJson(zone));
+  else
+    PrintZoneBlock(zone);
   return kExitOk;
 }
 
 int RunReload(const ZoneFlags& f) {
   if (absl::Status ok = CheckOutputFlag(f.common); !ok.ok()) return ReportUsageError(ok);
   spinel::v1::ReloadZonesResponse response;
-  grpc::Status status = Call(f.common, &spinel::v1::AdminService::Stub::ReloadZones,
-                             spinel::v1::Empty(), &response);
+  grpc::Status status =
+      Call(f.common, &spinel::v1::AdminService::Stub::ReloadZones, spinel::v1::Empty(), &response);
   if (!status.ok()) return ReportServerError(status, f.common);
   if (f.common.json()) {
     nlohmann::json zones = nlohmann::json::array();
@@ -228,14 +236,14 @@ CLI::App* AddCommand(CLI::App* group, const char* name, const char* help,
 
 void RegisterZoneCommands(CLI::App& app, int* exit_code) {
   CLI::App* group = app.add_subcommand("zone", "Trust zones: list, show, reload, validate")
-                         ->require_subcommand(1);
+                        ->require_subcommand(1);
   auto list = std::make_shared<ZoneFlags>();
   AddListingFlags(AddCommand(group, "list", "List the zones in force", list, RunList, exit_code),
                   &list->common);
   auto show = std::make_shared<ZoneFlags>();
-  CLI::App* show_command = AddCommand(
-      group, "show", "Show one zone: lifetimes, nodes, peers, rules, CA state", show, RunShow,
-      exit_code);
+  CLI::App* show_command =
+      AddCommand(group, "show", "Show one zone: lifetimes, nodes, peers, rules, CA state", show,
+                 RunShow, exit_code);
   AddListingFlags(show_command, &show->common);
   show_command->add_option("name", show->name, "Zone name")->required();
   auto reload = std::make_shared<ZoneFlags>();
@@ -245,9 +253,9 @@ void RegisterZoneCommands(CLI::App& app, int* exit_code) {
                              reload, RunReload, exit_code),
                   &reload->common);
   auto validate = std::make_shared<ZoneFlags>();
-  CLI::App* validate_command = AddCommand(
-      group, "validate", "Check a zones directory offline (no server needed)", validate,
-      RunValidate, exit_code);
+  CLI::App* validate_command =
+      AddCommand(group, "validate", "Check a zones directory offline (no server needed)", validate,
+                 RunValidate, exit_code);
   validate_command->add_option("dir", validate->dir, "Zones directory")->required();
   validate_command->add_option("--config", validate->config,
                                "Also check against this server configuration file");

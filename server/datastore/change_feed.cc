@@ -107,10 +107,9 @@ void ChangeFeed::SetDelivered(int64_t revision) {
 bool ChangeFeed::Pause(int ms) {
   Inbox& inbox = *inbox_;
   common::MutexLock lock(inbox.mutex);
-  return !inbox.wake.WaitFor(inbox.mutex, std::chrono::milliseconds(ms),
-                             [&inbox]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox.mutex) {
-                               return inbox.stopping;
-                             });
+  return !inbox.wake.WaitFor(
+      inbox.mutex, std::chrono::milliseconds(ms),
+      [&inbox]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(inbox.mutex) { return inbox.stopping; });
 }
 
 bool ChangeFeed::TakeWork(Work* work) {

@@ -79,7 +79,6 @@ class SqlStore : public Datastore {
   absl::StatusOr<FederationRelationship> RecordFederationRefresh(
       const common::TrustDomain& td, const FederationRefreshState& state) override;
 
-
   absl::StatusOr<ServerBundleRecord> PublishServerBundle(const ServerBundleRecord& record) override;
   absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() override;
   absl::StatusOr<int64_t> DeleteServerBundles(std::string_view server_id) override;

@@ -16,8 +16,8 @@ absl::Status CheckTtlCap(std::string_view what, int64_t ttl_seconds, const zones
                          std::string_view zone) {
   const int64_t max = std::chrono::duration_cast<std::chrono::seconds>(limit.max_ttl).count();
   if (ttl_seconds > max) {
-    return absl::InvalidArgumentError(StrCat(what, " of ", ttl_seconds, "s is above zone ",
-                                             Quote(zone), "'s cap of ", max, "s"));
+    return absl::InvalidArgumentError(
+        StrCat(what, " of ", ttl_seconds, "s is above zone ", Quote(zone), "'s cap of ", max, "s"));
   }
   return absl::OkStatus();
 }
@@ -45,20 +45,19 @@ absl::Status EntryRegistry::ValidateZoneRules(const RegistrationEntry& entry) co
   std::shared_ptr<const zones::ZoneSet> zones = zones_.Get();
   const zones::Zone* zone = zones->ZoneOf(entry.spiffe_id);
   if (zone == nullptr) {
-    return absl::InvalidArgumentError(StrCat("no zone has trust domain ",
-                                             Quote(entry.spiffe_id.trust_domain().name()),
-                                             " (the trust domain of ", entry.spiffe_id.ToString(),
-                                             ")"));
+    return absl::InvalidArgumentError(
+        StrCat("no zone has trust domain ", Quote(entry.spiffe_id.trust_domain().name()),
+               " (the trust domain of ", entry.spiffe_id.ToString(), ")"));
   }
-  SPINEL_RETURN_IF_ERROR(CheckTtlCap("X.509 SVID TTL", entry.x509_svid_ttl, zone->x509_svid_ttl,
-                                     zone->name));
+  SPINEL_RETURN_IF_ERROR(
+      CheckTtlCap("X.509 SVID TTL", entry.x509_svid_ttl, zone->x509_svid_ttl, zone->name));
   SPINEL_RETURN_IF_ERROR(
       CheckTtlCap("JWT SVID TTL", entry.jwt_svid_ttl, zone->jwt_svid_ttl, zone->name));
   absl::StatusOr<AttestedAgent> agent = datastore_.GetAttestedAgent(entry.parent_id);
   if (agent.ok() && !zones::ZoneSet::MayHost(*zone, agent->selectors)) {
-    return absl::FailedPreconditionError(
-        StrCat("agent ", entry.parent_id.ToString(), " may not host zone ", Quote(zone->name),
-               ": its node lacks the zone's node selectors"));
+    return absl::FailedPreconditionError(StrCat("agent ", entry.parent_id.ToString(),
+                                                " may not host zone ", Quote(zone->name),
+                                                ": its node lacks the zone's node selectors"));
   }
   return absl::OkStatus();
 }

@@ -13,8 +13,8 @@
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "server/bundles/own_bundle.h"
-#include "server/issuance/server_svid.h"
 #include "server/http/tls_file_pair.h"
+#include "server/issuance/server_svid.h"
 
 namespace spinel::server {
 namespace {
@@ -87,8 +87,8 @@ absl::StatusOr<std::unique_ptr<BundleEndpoint>> BundleEndpoint::Create(
 absl::Status BundleEndpoint::LoadTls() {
   const zones::Zone* zone = deps_.zones.Get()->Find(config_.zone);
   if (zone == nullptr) {
-    return absl::InvalidArgumentError(StrCat("federation.bundle_endpoints: ",
-                                             common::Quote(config_.zone), " is not a zone"));
+    return absl::InvalidArgumentError(
+        StrCat("federation.bundle_endpoints: ", common::Quote(config_.zone), " is not a zone"));
   }
   if (config_.profile == "https_web") {
     SPINEL_ASSIGN_OR_RETURN(tls_, TlsFilePair::Load(config_.cert_path, config_.key_path));
@@ -116,7 +116,8 @@ absl::Status BundleEndpoint::MakeListener() {
     return SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) == 1 &&
            SSL_CTX_set_cipher_list(&ctx, kTls12Ciphers) == 1;
   });
-  if (!server_->is_valid()) return common::SslError("cannot set up the bundle endpoint TLS context");
+  if (!server_->is_valid())
+    return common::SslError("cannot set up the bundle endpoint TLS context");
   server_->set_keep_alive_timeout(1);
   server_->set_read_timeout(3, 0);
   server_->set_write_timeout(3, 0);
@@ -131,17 +132,18 @@ absl::Status BundleEndpoint::MakeListener() {
 
 void BundleEndpoint::InstallRoutes() {
   server_->set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
-    if (req.method == "GET" || req.method == "HEAD") return httplib::Server::HandlerResponse::Unhandled;
+    if (req.method == "GET" || req.method == "HEAD")
+      return httplib::Server::HandlerResponse::Unhandled;
     res.status = 405;
     res.set_header("Allow", "GET, HEAD");
     res.set_content(JsonError("method not allowed"), kJson);
     return httplib::Server::HandlerResponse::Handled;
   });
-  server_->set_exception_handler([](const httplib::Request&, httplib::Response& res,
-                                    std::exception_ptr) {
-    res.status = 500;
-    res.set_content(JsonError("internal error"), kJson);
-  });
+  server_->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+        res.status = 500;
+        res.set_content(JsonError("internal error"), kJson);
+      });
   server_->Get(".*", [this](const httplib::Request&, httplib::Response& res) {
     const zones::Zone* zone = deps_.zones.Get()->Find(config_.zone);
     if (zone == nullptr) {
@@ -180,16 +182,14 @@ absl::Status BundleEndpoint::Start() {
   }
   if (!server_->is_running()) {
     thread_.join();
-    return absl::InternalError(StrCat("the bundle endpoint of zone ", config_.zone,
-                                      " did not start"));
+    return absl::InternalError(
+        StrCat("the bundle endpoint of zone ", config_.zone, " did not start"));
   }
   if (svid_ != nullptr) renewal_thread_ = std::thread([this] { RunRenewal(); });
   SPINEL_RETURN_IF_ERROR(common::WriteFileAtomic(
-      StrCat(deps_.data_dir, "/bundle-endpoint-", config_.zone, ".addr"),
-      address() + "\n", 0644));
-  LOG_INFO("bundle endpoint serving", {{"zone", config_.zone},
-                                       {"address", address()},
-                                       {"profile", config_.profile}});
+      StrCat(deps_.data_dir, "/bundle-endpoint-", config_.zone, ".addr"), address() + "\n", 0644));
+  LOG_INFO("bundle endpoint serving",
+           {{"zone", config_.zone}, {"address", address()}, {"profile", config_.profile}});
   return absl::OkStatus();
 }
 

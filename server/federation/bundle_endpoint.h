@@ -46,9 +46,9 @@ common::SpiffeId BundleEndpointId(const common::TrustDomain& td);
 
 // The parts an endpoint uses (references; they must outlive it) and where it keeps its files.
 struct BundleEndpointDeps {
-  const ZoneState& zones;           // the zone it serves, looked up at every request
-  const OwnBundles& own_bundles;    // the bundle it serves
-  Issuer& issuer;                   // signs the https_spiffe SVID
+  const ZoneState& zones;         // the zone it serves, looked up at every request
+  const OwnBundles& own_bundles;  // the bundle it serves
+  Issuer& issuer;                 // signs the https_spiffe SVID
   const common::Clock& clock;
   std::chrono::seconds svid_ttl{};  // config server_svid_ttl
   std::string data_dir;             // SVID files and the address file

@@ -152,7 +152,8 @@ absl::StatusOr<common::Bundle> ParseBody(const FederationRelationship& r, const 
 
 absl::StatusOr<HttpsUrl> ParseHttpsUrl(const std::string& url) {
   auto bad = [&url](std::string_view why) {
-    return absl::InvalidArgumentError(StrCat("bundle endpoint URL ", common::Quote(url), ": ", why));
+    return absl::InvalidArgumentError(
+        StrCat("bundle endpoint URL ", common::Quote(url), ": ", why));
   };
   constexpr std::string_view kScheme = "https://";
   if (url.rfind(kScheme, 0) != 0) return bad("must start with https://");

@@ -108,14 +108,16 @@ absl::StatusOr<common::TrustDomain> ParseTrustDomain(const std::string& value) {
                       StrCat(Quote(value), ": give a trust domain name, not a SPIFFE ID"));
   }
   absl::StatusOr<common::TrustDomain> td = common::TrustDomain::Parse(value);
-  if (!td.ok()) return FieldError("trust_domain", StrCat(Quote(value), ": ", td.status().message()));
+  if (!td.ok())
+    return FieldError("trust_domain", StrCat(Quote(value), ": ", td.status().message()));
   return td;
 }
 
 absl::Status CheckProfileFields(const spinel::v1::FederationRelationship& proto) {
   const std::string& profile = proto.profile();
   if (profile.empty()) {
-    return FieldError("profile", StrCat("required: ", kProfileHttpsWeb, " or ", kProfileHttpsSpiffe));
+    return FieldError("profile",
+                      StrCat("required: ", kProfileHttpsWeb, " or ", kProfileHttpsSpiffe));
   }
   if (profile == kProfileHttpsSpiffe) {
     if (proto.endpoint_spiffe_id().empty()) {
@@ -169,7 +171,8 @@ absl::Status CheckAuthoritiesOf(const common::Bundle& bundle) {
 }  // namespace
 
 absl::Status CheckBundleEndpointUrl(std::string_view url) {
-  if (url.empty()) return absl::InvalidArgumentError("a URL is required (https://host[:port]/path)");
+  if (url.empty())
+    return absl::InvalidArgumentError("a URL is required (https://host[:port]/path)");
   if (url.size() > kMaxBundleEndpointUrlBytes) {
     return absl::InvalidArgumentError(StrCat("at most ", kMaxBundleEndpointUrlBytes, " bytes"));
   }

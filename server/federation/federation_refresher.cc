@@ -14,7 +14,7 @@ using common::StrCat;
 
 // The stored bundle of `td` parsed, nullopt when there is none.
 absl::StatusOr<std::optional<BundleRecord>> StoredRecord(BundleStore& bundles,
-                                                        const common::TrustDomain& td) {
+                                                         const common::TrustDomain& td) {
   absl::StatusOr<BundleRecord> stored = bundles.GetBundle(td);
   if (stored.ok()) return std::optional<BundleRecord>(*std::move(stored));
   if (stored.status().code() == absl::StatusCode::kNotFound) return std::nullopt;
@@ -81,16 +81,16 @@ void FederationRefresher::Run() {
     }
     lock.Lock();
     stop_cv_.WaitFor(mutex_, options_.poll_interval,
-                     [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_ || woken_; });
+                     [this]()
+                         ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) { return stopping_ || woken_; });
     woken_ = false;
   }
 }
 
 void FederationRefresher::WakeOnChanges(const ChangeBatch& batch) {
   const bool relationship_changed =
-      batch.resync || std::any_of(batch.events.begin(), batch.events.end(), [](const auto& e) {
-        return e.kind == ChangeKind::kFederation;
-      });
+      batch.resync || std::any_of(batch.events.begin(), batch.events.end(),
+                                  [](const auto& e) { return e.kind == ChangeKind::kFederation; });
   if (!relationship_changed) return;
   {
     common::MutexLock lock(mutex_);
@@ -144,16 +144,16 @@ absl::StatusOr<FederationRelationship> FederationRefresher::Refresh(
   if (ok) {
     state = Succeeded(relationship.refresh, now, interval);
     deps_.metrics.Set(kMetricFederatedBundleLastSuccess, {{"trust_domain", td.name()}},
-                            static_cast<double>(now));
+                      static_cast<double>(now));
   } else {
     state = Failed(relationship.refresh, now, StoredInterval(td), std::move(refusal));
     LOG_WARN("federation: bundle refresh failed",
-             {{"trust_domain", td.name()}, {"error", state.last_error},
+             {{"trust_domain", td.name()},
+              {"error", state.last_error},
               {"consecutive_failures", std::to_string(state.consecutive_failures)}});
   }
   deps_.metrics.Increment(kMetricFederationRefresh,
-                                {{"trust_domain", td.name()},
-                                 {"outcome", ok ? "success" : "failure"}});
+                          {{"trust_domain", td.name()}, {"outcome", ok ? "success" : "failure"}});
   return deps_.federations.RecordFederationRefresh(td, state);
 }
 
@@ -170,8 +170,7 @@ absl::Status FederationRefresher::FetchAndStore(const FederationRelationship& re
     return absl::OkStatus();
   }
   const common::Bundle& bundle = *fetched;
-  SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored,
-                          StoredRecord(deps_.bundles, td));
+  SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored, StoredRecord(deps_.bundles, td));
   const int64_t stored_sequence = stored ? stored->sequence : 0;
   if (bundle.sequence && static_cast<int64_t>(*bundle.sequence) < stored_sequence) {
     *refusal = StrCat("bundle endpoint ", relationship.bundle_endpoint_url,
@@ -208,14 +207,13 @@ absl::StatusOr<common::X509AuthorityMap> FederationRefresher::EndpointAuthoritie
     authorities.Set(td, own.x509_authorities);
     return authorities;
   }
-  SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored,
-                          StoredRecord(deps_.bundles, td));
+  SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored, StoredRecord(deps_.bundles, td));
   if (!stored) return authorities;  // the fetch fails: "no X.509 bundle for trust domain"
   absl::StatusOr<common::Bundle> bundle = common::Bundle::Parse(td, stored->bundle_json);
   if (!bundle.ok()) {
-    *refusal = StrCat("bundle endpoint ", relationship.bundle_endpoint_url,
-                      ": the stored bundle of ", td.name(), " that verifies it does not parse: ",
-                      bundle.status().message());
+    *refusal =
+        StrCat("bundle endpoint ", relationship.bundle_endpoint_url, ": the stored bundle of ",
+               td.name(), " that verifies it does not parse: ", bundle.status().message());
     return authorities;
   }
   authorities.Set(td, bundle->x509_authorities);

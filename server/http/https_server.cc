@@ -228,8 +228,7 @@ void HttpsServer::InstallRoutes() {
           std::string body =
               ready.ok() ? std::string("ready") : StrCat("not ready: ", ready.message(), "\n");
           // Failing federations are reported but do not make the server unready.
-          absl::StatusOr<std::vector<std::string>> failing =
-              FailingFederations(deps_.federations);
+          absl::StatusOr<std::vector<std::string>> failing = FailingFederations(deps_.federations);
           for (const std::string& problem : failing.ok() ? *failing : std::vector<std::string>{}) {
             common::StrAppend(&body, "\nfederation failing (last good bundle kept): ", problem);
           }

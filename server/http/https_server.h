@@ -14,7 +14,8 @@
 //                       Every trust domain of the CaManager is served, the control plane's
 //                       included (bundles are public; an https_spiffe client of this endpoint
 //                       needs the control bundle to verify the server certificate).
-//                       spiffe_refresh_hint is BundleRefreshHint() (server/bundles/own_bundle.h). Unknown name: 404 with
+//                       spiffe_refresh_hint is BundleRefreshHint() (server/bundles/own_bundle.h).
+//                       Unknown name: 404 with
 //                       {"error": "..."}; a bundle that cannot be encoded: 500, same shape.
 //
 // TLS (federation profile https_spiffe): with a certificate and key the listener serves TLS
@@ -76,7 +77,7 @@ struct HttpsServerDeps {
   const OwnBundles& own_bundles;  // the bundle /bundle/<name> serves
   const Metrics& metrics;         // /metrics
   const common::Clock& clock;
-  common::TrustDomain control;    // the control trust domain (readiness)
+  common::TrustDomain control;  // the control trust domain (readiness)
 };
 
 class HttpsServer {

@@ -15,7 +15,7 @@ namespace spinel::server {
 using common::StrCat;
 
 absl::StatusOr<std::unique_ptr<TlsFilePair>> TlsFilePair::Load(std::string cert_path,
-                                                              std::string key_path) {
+                                                               std::string key_path) {
   std::unique_ptr<TlsFilePair> tls(new TlsFilePair(std::move(cert_path), std::move(key_path)));
   {
     // Not shared yet, so uncontended; held because pair_ and seen_ are only ever touched so.
@@ -41,7 +41,7 @@ TlsFileStamp TlsFilePair::StampOf(const std::string& path) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return TlsFileStamp{};
   return TlsFileStamp{st.st_dev, st.st_ino, st.st_size,
-                   int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
+                      int64_t{st.st_mtim.tv_sec} * 1'000'000'000 + st.st_mtim.tv_nsec};
 }
 
 absl::StatusOr<std::shared_ptr<const TlsFilePair::Pair>> TlsFilePair::ReadPair() const {

@@ -36,7 +36,7 @@ class TlsFilePair {
  public:
   // Reads the pair once: the read error, or FailedPrecondition when the key does not match.
   static absl::StatusOr<std::unique_ptr<TlsFilePair>> Load(std::string cert_path,
-                                                          std::string key_path);
+                                                           std::string key_path);
 
   // SSL_CTX_set_cert_cb callback (`arg` is the TlsFilePair): puts the current pair on the
   // connection. Returns 1 on success, 0 to fail the handshake.

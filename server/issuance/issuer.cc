@@ -36,9 +36,8 @@ absl::StatusOr<common::Duration> Issuer::EffectiveTtl(const common::SpiffeId& id
   const zones::TtlLimit& limit = kind == SvidKind::kJwt   ? zone->jwt_svid_ttl
                                  : kind == SvidKind::kWit ? zone->wit_svid_ttl
                                                           : zone->x509_svid_ttl;
-  common::Duration ttl = requested == common::Duration::zero()
-                             ? common::Duration(limit.default_ttl)
-                             : requested;
+  common::Duration ttl =
+      requested == common::Duration::zero() ? common::Duration(limit.default_ttl) : requested;
   return std::min(ttl, common::Duration(limit.max_ttl));
 }
 
@@ -57,9 +56,9 @@ absl::StatusOr<IssuedX509Svid> Issuer::Sign(const common::SpiffeId& id, const Ke
     SPINEL_ASSIGN_OR_RETURN(std::string leaf,
                             snapshot->x509_signer->SignDer(key, id, start, lifetime, dns_names));
     // The signer ends the SVID at the CA's notAfter when that comes first; whole seconds.
-    const common::TimePoint expires_at = std::min(
-        common::FromUnixSeconds(common::ToUnixSeconds(start + lifetime)),
-        snapshot->x509_signer->ca_certificate().NotAfter());
+    const common::TimePoint expires_at =
+        std::min(common::FromUnixSeconds(common::ToUnixSeconds(start + lifetime)),
+                 snapshot->x509_signer->ca_certificate().NotAfter());
     IssuedX509Svid issued{{std::move(leaf)}, expires_at};
     for (const common::Certificate& cert : snapshot->chain_tail) {
       issued.chain_der.push_back(cert.ToDer());
@@ -96,9 +95,9 @@ absl::StatusOr<IssuedJwtSvid> Issuer::MintJwtSvid(const common::SpiffeId& id,
     }
     // Whole seconds, and never past the signing key's own lifetime.
     common::TimePoint issued_at = common::FromUnixSeconds(common::ToUnixSeconds(start));
-    common::TimePoint expires_at = std::min(
-        common::FromUnixSeconds(common::ToUnixSeconds(issued_at + lifetime)),
-        snapshot->active_jwt->not_after);
+    common::TimePoint expires_at =
+        std::min(common::FromUnixSeconds(common::ToUnixSeconds(issued_at + lifetime)),
+                 snapshot->active_jwt->not_after);
     common::JwtSvidClaims claims{id, audience, issued_at, expires_at, nullptr};
     SPINEL_ASSIGN_OR_RETURN(std::string token, snapshot->jwt_signer->Mint(claims));
     return IssuedJwtSvid{std::move(token), expires_at};

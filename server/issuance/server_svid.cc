@@ -27,8 +27,9 @@ absl::Status ServerSvid::Renew() {
   }
   issued_at_ = clock_.Now();
   expires_at_ = svid.expires_at;
-  LOG_INFO("server SVID renewed", {{"spiffe_id", id_.ToString()},
-                                   {"expires_at", std::to_string(common::ToUnixSeconds(expires_at_))}});
+  LOG_INFO("server SVID renewed",
+           {{"spiffe_id", id_.ToString()},
+            {"expires_at", std::to_string(common::ToUnixSeconds(expires_at_))}});
   return absl::OkStatus();
 }
 

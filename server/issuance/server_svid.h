@@ -22,8 +22,12 @@ class ServerSvid {
  public:
   ServerSvid(Issuer& issuer, common::SpiffeId id, common::Duration ttl, std::string data_dir,
              const common::Clock& clock, std::string file_stem = "server-svid")
-      : issuer_(issuer), id_(std::move(id)), ttl_(ttl), data_dir_(std::move(data_dir)),
-        clock_(clock), file_stem_(std::move(file_stem)) {}
+      : issuer_(issuer),
+        id_(std::move(id)),
+        ttl_(ttl),
+        data_dir_(std::move(data_dir)),
+        clock_(clock),
+        file_stem_(std::move(file_stem)) {}
 
   // Issues and writes a fresh SVID.
   absl::Status Renew();

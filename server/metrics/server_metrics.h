@@ -40,11 +40,11 @@ inline constexpr char kMetricAgentStreams[] = "spinel_agent_streams";
 
 // What the gauges read (references; see RegisterServerMetrics for their lifetime).
 struct ServerMetricsDeps {
-  Metrics& metrics;         // where every metric is described and the gauges installed
-  AgentStore& agents;       // spinel_attested_agents
-  EntryStore& entries;      // spinel_entries
-  const CaManager& cas;     // spinel_ca_expiry_seconds, spinel_bundle_sequence
-  const SyncHub& hub;       // spinel_agent_streams
+  Metrics& metrics;      // where every metric is described and the gauges installed
+  AgentStore& agents;    // spinel_attested_agents
+  EntryStore& entries;   // spinel_entries
+  const CaManager& cas;  // spinel_ca_expiry_seconds, spinel_bundle_sequence
+  const SyncHub& hub;    // spinel_agent_streams
   const common::Clock& clock;
 };
 

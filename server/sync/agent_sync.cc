@@ -24,8 +24,7 @@ absl::StatusOr<std::vector<common::SpiffeId>> AgentView::ParentIdsOf(
   return parents;
 }
 
-bool AgentView::Authorizes(const AttestedAgent& agent,
-                           const std::vector<common::SpiffeId>& parents,
+bool AgentView::Authorizes(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
                            const RegistrationEntry& entry) const {
   const int64_t now = common::ToUnixSeconds(clock_.Now());
   if (entry.expires_at && *entry.expires_at <= now) return false;
@@ -81,8 +80,10 @@ std::vector<spinel::v1::Bundle> AgentView::Bundles() const {
     std::shared_ptr<const common::Bundle> own = OwnBundle(merger_, cas_, td);
     if (!own) continue;
     absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(*own);
-    if (bundle.ok()) out.push_back(std::move(*bundle));
-    else LOG_ERROR("cannot encode bundle", {{"trust_domain", td.name()}});
+    if (bundle.ok())
+      out.push_back(std::move(*bundle));
+    else
+      LOG_ERROR("cannot encode bundle", {{"trust_domain", td.name()}});
   }
   return out;
 }

@@ -31,9 +31,9 @@
 #include "agent.pb.h"
 #include "common/mutex.h"
 #include "server/bundles/bundle_merger.h"
+#include "server/bundles/federated_bundles.h"
 #include "server/ca/ca_manager.h"
 #include "server/datastore/datastore.h"
-#include "server/bundles/federated_bundles.h"
 #include "server/zones/zone_state.h"
 
 namespace spinel::server {
@@ -41,17 +41,21 @@ namespace spinel::server {
 struct AgentViewData {
   // The parents whose entries the agent is served: its own ID and the node aliases it matches.
   std::vector<common::SpiffeId> parent_ids;
-  std::vector<RegistrationEntry> entries;           // in id order
+  std::vector<RegistrationEntry> entries;   // in id order
   std::vector<spinel::v1::Bundle> bundles;  // control plane first, then zones, then foreign
-  std::string policy;                               // PolicyDocument() (JSON)
+  std::string policy;                       // PolicyDocument() (JSON)
 };
 
 class AgentView {
  public:
   AgentView(Datastore& datastore, const ZoneState& zones, CaManager& cas,
             common::TrustDomain control, const common::Clock& clock)
-      : datastore_(datastore), zones_(zones), cas_(cas), control_(std::move(control)),
-        clock_(clock), federated_(datastore) {}
+      : datastore_(datastore),
+        zones_(zones),
+        cas_(cas),
+        control_(std::move(control)),
+        clock_(clock),
+        federated_(datastore) {}
 
   // The entries, bundles and policy `agent` is served now.
   absl::StatusOr<AgentViewData> Compute(const AttestedAgent& agent) const;
@@ -97,9 +101,7 @@ class SyncSubscriber {
   virtual void Refresh() = 0;
   // False when an entry change under only `parent_ids` cannot change what this subscriber
   // serves (NotifyEntriesChanged then skips it). The default is true: refresh on everything.
-  virtual bool ConcernsParents(const std::set<std::string>& /*parent_ids*/) const {
-    return true;
-  }
+  virtual bool ConcernsParents(const std::set<std::string>& /*parent_ids*/) const { return true; }
 };
 
 class ChangeWakeup;

@@ -90,15 +90,14 @@ void SyncStream::Refresh() {
   if (finished_ || !begun_) return;
   deps_.metrics.Increment(kMetricSyncStreamRefreshes);
   if (absl::IsNotFound(record.status()) || (record.ok() && record->banned)) {
-    FinishLocked(grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                              "agent was evicted or banned"));
+    FinishLocked(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "agent was evicted or banned"));
     return;
   }
   AttestedAgent current = record.ok() ? *record : agent_;
   absl::StatusOr<AgentViewData> view = deps_.view.Compute(current);
   if (!view.ok()) {
     LOG_WARN("agent sync: cannot compute view", {{"agent_id", agent_.spiffe_id.ToString()},
-                                                  {"error", std::string(view.status().message())}});
+                                                 {"error", std::string(view.status().message())}});
     return;
   }
   RememberParents(*view);

@@ -35,11 +35,11 @@ inline constexpr char kMetricSyncStreamRefreshes[] = "spinel_sync_stream_refresh
 void DescribeSyncMetrics(Metrics& metrics);
 // The parts a stream uses (references; they must outlive every stream).
 struct SyncStreamDeps {
-  SyncHub& hub;         // change notifications
-  AgentView& view;      // what the agent is served
-  AgentStore& agents;   // whether the agent is still attested and not banned
-  ChangeLog& changes;   // the revision each update carries
-  Metrics& metrics;     // counts the views recomputed (kMetricSyncStreamRefreshes)
+  SyncHub& hub;        // change notifications
+  AgentView& view;     // what the agent is served
+  AgentStore& agents;  // whether the agent is still attested and not banned
+  ChangeLog& changes;  // the revision each update carries
+  Metrics& metrics;    // counts the views recomputed (kMetricSyncStreamRefreshes)
 };
 
 class SyncStream final : public grpc::ServerWriteReactor<spinel::v1::SyncUpdate>,

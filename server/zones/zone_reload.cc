@@ -30,10 +30,10 @@ absl::Status CheckAgainstConfig(const ServerConfig& config, const zones::ZoneSet
     }
     for (const zones::DeclaredFederation& federation : zone.federates_with) {
       if (federation.trust_domain != config.trust_domain) continue;
-      return absl::InvalidArgumentError(
-          StrCat(federation.location.ToString(), ": federates_with: ",
-                 Quote(federation.trust_domain.name()), " is the control-plane trust domain; ",
-                 "zones federate only with foreign trust domains"));
+      return absl::InvalidArgumentError(StrCat(federation.location.ToString(), ": federates_with: ",
+                                               Quote(federation.trust_domain.name()),
+                                               " is the control-plane trust domain; ",
+                                               "zones federate only with foreign trust domains"));
     }
   }
   return absl::OkStatus();
@@ -102,8 +102,8 @@ ZoneChanges DiffZones(const ZoneGeneration& before, const ZoneGeneration& after)
     }
     auto was = old_text.find(zone.name);
     auto now = new_text.find(zone.name);
-    const bool text_differs = was == old_text.end() || now == new_text.end() ||
-                              was->second != now->second;
+    const bool text_differs =
+        was == old_text.end() || now == new_text.end() || was->second != now->second;
     if (text_differs || old->peers != zone.peers) changes.changed.push_back(zone.name);
   }
   for (const zones::Zone& zone : before.set.zones()) {
@@ -123,8 +123,7 @@ absl::Status ZoneReloader::CheckRemovals(const zones::ZoneSet& before,
     std::string what = renamed == nullptr
                            ? StrCat("zone ", Quote(zone.name), " cannot be removed")
                            : StrCat("zone ", Quote(zone.name), " cannot move from trust domain ",
-                                    zone.trust_domain.name(), " to ",
-                                    renamed->trust_domain.name());
+                                    zone.trust_domain.name(), " to ", renamed->trust_domain.name());
     return absl::FailedPreconditionError(
         StrCat(what, ": it still has ", entries, " registration ",
                entries == 1 ? "entry" : "entries", " in ", zone.trust_domain.name(),

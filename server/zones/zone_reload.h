@@ -53,16 +53,15 @@ absl::StatusOr<ZoneGeneration> LoadZoneGeneration(const ServerConfig& config);
 
 // The CA configuration of the control plane (first) and of every zone of `zones`, with the
 // zone's upstream authority when the config names one.
-std::vector<TrustDomainCaConfig> CaConfigs(const ServerConfig& config,
-                                           const zones::ZoneSet& zones);
+std::vector<TrustDomainCaConfig> CaConfigs(const ServerConfig& config, const zones::ZoneSet& zones);
 
 // What differs between two generations.
 ZoneChanges DiffZones(const ZoneGeneration& before, const ZoneGeneration& after);
 
 class ZoneReloader {
  public:
-  ZoneReloader(const ServerConfig& config, Datastore& datastore, ZoneState& zones,
-               CaManager& cas, ChangeFeed& feed)
+  ZoneReloader(const ServerConfig& config, Datastore& datastore, ZoneState& zones, CaManager& cas,
+               ChangeFeed& feed)
       : config_(config), datastore_(datastore), zones_(zones), cas_(cas), feed_(feed) {}
 
   // Re-reads config.zones_dir and applies it (steps above). Returns what changed; a reload

@@ -61,8 +61,8 @@ class AgentApiHarness {
   // Serves the agent API (on the port it had before, or a free one the first time).
   void Start() {
     REQUIRE(server_ == nullptr);
-    service_ = std::make_unique<server::AgentServiceImpl>(
-        server::testing::AgentApiDepsOf(fixture), nullptr);
+    service_ = std::make_unique<server::AgentServiceImpl>(server::testing::AgentApiDepsOf(fixture),
+                                                          nullptr);
     server_ = Serve(*service_, port_);
   }
   // A second agent API listener over the same components: a stand-in for another replica

@@ -165,8 +165,9 @@ TEST_CASE("agent config: servers lists every replica; server_address is one serv
   auto single = ParseAgentConfig(kMinimal, "agent.yaml", "/etc/spinel");
   REQUIRE(single.ok());
   CHECK(single->servers == std::vector<std::string>{"spinel.example.org:8081"});
-  auto several = ParseAgentConfig(std::string(kRest) + "servers: [a.example.org:8081, 10.0.0.2:9]\n",
-                                  "agent.yaml", "/etc/spinel");
+  auto several =
+      ParseAgentConfig(std::string(kRest) + "servers: [a.example.org:8081, 10.0.0.2:9]\n",
+                       "agent.yaml", "/etc/spinel");
   REQUIRE_MESSAGE(several.ok(), several.status().ToString());
   CHECK(several->servers == std::vector<std::string>{"a.example.org:8081", "10.0.0.2:9"});
   CHECK(several->server_address == "a.example.org:8081");
@@ -182,8 +183,7 @@ TEST_CASE("agent config: servers lists every replica; server_address is one serv
   }
   SUBCASE("not host:port") {
     for (const char* bad : {"b", "c:70000", ":5", "d:", "e:8x"}) {
-      std::string message =
-          ErrorOf(std::string(kRest) + "servers: [a:1, '" + bad + "']\n");
+      std::string message = ErrorOf(std::string(kRest) + "servers: [a:1, '" + bad + "']\n");
       CHECK_MESSAGE(Contains(message, std::string("servers: expected host:port, got \"") + bad),
                     message);
     }

@@ -96,19 +96,17 @@ X509SvidRecord Svid(const spinel::testing::TestCa& ca, const std::string& entry_
   REQUIRE(der.ok());
   auto id = spinel::common::SpiffeId::Parse(spiffe_id);
   REQUIRE(id.ok());
-  return X509SvidRecord{entry_id,
-                        *id,
-                        {leaf.cert},
-                        std::make_shared<const spinel::common::SecretData>(std::move(*der)),
-                        not_before,
-                        not_before,
-                        not_before + ttl,
-                        not_before + ttl / 2};
+  return X509SvidRecord{
+      entry_id,         *id,
+      {leaf.cert},      std::make_shared<const spinel::common::SecretData>(std::move(*der)),
+      not_before,       not_before,
+      not_before + ttl, not_before + ttl / 2};
 }
 
 }  // namespace
 
-TEST_CASE("identity cache: a full snapshot replaces everything, a delta changes only what it names") {
+TEST_CASE(
+    "identity cache: a full snapshot replaces everything, a delta changes only what it names") {
   IdentityCache cache;
   CHECK_FALSE(cache.Snapshot()->synced);
   spinel::v1::SyncUpdate full;
@@ -168,8 +166,8 @@ TEST_CASE("identity cache: Matching returns entries whose selectors are all the 
   spinel::v1::SyncUpdate full;
   full.set_full_snapshot(true);
   *full.add_entries() = Entry("1", "spiffe://inference.example.org/a", {{"unix", "uid:1000"}});
-  *full.add_entries() = Entry("2", "spiffe://inference.example.org/b",
-                              {{"unix", "uid:1000"}, {"unix", "gid:50"}});
+  *full.add_entries() =
+      Entry("2", "spiffe://inference.example.org/b", {{"unix", "uid:1000"}, {"unix", "gid:50"}});
   *full.add_entries() = Entry("3", "spiffe://inference.example.org/c", {{"unix", "uid:2000"}});
   REQUIRE(cache.ApplySyncUpdate(full).ok());
   auto snapshot = cache.Snapshot();
@@ -198,15 +196,14 @@ TEST_CASE("identity cache: trusted and federated domains follow the zone peering
   auto snapshot = cache.Snapshot();
   auto of = [&](const std::string& uid) { return snapshot->Matching(Selectors({"unix:" + uid})); };
 
-  CHECK(snapshot->TrustedDomains(of("uid:1")) ==
-        std::set<TrustDomain>{Td("inference.example.org"), Td("retrieval.example.org"),
-                              Td("tools.example.org")});
+  CHECK(snapshot->TrustedDomains(of("uid:1")) == std::set<TrustDomain>{Td("inference.example.org"),
+                                                                       Td("retrieval.example.org"),
+                                                                       Td("tools.example.org")});
   CHECK(snapshot->FederatedDomains(of("uid:1")) ==
         std::set<TrustDomain>{Td("retrieval.example.org"), Td("tools.example.org")});
   CHECK(snapshot->FederatedDomains(of("uid:2")) ==
         std::set<TrustDomain>{Td("inference.example.org")});
-  CHECK(snapshot->TrustedDomains(of("uid:3")) ==
-        std::set<TrustDomain>{Td("training.example.org")});
+  CHECK(snapshot->TrustedDomains(of("uid:3")) == std::set<TrustDomain>{Td("training.example.org")});
   CHECK(snapshot->FederatedDomains(of("uid:3")).empty());
   CHECK(snapshot->TrustedDomains(of("uid:9")).empty());
 
@@ -384,8 +381,7 @@ TEST_CASE("identity cache: federates_with adds foreign trust domains to exactly 
   // Not passed on through peering, not given to zones that do not federate.
   CHECK(snapshot->FederatedDomains(of("uid:2")) ==
         std::set<TrustDomain>{Td("inference.example.org")});
-  CHECK(snapshot->TrustedDomains(of("uid:3")) ==
-        std::set<TrustDomain>{Td("training.example.org")});
+  CHECK(snapshot->TrustedDomains(of("uid:3")) == std::set<TrustDomain>{Td("training.example.org")});
 
   // A later policy without the federation takes it away (and publishes).
   const uint64_t generation = snapshot->generation;

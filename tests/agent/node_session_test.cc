@@ -80,7 +80,8 @@ TEST_CASE("node session: a restart reuses the persisted SVID and needs no join t
     first_id = first.session->agent_id();
     first_expiry = first.session->expires_at();
   }
-  const std::string persisted = spinel::common::ReadFile(config.data_dir + "/agent-svid.pem").value();
+  const std::string persisted =
+      spinel::common::ReadFile(config.data_dir + "/agent-svid.pem").value();
 
   config.join_token.clear();  // the token is used up anyway
   server.fixture.clock.Advance(5min);

@@ -7,8 +7,8 @@
 
 #include <doctest/doctest.h>
 
-#include <sys/socket.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <functional>
@@ -59,7 +59,8 @@ std::string DeadAddress() {
 }
 
 // Signs one X.509-SVID for `entry` through `client` (what the rotator does).
-absl::Status SignOne(spinel::agent::ServerClient& client, const spinel::server::RegistrationEntry& entry) {
+absl::Status SignOne(spinel::agent::ServerClient& client,
+                     const spinel::server::RegistrationEntry& entry) {
   auto key = spinel::common::PrivateKey::Generate();
   REQUIRE(key.ok());
   auto csr = spinel::common::CreateCsrDer(*key, entry.spiffe_id, {});
@@ -110,8 +111,8 @@ TEST_CASE("sync loop: moves to the next replica when its server goes away, witho
   agent.Attest();
   const std::string svid_file = config.data_dir + "/agent-svid.pem";
   const std::string svid_before = *spinel::common::ReadFile(svid_file);
-  auto kept = server.CreateEntry(agent_id, "spiffe://inference.ai.example.org/kept",
-                                 {"unix:uid:1000"});
+  auto kept =
+      server.CreateEntry(agent_id, "spiffe://inference.ai.example.org/kept", {"unix:uid:1000"});
   IdentityCache cache;
   SyncLoop sync(agent.config, *agent.client, *agent.session, cache, server.fixture.clock);
   sync.Start();
@@ -129,8 +130,8 @@ TEST_CASE("sync loop: moves to the next replica when its server goes away, witho
 
   // Sync and signing resume there, with the same agent SVID (the token was single-use, so a
   // re-attestation would have failed).
-  auto pushed = server.CreateEntry(agent_id, "spiffe://tools.ai.example.org/pushed",
-                                   {"unix:uid:1002"});
+  auto pushed =
+      server.CreateEntry(agent_id, "spiffe://tools.ai.example.org/pushed", {"unix:uid:1002"});
   CHECK(Eventually([&] { return HasEntry(cache, pushed.id); }));
   CHECK(SignOne(*agent.client, pushed).ok());
   CHECK(*spinel::common::ReadFile(svid_file) == svid_before);

@@ -52,8 +52,7 @@ struct World {
   // Registers an entry for this agent and gives it to the cache as a Sync delta would.
   RegistrationEntry Register(const std::string& path, int64_t x509_ttl_seconds = 0) {
     RegistrationEntry entry = server.CreateEntry(
-        agent_id, "spiffe://inference.ai.example.org/" + path, {"unix:uid:1000"},
-        x509_ttl_seconds);
+        agent_id, "spiffe://inference.ai.example.org/" + path, {"unix:uid:1000"}, x509_ttl_seconds);
     Push(entry);
     return entry;
   }
@@ -119,10 +118,9 @@ TEST_CASE("svid rotator: signs an SVID for every entry that has none, with node-
   const auto svid_a = world.Cached(a.id).svid;
   const auto svid_b = world.Cached(b.id).svid;
   CHECK(svid_b->expires_at - svid_b->not_before <= 600s + 60s);  // the entry's TTL, not 30m
-  CHECK(svid_a->expires_at - svid_a->not_before > 20min);         // the zone default, 30m
+  CHECK(svid_a->expires_at - svid_a->not_before > 20min);        // the zone default, 30m
   // The next pass: the earliest renewal, or the 30s idle pass when that comes first.
-  CHECK(pass.next_due ==
-        std::min({svid_a->renew_at, svid_b->renew_at, world.clock().Now() + 30s}));
+  CHECK(pass.next_due == std::min({svid_a->renew_at, svid_b->renew_at, world.clock().Now() + 30s}));
 
   // Nothing due: a second pass signs nothing.
   SvidRotator::PassResult idle = rotator.RunOnce();
@@ -251,7 +249,7 @@ TEST_CASE("svid rotator: with the server down it keeps valid SVIDs, drops expire
   SvidRotator::PassResult failed = rotator.RunOnce();
   CHECK(failed.renewed == 0);
   CHECK(failed.failed == 1);
-  CHECK(world.Cached(entry.id).svid == first);  // still valid: still served
+  CHECK(world.Cached(entry.id).svid == first);   // still valid: still served
   CHECK(failed.next_due > world.clock().Now());  // a retry is scheduled, not a busy loop
   CHECK(failed.next_due <= world.clock().Now() + 10s);
 

@@ -89,10 +89,10 @@ TEST_CASE("sync loop: follows the server, rides out an outage and catches up") {
   config.join_token = server.JoinToken(&agent_id);
   AgentSide agent(config, server.fixture.clock);
   agent.Attest();
-  auto kept = server.CreateEntry(agent_id, "spiffe://inference.ai.example.org/kept",
-                                 {"unix:uid:1000"});
-  auto doomed = server.CreateEntry(agent_id, "spiffe://retrieval.ai.example.org/doomed",
-                                   {"unix:uid:1001"});
+  auto kept =
+      server.CreateEntry(agent_id, "spiffe://inference.ai.example.org/kept", {"unix:uid:1000"});
+  auto doomed =
+      server.CreateEntry(agent_id, "spiffe://retrieval.ai.example.org/doomed", {"unix:uid:1001"});
   IdentityCache cache;
   SyncLoop sync(agent.config, *agent.client, *agent.session, cache, server.fixture.clock);
   sync.Start();
@@ -111,8 +111,8 @@ TEST_CASE("sync loop: follows the server, rides out an outage and catches up") {
   CHECK(spinel::common::FileExists(config.data_dir + "/control-bundle.pem"));
 
   // A change on the server is pushed.
-  auto pushed = server.CreateEntry(agent_id, "spiffe://tools.ai.example.org/pushed",
-                                   {"unix:uid:1002"});
+  auto pushed =
+      server.CreateEntry(agent_id, "spiffe://tools.ai.example.org/pushed", {"unix:uid:1002"});
   CHECK(Eventually([&] { return HasEntry(cache, pushed.id); }));
 
   // Outage: the cache keeps everything; the loop keeps trying.
@@ -125,8 +125,8 @@ TEST_CASE("sync loop: follows the server, rides out an outage and catches up") {
   CHECK(cache.Snapshot()->generation == generation);
   // Meanwhile the operator changes things.
   REQUIRE(server.fixture.registry->Delete(doomed.id).ok());
-  auto added = server.CreateEntry(agent_id, "spiffe://inference.ai.example.org/added",
-                                  {"unix:uid:1003"});
+  auto added =
+      server.CreateEntry(agent_id, "spiffe://inference.ai.example.org/added", {"unix:uid:1003"});
 
   // Back: the agent reconnects by itself and catches up on what it missed.
   server.Start();

@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <sys/stat.h>
+#include <filesystem>
 
 using namespace spinel::common;
 
@@ -20,7 +20,7 @@ TEST_CASE("WriteFileAtomic writes private files that ReadFile reads back") {
   REQUIRE(MakeDirs(dir + "/a/b").ok());
   REQUIRE(WriteFileAtomic(path, "secret", 0600).ok());
   CHECK(*ReadFile(path) == "secret");
-  struct stat st{};
+  struct stat st {};
   REQUIRE(stat(path.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);
   REQUIRE(WriteFileAtomic(path, "replaced").ok());

@@ -49,8 +49,8 @@ TEST_CASE("interop: a token signed by the openssl command line validates") {
   const std::string key_file = dir.Write("key.pem", key_pem);
   const std::string input = Segment(w.Header()) + "." + Segment(w.Payload());
   const std::string input_file = dir.Write("input.txt", input);
-  REQUIRE(ExitCodeOf(dir, "openssl dgst -sha256 -sign " + key_file + " -out " + dir.File("sig.der") + " " +
-              input_file) == 0);
+  REQUIRE(ExitCodeOf(dir, "openssl dgst -sha256 -sign " + key_file + " -out " +
+                              dir.File("sig.der") + " " + input_file) == 0);
   auto raw = EcdsaDerToRaw(dir.Read("sig.der"), 32);
   REQUIRE(raw.ok());
   auto svid = w.Validate(input + "." + Base64UrlEncode(*raw));
@@ -66,9 +66,11 @@ TEST_CASE("interop: a token signed by the openssl command line validates") {
   const std::string rsa_file = dir.Write("rsa.pem", rsa_key->ToPkcs8Pem()->view());
   const std::string ps_input = Segment(w.Header("PS256", "rsa")) + "." + Segment(w.Payload());
   const std::string ps_file = dir.Write("ps_input.txt", ps_input);
-  REQUIRE(ExitCodeOf(dir, "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest"
-              " -sign " +
-              rsa_file + " -out " + dir.File("ps.sig") + " " + ps_file) == 0);
+  REQUIRE(
+      ExitCodeOf(dir,
+                 "openssl dgst -sha256 -sigopt rsa_padding_mode:pss -sigopt rsa_pss_saltlen:digest"
+                 " -sign " +
+                     rsa_file + " -out " + dir.File("ps.sig") + " " + ps_file) == 0);
   auto ps = w.Validate(ps_input + "." + Base64UrlEncode(dir.Read("ps.sig")));
   CHECK_MESSAGE(ps.ok(), Message(ps.status()));
 }
@@ -87,11 +89,11 @@ TEST_CASE("interop: the openssl command line verifies a minted token's signature
     REQUIRE(der.ok());
     const std::string sig_file = dir.Write("sig.der", *der);
     const std::string digest = type == KeyType::kEcP256 ? "-sha256" : "-sha384";
-    CHECK(ExitCodeOf(dir, "openssl dgst " + digest + " -verify " + pub_file + " -signature " + sig_file + " " +
-              input_file) == 0);
+    CHECK(ExitCodeOf(dir, "openssl dgst " + digest + " -verify " + pub_file + " -signature " +
+                              sig_file + " " + input_file) == 0);
     // Sanity: the same command rejects a different input.
     dir.Write("input.txt", token.substr(0, dot) + "x");
-    CHECK(ExitCodeOf(dir, "openssl dgst " + digest + " -verify " + pub_file + " -signature " + sig_file + " " +
-              input_file) != 0);
+    CHECK(ExitCodeOf(dir, "openssl dgst " + digest + " -verify " + pub_file + " -signature " +
+                              sig_file + " " + input_file) != 0);
   }
 }

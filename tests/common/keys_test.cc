@@ -46,8 +46,8 @@ TEST_CASE("public keys round-trip through SPKI DER and PEM and compare by value"
 
 TEST_CASE("garbage and truncated keys are rejected") {
   CHECK_FALSE(PrivateKey::FromPkcs8Der("not a key").ok());
-  CHECK_FALSE(PrivateKey::FromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----")
-                  .ok());
+  CHECK_FALSE(
+      PrivateKey::FromPem("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----").ok());
   auto der = PrivateKey::Generate()->ToPkcs8Der();
   CHECK_FALSE(PrivateKey::FromPkcs8Der(der->view().substr(0, der->size() - 5)).ok());
   CHECK_FALSE(PublicKey::FromSpkiDer("").ok());

@@ -5,7 +5,8 @@
 #include <thread>
 #include <vector>
 
-TEST_CASE("RecursiveMutex is taken again by its holder and excludes other threads until fully released") {
+TEST_CASE(
+    "RecursiveMutex is taken again by its holder and excludes other threads until fully released") {
   struct Counter {
     spinel::common::RecursiveMutex mu;
     int count ABSL_GUARDED_BY(mu) = 0;

@@ -41,8 +41,7 @@ TEST_CASE("SpiffeId::Parse accepts the A-cases and round-trips them unchanged") 
       {"spiffe://example.com/9eebccd2-12bf-40a6-b262-65fe0487d453", "example.com",
        "/9eebccd2-12bf-40a6-b262-65fe0487d453"},
       {"spiffe://trustdomain/PATH/MiXeD", "trustdomain", "/PATH/MiXeD"},
-      {"spiffe://trust_domain-1.example.org/a_b-c.d/0", "trust_domain-1.example.org",
-       "/a_b-c.d/0"},
+      {"spiffe://trust_domain-1.example.org/a_b-c.d/0", "trust_domain-1.example.org", "/a_b-c.d/0"},
       {"spiffe://192.168.1.10/workload", "192.168.1.10", "/workload"},
       {"spiffe://trustdomain-/path", "trustdomain-", "/path"},
       {"spiffe://trustdomain./path", "trustdomain.", "/path"},
@@ -233,8 +232,8 @@ TEST_CASE("builder APIs follow the B-cases") {
   CHECK(SpiffeId::FromPath(td, "")->path().empty());
   CHECK(std::string(SpiffeId::FromPath(td, "foo").status().message())
             .find("path must have a leading slash") != std::string::npos);
-  CHECK(std::string(SpiffeId::FromPath(td, "/").status().message())
-            .find("trailing slash") != std::string::npos);
+  CHECK(std::string(SpiffeId::FromPath(td, "/").status().message()).find("trailing slash") !=
+        std::string::npos);
   auto base = SpiffeId::Parse("spiffe://trustdomain/path");
   CHECK(base->AppendPath("/foo")->ToString() == "spiffe://trustdomain/path/foo");
   CHECK_FALSE(SpiffeId().AppendPath("/foo").ok());

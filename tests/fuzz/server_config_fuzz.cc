@@ -20,7 +20,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   if (config->agent_svid_ttl * 2 > config->ca_ttl) std::abort();
   if (config->server_svid_ttl * 2 > config->ca_ttl) std::abort();
-  if (config->approval_ttl < std::chrono::seconds(1) || config->approval_ttl > std::chrono::hours(24)) {
+  if (config->approval_ttl < std::chrono::seconds(1) ||
+      config->approval_ttl > std::chrono::hours(24)) {
     std::abort();
   }
   if (config->datastore.rfind("sqlite:/", 0) != 0 && config->datastore.rfind("postgres", 0) != 0) {

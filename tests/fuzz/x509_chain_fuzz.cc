@@ -14,8 +14,8 @@ const spinel::common::X509AuthorityMap& Authorities() {
   static const auto* map = [] {
     auto td = *spinel::common::TrustDomain::Parse("fuzz.example.org");
     auto key = spinel::common::PrivateKey::Generate();
-    auto ca = spinel::common::CreateSelfSignedCa(td, *key, spinel::common::FromUnixSeconds(1'800'000'000),
-                                                std::chrono::hours(24));
+    auto ca = spinel::common::CreateSelfSignedCa(
+        td, *key, spinel::common::FromUnixSeconds(1'800'000'000), std::chrono::hours(24));
     auto* m = new spinel::common::X509AuthorityMap();
     m->Set(td, {*ca});
     return m;

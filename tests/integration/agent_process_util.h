@@ -80,10 +80,9 @@ inline std::pair<std::string, std::string> StartServerForAgent(const TempDir& di
 // Registers `spiffe_id` under `parent` for workloads running as `uid`; returns the entry id.
 inline std::string Register(const ServerProcess& server, const std::string& spiffe_id,
                             const std::string& parent, int uid, const std::string& extra = "") {
-  nlohmann::json created = ParseJsonOutput(
-      server.Cli("entry create --spiffe-id " + ShellQuote(spiffe_id) + " --parent-id " +
-                 ShellQuote(parent) + " --selector unix:uid:" + std::to_string(uid) + " " +
-                 extra + " --output json"));
+  nlohmann::json created = ParseJsonOutput(server.Cli(
+      "entry create --spiffe-id " + ShellQuote(spiffe_id) + " --parent-id " + ShellQuote(parent) +
+      " --selector unix:uid:" + std::to_string(uid) + " " + extra + " --output json"));
   REQUIRE(created["results"][0]["status"] == "created");
   return created["results"][0]["entry"]["id"].get<std::string>();
 }
@@ -139,8 +138,8 @@ class AgentProcess {
   static std::vector<std::string> AsUid(int uid, std::vector<std::string> argv) {
     if (uid < 0) return argv;
     const std::string id = std::to_string(uid);
-    std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid", id, "--regid", id,
-                                    "--clear-groups"};
+    std::vector<std::string> out = {"/usr/bin/setpriv", "--reuid", id,
+                                    "--regid",          id,        "--clear-groups"};
     out.insert(out.end(), argv.begin(), argv.end());
     return out;
   }

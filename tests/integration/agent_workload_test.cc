@@ -73,8 +73,7 @@ void CheckRotations(const std::vector<json>& messages) {
     CHECK(after["spiffe_id"] == kModel);
     CHECK(after["serial"] != before["serial"]);
     CHECK(after["expires_at"].get<std::string>() > before["expires_at"].get<std::string>());
-    CHECK(messages[i]["received_at"].get<std::string>() <
-          before["expires_at"].get<std::string>());
+    CHECK(messages[i]["received_at"].get<std::string>() < before["expires_at"].get<std::string>());
   }
 }
 
@@ -92,30 +91,31 @@ TEST_CASE("agent: workload identities by uid, rotation on an open stream, outage
 
   // --- 1. identities by uid ----------------------------------------------------------------
   CommandResult fetched;
-  REQUIRE_MESSAGE(spinel::testing::WaitFor([&] {
-                    fetched = agent.Api("api fetch x509 --output json", kWorkloadUid);
-                    return fetched.exit_code == 0;
-                  }, std::chrono::seconds(30)),
+  REQUIRE_MESSAGE(spinel::testing::WaitFor(
+                      [&] {
+                        fetched = agent.Api("api fetch x509 --output json", kWorkloadUid);
+                        return fetched.exit_code == 0;
+                      },
+                      std::chrono::seconds(30)),
                   fetched.Describe() << agent.Log());
   json x509 = ParseJsonOutput(fetched);
   CHECK(OnlySvid(x509)["spiffe_id"] == kModel);
   CHECK(spinel::testing::Sorted(x509["federated_bundles"]) ==  // inference's peers
         json({"spiffe://retrieval.ai.example.org", "spiffe://tools.ai.example.org"}));
 
-  json jwt = ParseJsonOutput(
-      agent.Api(std::string("api fetch jwt --audience ") + kAudience + " --output json",
-                kWorkloadUid));
+  json jwt = ParseJsonOutput(agent.Api(
+      std::string("api fetch jwt --audience ") + kAudience + " --output json", kWorkloadUid));
   REQUIRE(jwt["svids"].size() == 1);
   CHECK(jwt["svids"][0]["spiffe_id"] == kModel);
   const std::string jwt_token = jwt["svids"][0]["token"];
   CHECK(std::count(jwt_token.begin(), jwt_token.end(), '.') == 2);
-  json validated = ParseJsonOutput(agent.Api(std::string("api validate jwt --audience ") +
-                                                 kAudience + " --svid " + jwt_token +
-                                                 " --output json",
-                                             kWorkloadUid));
+  json validated =
+      ParseJsonOutput(agent.Api(std::string("api validate jwt --audience ") + kAudience +
+                                    " --svid " + jwt_token + " --output json",
+                                kWorkloadUid));
   CHECK(validated["spiffe_id"] == kModel);
-  CommandResult wrong_audience = agent.Api(
-      "api validate jwt --audience other.example.org --svid " + jwt_token, kWorkloadUid);
+  CommandResult wrong_audience =
+      agent.Api("api validate jwt --audience other.example.org --svid " + jwt_token, kWorkloadUid);
   CHECK(wrong_audience.exit_code == 1);
   CHECK_MESSAGE(Contains(wrong_audience.err, "INVALID_ARGUMENT"), wrong_audience.Describe());
 
@@ -150,9 +150,8 @@ TEST_CASE("agent: workload identities by uid, rotation on an open stream, outage
   json during = ParseJsonOutput(agent.Api("api fetch x509 --output json", kWorkloadUid));
   CHECK(OnlySvid(during)["spiffe_id"] == kModel);
   CHECK(OnlySvid(during)["expires_at"].get<std::string>() > down_since);
-  json jwt_during = ParseJsonOutput(
-      agent.Api(std::string("api fetch jwt --audience ") + kAudience + " --output json",
-                kWorkloadUid));
+  json jwt_during = ParseJsonOutput(agent.Api(
+      std::string("api fetch jwt --audience ") + kAudience + " --output json", kWorkloadUid));
   CHECK(jwt_during["svids"][0]["token"] == jwt_token);  // cached until its half-life
   std::this_thread::sleep_for(std::chrono::seconds(2));
   CHECK(agent.Running());
@@ -180,10 +179,12 @@ TEST_CASE("agent: workload identities by uid, rotation on an open stream, outage
   agent.Kill(SIGKILL);
   agent.Start();  // no token: the persisted agent SVID
   CHECK_MESSAGE(Contains(agent.Log(), "reusing persisted agent SVID"), agent.Log());
-  REQUIRE_MESSAGE(spinel::testing::WaitFor([&] {
-                    fetched = agent.Api("api fetch x509 --output json", kWorkloadUid);
-                    return fetched.exit_code == 0;
-                  }, std::chrono::seconds(30)),
+  REQUIRE_MESSAGE(spinel::testing::WaitFor(
+                      [&] {
+                        fetched = agent.Api("api fetch x509 --output json", kWorkloadUid);
+                        return fetched.exit_code == 0;
+                      },
+                      std::chrono::seconds(30)),
                   fetched.Describe() << agent.Log());
   CHECK(OnlySvid(ParseJsonOutput(fetched))["spiffe_id"] == kModel);
   json agents_after = ParseJsonOutput(server.Cli("agent list --output json"));

@@ -28,13 +28,13 @@ constexpr char kAgentId[] = "spiffe://control.spinel.test/spinel/agent/join_toke
 constexpr char kRunner[] = "spiffe://tools.ai.example.org/runner";
 constexpr char kTrainer[] = "spiffe://training.ai.example.org/trainer";
 
-json ParseJson(const CommandResult &result) {
+json ParseJson(const CommandResult& result) {
   json parsed = json::parse(result.out, nullptr, /*allow_exceptions=*/false);
   REQUIRE_MESSAGE(!parsed.is_discarded(), result.Describe());
   return parsed;
 }
 
-bool Contains(const std::string &text, const std::string &part) {
+bool Contains(const std::string& text, const std::string& part) {
   return text.find(part) != std::string::npos;
 }
 
@@ -56,7 +56,7 @@ class World {
     REQUIRE_MESSAGE(bundle.exit_code == 0, bundle.Describe());
     dir_.Write("control-bundle.pem", bundle.out);
     const std::string selector = "unix:uid:" + std::to_string(::getuid());
-    for (const char *id : {kRunner, kTrainer}) {
+    for (const char* id : {kRunner, kTrainer}) {
       CommandResult created = server_.Cli(std::string("entry create --spiffe-id ") + id +
                                           " --parent-id " + kAgentId + " --selector " + selector);
       REQUIRE_MESSAGE(created.exit_code == 0, created.Describe());
@@ -65,12 +65,12 @@ class World {
   }
 
   // `spinel-agent <args>` against this agent's socket.
-  CommandResult Agent(const std::string &args) const {
+  CommandResult Agent(const std::string& args) const {
     return RunCommand(ShellQuote(spinel::testing::BuildDir() + "/agent/spinel-agent") + " " + args +
                       " --socket " + ShellQuote(socket_));
   }
   // The JWT-SVID of `id` for audience spinel-authorize.
-  std::string Jwt(const std::string &id) const {
+  std::string Jwt(const std::string& id) const {
     CommandResult fetched =
         Agent("api fetch jwt --audience spinel-authorize --output json --spiffe-id " + id);
     REQUIRE_MESSAGE(fetched.exit_code == 0, fetched.Describe());
@@ -78,16 +78,16 @@ class World {
     REQUIRE(svids.size() == 1);
     return svids[0]["token"].get<std::string>();
   }
-  CommandResult Authorize(const std::string &subject_flag, const std::string &rest) const {
+  CommandResult Authorize(const std::string& subject_flag, const std::string& rest) const {
     return Agent("authorize " + subject_flag + " " + rest);
   }
 
-  const ServerProcess &server() const { return server_; }
-  const TempDir &dir() const { return dir_; }
+  const ServerProcess& server() const { return server_; }
+  const TempDir& dir() const { return dir_; }
   std::string AgentLog() const { return spinel::testing::ReadWholeFile(dir_.File("agent.log")); }
 
  private:
-  void StartAgent(const std::string &token) {
+  void StartAgent(const std::string& token) {
     const std::string address =
         Trim(spinel::testing::ReadWholeFile(server_.data_dir() + "/agent-api.addr"));
     socket_ = dir_.File("agent/workload.sock");
@@ -240,7 +240,7 @@ TEST_CASE("authorize: the step-up flow through both CLIs, and the audit trail") 
       std::chrono::seconds(30));
   REQUIRE_MESSAGE(delivered, events.dump(2));
   int allow = 0, deny = 0, approval = 0;
-  for (const json &event : events) {
+  for (const json& event : events) {
     CHECK(event["kind"] == "authorize");
     CHECK(event["subject"] == kRunner);
     CHECK(event["actor"] == kAgentId);

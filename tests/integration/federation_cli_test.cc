@@ -133,12 +133,10 @@ TEST_CASE("federation CLI: create, list, show, update, refresh and delete on a r
   CHECK(Contains(refresh.err, "error: "));
   CHECK(Show(server)["bundle"]["sequence"] == 5);  // the last good bundle stays
 
-  CommandResult deleted =
-      server.Cli(std::string("federation delete --trust-domain ") + kPartnerTd);
+  CommandResult deleted = server.Cli(std::string("federation delete --trust-domain ") + kPartnerTd);
   REQUIRE_MESSAGE(deleted.exit_code == 0, deleted.Describe());
   CHECK(Contains(deleted.out, "Deleted the federation relationship with partner.example.com"));
-  CommandResult gone =
-      server.Cli(std::string("federation show --trust-domain ") + kPartnerTd);
+  CommandResult gone = server.Cli(std::string("federation show --trust-domain ") + kPartnerTd);
   CHECK(gone.exit_code == 1);
   CHECK(Contains(gone.err, "NOT_FOUND"));
   CHECK(ParseJsonOutput(server.Cli("federation list --output json"))["relationships"].empty());
@@ -153,15 +151,19 @@ TEST_CASE("federation CLI: bad flags and unreadable files exit 2 naming them; no
   const std::string not_pem = dir.Write("not.pem", "hello");
   const std::string base = std::string("federation create --trust-domain ") + kPartnerTd;
   const std::string web = base + " --endpoint-url https://p.example.com/ --profile https_web";
-  const std::string spiffe = base + " --endpoint-url https://p.example.com/ --profile "
-                                    "https_spiffe --endpoint-spiffe-id " + kEndpointId;
+  const std::string spiffe = base +
+                             " --endpoint-url https://p.example.com/ --profile "
+                             "https_spiffe --endpoint-spiffe-id " +
+                             kEndpointId;
 
   CheckUsageError(server, "federation create --endpoint-url https://a.b/ --profile https_web",
                   "--trust-domain: a trust domain is required");
   CheckUsageError(server, base + " --profile https_web", "--endpoint-url: is required");
   CheckUsageError(server, base + " --endpoint-url https://a.b/", "--profile: is required");
-  CheckUsageError(server, "federation create --trust-domain spiffe://partner.example.com "
-                          "--endpoint-url https://a.b/ --profile https_web", "--trust-domain: ");
+  CheckUsageError(server,
+                  "federation create --trust-domain spiffe://partner.example.com "
+                  "--endpoint-url https://a.b/ --profile https_web",
+                  "--trust-domain: ");
   CheckUsageError(server, base + " --endpoint-url http://p.example.com/ --profile https_web",
                   "--endpoint-url: \"http://p.example.com/\": not an https:// URL");
   CheckUsageError(server, base + " --endpoint-url https://p.example.com:70000/ --profile https_web",
@@ -173,7 +175,8 @@ TEST_CASE("federation CLI: bad flags and unreadable files exit 2 naming them; no
   CheckUsageError(server, web + " --endpoint-spiffe-id " + kEndpointId,
                   "--endpoint-spiffe-id: only for profile https_spiffe");
   CheckUsageError(server, spiffe + " --web-ca-file " + ShellQuote(not_pem), "--web-ca-file");
-  CheckUsageError(server, web + " --web-ca-file " + ShellQuote(not_pem), "--web-ca-file " + not_pem);
+  CheckUsageError(server, web + " --web-ca-file " + ShellQuote(not_pem),
+                  "--web-ca-file " + not_pem);
   CheckUsageError(server, web + " --web-ca-file " + ShellQuote(dir.File("missing.pem")),
                   dir.File("missing.pem"));
   CheckUsageError(server, spiffe + " --bundle-file " + ShellQuote(dir.File("missing.json")),
@@ -194,10 +197,10 @@ TEST_CASE("federation CLI: bad flags and unreadable files exit 2 naming them; no
 
   // A valid relationship, then an update whose result is invalid: refused locally (exit 2).
   REQUIRE(server.Cli(web).exit_code == 0);
-  CheckUsageError(server,
-                  std::string("federation update --trust-domain ") + kPartnerTd +
-                      " --profile https_spiffe",
-                  "--endpoint-spiffe-id: required for profile https_spiffe");
+  CheckUsageError(
+      server,
+      std::string("federation update --trust-domain ") + kPartnerTd + " --profile https_spiffe",
+      "--endpoint-spiffe-id: required for profile https_spiffe");
   json listed = ParseJsonOutput(server.Cli("federation list --output json"));
   REQUIRE(listed["relationships"].size() == 1);
   CHECK(listed["relationships"][0]["profile"] == "https_web");

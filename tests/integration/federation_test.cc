@@ -132,10 +132,12 @@ int StartTlsServer(const std::string& files, ChildProcess& process, const std::s
   std::smatch match;
   std::string text;
   const std::regex accept("ACCEPT 127\\.0\\.0\\.1:([0-9]+)");
-  REQUIRE_MESSAGE(WaitFor([&] {
-                    text = ReadWholeFile(log);
-                    return std::regex_search(text, match, accept);
-                  }, std::chrono::seconds(10)),
+  REQUIRE_MESSAGE(WaitFor(
+                      [&] {
+                        text = ReadWholeFile(log);
+                        return std::regex_search(text, match, accept);
+                      },
+                      std::chrono::seconds(10)),
                   text);
   return std::stoi(match[1]);
 }

@@ -81,10 +81,12 @@ int StartTlsServer(const TempDir& dir, const Workload& w, ChildProcess& process,
   std::smatch match;
   std::string text;
   const std::regex accept("ACCEPT 127\\.0\\.0\\.1:([0-9]+)");
-  REQUIRE_MESSAGE(spinel::testing::WaitFor([&] {
-                    text = ReadWholeFile(log);
-                    return std::regex_search(text, match, accept);
-                  }, std::chrono::seconds(10)),
+  REQUIRE_MESSAGE(spinel::testing::WaitFor(
+                      [&] {
+                        text = ReadWholeFile(log);
+                        return std::regex_search(text, match, accept);
+                      },
+                      std::chrono::seconds(10)),
                   text);
   return std::stoi(match[1]);
 }
@@ -95,8 +97,9 @@ CommandResult Connect(const TempDir& dir, const Workload& w, int port, bool veri
   const std::string files = dir.File(w.name);
   std::string command =
       "printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 20 openssl s_client -connect 127.0.0.1:" +
-      std::to_string(port) + " -cert " + ShellQuote(files + "/svid.pem") + " -key " + ShellQuote(files + "/svid.key") +
-      " -CAfile " + ShellQuote(files + "/bundle.pem") + " -ign_eof";
+      std::to_string(port) + " -cert " + ShellQuote(files + "/svid.pem") + " -key " +
+      ShellQuote(files + "/svid.key") + " -CAfile " + ShellQuote(files + "/bundle.pem") +
+      " -ign_eof";
   if (verify_server) command += " -verify_return_error";
   return RunCommand(command);
 }

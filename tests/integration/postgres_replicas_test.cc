@@ -8,8 +8,8 @@
 
 #include <chrono>
 #include <filesystem>
-#include <sstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "tests/integration/agent_process_util.h"
@@ -22,11 +22,11 @@ using nlohmann::json;
 using spinel::testing::AgentProcess;
 using spinel::testing::CommandResult;
 using spinel::testing::Contains;
-using spinel::testing::UseDatastore;
 using spinel::testing::ParseJsonOutput;
 using spinel::testing::PostgresCluster;
 using spinel::testing::ServerProcess;
 using spinel::testing::TempDir;
+using spinel::testing::UseDatastore;
 
 constexpr int kWorkloadUid = 4111;
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
@@ -59,7 +59,8 @@ void RegisterAndAwait(const ServerProcess& via, AgentProcess& agent, const std::
                         return fetched.exit_code == 0;
                       },
                       std::chrono::seconds(30)),
-                  spiffe_id << ": " << fetched.Describe() << "\nagent:\n" << agent.Log());
+                  spiffe_id << ": " << fetched.Describe() << "\nagent:\n"
+                            << agent.Log());
 }
 
 }  // namespace
@@ -96,7 +97,9 @@ TEST_CASE("postgres replicas: a token and entries made through A reach an agent 
                         return fetched.exit_code == 0;
                       },
                       std::chrono::seconds(20)),
-                  fetched.Describe() << "\nagent:\n" << agent.Log() << "\nB:\n" << b.Log());
+                  fetched.Describe() << "\nagent:\n"
+                                     << agent.Log() << "\nB:\n"
+                                     << b.Log());
   // Reported, not asserted (timings belong to benchmarks): polled by a new `api fetch` process
   // every 50 ms, so this is an upper bound.
   MESSAGE("entry created through A served by B's agent after "
@@ -118,7 +121,8 @@ TEST_CASE("postgres replicas: a token and entries made through A reach an agent 
                       return after.exit_code != 0;
                     },
                     std::chrono::seconds(20)),
-                after.Describe() << "\nagent:\n" << agent.Log());
+                after.Describe() << "\nagent:\n"
+                                 << agent.Log());
   // B lists what A wrote, and the audit chain both appended to is intact.
   CommandResult verify = b.Cli("audit verify");
   CHECK_MESSAGE(verify.exit_code == 0, verify.Describe());

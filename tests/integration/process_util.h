@@ -93,8 +93,8 @@ class ServerProcess {
     std::ofstream config(config_path_);
     config << "trust_domain: " << kTestControlTd << "\n"
            << "data_dir: " << data_dir_ << "\n"
-           << "zones_dir: "
-           << (zones_dir.empty() ? SourceDir() + "/trust-zones/zones" : zones_dir) << "\n"
+           << "zones_dir: " << (zones_dir.empty() ? SourceDir() + "/trust-zones/zones" : zones_dir)
+           << "\n"
            << "listen:\n"
            << "  agent_api: 127.0.0.1:0\n"
            << "  https: 127.0.0.1:0\n";

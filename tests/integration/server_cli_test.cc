@@ -13,8 +13,8 @@
 
 using nlohmann::json;
 using spinel::testing::CommandResult;
-using spinel::testing::CountCertificates;
 using spinel::testing::Contains;
+using spinel::testing::CountCertificates;
 using spinel::testing::ParseJsonOutput;
 using spinel::testing::RunCommand;
 using spinel::testing::ServerProcess;

@@ -64,17 +64,16 @@ json ParseJsonOutput(const CommandResult& result) {
 std::string StartAgent(const TempDir& dir, const ServerProcess& server, ChildProcess& agent) {
   json token = ParseJsonOutput(server.Cli("token generate --ttl 10m --output json"));
   const std::string agent_id = token["agent_spiffe_id"].get<std::string>();
-  CommandResult bundle = server.Cli("bundle show --trust-domain " +
-                                    std::string(spinel::testing::kTestControlTd));
+  CommandResult bundle =
+      server.Cli("bundle show --trust-domain " + std::string(spinel::testing::kTestControlTd));
   REQUIRE_MESSAGE(bundle.exit_code == 0, bundle.Describe());
   dir.Write("bootstrap.pem", bundle.out);
   std::string address = ReadWholeFile(server.data_dir() + "/agent-api.addr");
   address.erase(address.find_last_not_of("\n") + 1);
   dir.Write("agent.yaml", "trust_domain: " + std::string(spinel::testing::kTestControlTd) +
                               "\nserver_address: " + address + "\ntrust_bundle: " +
-                              dir.File("bootstrap.pem") + "\ndata_dir: " +
-                              dir.File("agent-data") + "\nsocket_path: " +
-                              dir.File("workload.sock") + "\n");
+                              dir.File("bootstrap.pem") + "\ndata_dir: " + dir.File("agent-data") +
+                              "\nsocket_path: " + dir.File("workload.sock") + "\n");
   RequireOk(agent.Start({spinel::testing::BuildDir() + "/agent/spinel-agent", "run", "--config",
                          dir.File("agent.yaml"), "--join-token", token["token"].get<std::string>()},
                         dir.File("agent.log")));
@@ -122,8 +121,9 @@ TEST_CASE("zone validate: the shipped zones pass; a broken copy names file and l
   CHECK(Validate(dir.File("no-such-dir")).exit_code == 2);
 
   // With --config, also the checks against that server's configuration.
-  dir.Write("server.yaml", "trust_domain: training.ai.example.org\ndata_dir: data\n"
-                           "zones_dir: zones\n");
+  dir.Write("server.yaml",
+            "trust_domain: training.ai.example.org\ndata_dir: data\n"
+            "zones_dir: zones\n");
   CommandResult clash = RunCommand(
       ShellQuote(spinel::testing::BuildDir() + "/server/spinel-server") + " zone validate " +
       ShellQuote(ShippedZones()) + " --config " + ShellQuote(dir.File("server.yaml")));
@@ -211,18 +211,19 @@ TEST_CASE("placement: entry create under an agent lacking a zone's node selector
   ChildProcess agent;
   const std::string agent_id = StartAgent(dir, server, agent);  // join_token: no x509pop selectors
 
-  CommandResult refused = server.Cli("entry create --spiffe-id spiffe://gpu.ai.example.org/trainer"
-                                     " --parent-id " + ShellQuote(agent_id) +
-                                     " --selector unix:uid:1000");
+  CommandResult refused = server.Cli(
+      "entry create --spiffe-id spiffe://gpu.ai.example.org/trainer"
+      " --parent-id " +
+      ShellQuote(agent_id) + " --selector unix:uid:1000");
   CHECK(refused.exit_code == 1);
   CHECK_MESSAGE(Contains(refused.err, "FAILED_PRECONDITION"), refused.Describe());
   CHECK(Contains(refused.err, "may not host zone \"gpu\""));
   CHECK(ShowZone(server, "gpu")["entries"] == 0);
 
   // A zone without node selectors may be hosted by any agent.
-  CommandResult accepted = server.Cli(
-      "entry create --spiffe-id spiffe://inference.ai.example.org/model --parent-id " +
-      ShellQuote(agent_id) + " --selector unix:uid:1000");
+  CommandResult accepted =
+      server.Cli("entry create --spiffe-id spiffe://inference.ai.example.org/model --parent-id " +
+                 ShellQuote(agent_id) + " --selector unix:uid:1000");
   CHECK_MESSAGE(accepted.exit_code == 0, accepted.Describe());
   CHECK(ShowZone(server, "inference")["entries"] == 1);
 }

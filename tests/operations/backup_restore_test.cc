@@ -66,8 +66,9 @@ TEST_CASE("operations: online backup of datastore and keys restores entries and 
   server.Kill(SIGTERM);
   Run("cd " + ShellQuote(data) +
       " && rm -f datastore.sqlite3 datastore.sqlite3-wal datastore.sqlite3-shm"
-      " && cp " + ShellQuote(backup + "/datastore.sqlite3") + " ." +
-      " && rm -rf authorities && cp -a " + ShellQuote(backup + "/authorities") + " .");
+      " && cp " +
+      ShellQuote(backup + "/datastore.sqlite3") + " ." + " && rm -rf authorities && cp -a " +
+      ShellQuote(backup + "/authorities") + " .");
   server.Start();
 
   const std::vector<std::string> ids = EntryIds(server);

@@ -30,9 +30,9 @@ bool IsExecutable(const std::string& path) {
 }
 
 void Install(const std::string& prefix, const std::string& component = "") {
-  CommandResult result = RunCommand(
-      "cmake --install " + ShellQuote(BuildDir()) + " --prefix " + ShellQuote(prefix) +
-      (component.empty() ? "" : " --component " + component));
+  CommandResult result =
+      RunCommand("cmake --install " + ShellQuote(BuildDir()) + " --prefix " + ShellQuote(prefix) +
+                 (component.empty() ? "" : " --component " + component));
   REQUIRE_MESSAGE(result.exit_code == 0, result.Describe());
 }
 
@@ -81,15 +81,12 @@ TEST_CASE("install: binaries, configs that load, zones and hardened units under 
   std::string agent_unit = ReadWholeFile(units + "spinel-agent.service");
   CheckHardened(server_unit, "spinel-server");
   CheckHardened(agent_unit, "spinel-agent");
-  CHECK(Contains(server_unit,
-                 "\nExecStart=" + prefix + "/bin/spinel-server run --config " + etc +
-                     "/server.yaml\n"));
-  CHECK(Contains(agent_unit,
-                 "\nExecStart=" + prefix + "/bin/spinel-agent run --config " + etc +
-                     "/agent.yaml\n"));
+  CHECK(Contains(server_unit, "\nExecStart=" + prefix + "/bin/spinel-server run --config " + etc +
+                                  "/server.yaml\n"));
+  CHECK(Contains(agent_unit, "\nExecStart=" + prefix + "/bin/spinel-agent run --config " + etc +
+                                 "/agent.yaml\n"));
   CHECK(Contains(server_unit, "\nCapabilityBoundingSet=\n"));  // the server needs none
-  CHECK(Contains(ReadWholeFile(prefix + "/lib/sysusers.d/spinel-server.conf"),
-                 "u spinel-server "));
+  CHECK(Contains(ReadWholeFile(prefix + "/lib/sysusers.d/spinel-server.conf"), "u spinel-server "));
   CHECK(Contains(ReadWholeFile(prefix + "/lib/sysusers.d/spinel-agent.conf"), "u spinel-agent "));
 }
 

@@ -35,9 +35,9 @@ std::string Extract(const std::string& deb, const std::string& path) {
 
 TEST_CASE("package: spinel-server and spinel-agent Debian packages with the right contents") {
   TempDir dir;
-  CommandResult built = Run(ShellQuote(SourceDir() + "/scripts/package.sh") + " --no-build" +
-                            " --build-dir " + ShellQuote(BuildDir()) + " --output " +
-                            ShellQuote(dir.path()));
+  CommandResult built =
+      Run(ShellQuote(SourceDir() + "/scripts/package.sh") + " --no-build" + " --build-dir " +
+          ShellQuote(BuildDir()) + " --output " + ShellQuote(dir.path()));
   const std::string server_deb = Run("ls " + dir.path() + "/spinel-server_*.deb").out;
   const std::string agent_deb = Run("ls " + dir.path() + "/spinel-agent_*.deb").out;
   const std::string server = server_deb.substr(0, server_deb.find('\n'));
@@ -52,19 +52,18 @@ TEST_CASE("package: spinel-server and spinel-agent Debian packages with the righ
   CHECK(Contains(info, " postinst"));
   CHECK(Contains(info, " conffiles"));
   std::string contents = Run("dpkg-deb -c " + ShellQuote(server)).out;
-  for (const char* path : {"./usr/bin/spinel-server", "./etc/spinel/server.yaml",
-                           "./etc/spinel/zones/inference.yaml", "./etc/spinel/zones/training.yaml",
-                           "./etc/spinel/zones/retrieval.yaml",
-                           "./etc/spinel/zones/tool-execution.yaml",
-                           "./usr/lib/systemd/system/spinel-server.service",
-                           "./usr/lib/sysusers.d/spinel-server.conf"}) {
+  for (const char* path :
+       {"./usr/bin/spinel-server", "./etc/spinel/server.yaml", "./etc/spinel/zones/inference.yaml",
+        "./etc/spinel/zones/training.yaml", "./etc/spinel/zones/retrieval.yaml",
+        "./etc/spinel/zones/tool-execution.yaml", "./usr/lib/systemd/system/spinel-server.service",
+        "./usr/lib/sysusers.d/spinel-server.conf"}) {
     CHECK_MESSAGE(Contains(contents, std::string(path) + "\n"), path << " missing:\n" << contents);
   }
   CHECK_FALSE(Contains(contents, "spinel-agent"));
   CHECK(Contains(Run("dpkg-deb -f " + ShellQuote(server) + " Package").out, "spinel-server"));
-  CHECK(Contains(Run("dpkg-deb --ctrl-tarfile " + ShellQuote(server) +
-                     " | tar -xOf - ./conffiles").out,
-                 "/etc/spinel/zones/tool-execution.yaml"));
+  CHECK(Contains(
+      Run("dpkg-deb --ctrl-tarfile " + ShellQuote(server) + " | tar -xOf - ./conffiles").out,
+      "/etc/spinel/zones/tool-execution.yaml"));
   CHECK(Contains(Extract(server, "/etc/spinel/server.yaml"), "zones_dir: /etc/spinel/zones\n"));
   CHECK(Contains(Extract(server, "/usr/lib/systemd/system/spinel-server.service"),
                  "ExecStart=/usr/bin/spinel-server run --config /etc/spinel/server.yaml\n"));

@@ -49,7 +49,8 @@ void WaitForMergedControlBundle(const ServerProcess& server) {
                       [&] {
                         bundle = server.Cli("bundle show --trust-domain " +
                                             std::string(spinel::testing::kTestControlTd));
-                        return bundle.exit_code == 0 && spinel::testing::CountCertificates(bundle.out) >= 2;
+                        return bundle.exit_code == 0 &&
+                               spinel::testing::CountCertificates(bundle.out) >= 2;
                       },
                       std::chrono::seconds(20)),
                   bundle.Describe());
@@ -146,10 +147,12 @@ struct TwoReplicas {
                           return fetched.exit_code == 0;
                         },
                         timeout),
-                    fetched.Describe() << "\nagent:\n" << agent->Log() << "\nB:\n" << b.Log());
+                    fetched.Describe() << "\nagent:\n"
+                                       << agent->Log() << "\nB:\n"
+                                       << b.Log());
     CHECK(spinel::testing::Contains(agent->Log(), "switching to the next one"));
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-        std::chrono::steady_clock::now() - began);
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 began);
   }
 
   // The agent attested once (to A) and never again.
@@ -178,10 +181,9 @@ TEST_CASE("fault: a replica is killed; its agent moves to the other and rotation
     REQUIRE_MESSAGE(started.ok(), started.ToString());
   }
   for (int uid : kUids) {
-    REQUIRE_MESSAGE(
-        spinel::testing::WaitFor([&] { return !Watched(logs[uid]).empty(); },
-                                 std::chrono::seconds(20)),
-        spinel::testing::ReadWholeFile(logs[uid]) << agent.Log());
+    REQUIRE_MESSAGE(spinel::testing::WaitFor([&] { return !Watched(logs[uid]).empty(); },
+                                             std::chrono::seconds(20)),
+                    spinel::testing::ReadWholeFile(logs[uid]) << agent.Log());
   }
 
   // --- A dies: an entry created through B reaches the agent --------------------------------
@@ -212,9 +214,9 @@ TEST_CASE("fault: a replica hangs with its connections open; its agent leaves it
   // the keepalive can notice the hang.
   TwoReplicas replicas({kUids[0]}, 3600);
   AgentProcess& agent = *replicas.agent;
-  REQUIRE(spinel::testing::WaitFor(
-      [&] { return agent.Api("api fetch x509", kUids[0]).exit_code == 0; },
-      std::chrono::seconds(20)));
+  REQUIRE(
+      spinel::testing::WaitFor([&] { return agent.Api("api fetch x509", kUids[0]).exit_code == 0; },
+                               std::chrono::seconds(20)));
 
   REQUIRE(::kill(replicas.a.pid(), SIGSTOP) == 0);
   // Keepalive: 10 s between pings, 5 s for the answer, then the next replica.

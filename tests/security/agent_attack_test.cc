@@ -147,7 +147,8 @@ TEST_CASE("attack: a banned agent cannot attest again nor sign; an evicted agent
   CheckChainVerifies(server);
 }
 
-TEST_CASE("attack: CSRs for another agent's entry, another SPIFFE ID, a zone the node may not host") {
+TEST_CASE(
+    "attack: CSRs for another agent's entry, another SPIFFE ID, a zone the node may not host") {
   TempDir dir;
   // The shipped zones, with training pinned to nodes this join-token agent is not.
   const std::string zones = dir.File("zones");

@@ -24,8 +24,8 @@ constexpr char kProductionDeploy[] =
     " --resource tool:deploy.api --action invoke --context environment=production";
 
 std::string Jwt(const AgentWorld& world, const std::string& id) {
-  json fetched = ParseJsonOutput(world.Agent(
-      "api fetch jwt --audience spinel-authorize --output json --spiffe-id " + id));
+  json fetched = ParseJsonOutput(
+      world.Agent("api fetch jwt --audience spinel-authorize --output json --spiffe-id " + id));
   return fetched["svids"][0]["token"];
 }
 
@@ -55,18 +55,18 @@ TEST_CASE("attack: an approval used by another subject, and replayed, is refused
   CommandResult approved = world.server.Cli("approval approve " + id + " --reason attack-test");
   REQUIRE_MESSAGE(approved.exit_code == 0, approved.Describe());
 
-  CommandResult stolen = world.Agent(as_model + kProductionDeploy + " --approval-id " + id +
-                                     " --output json");
+  CommandResult stolen =
+      world.Agent(as_model + kProductionDeploy + " --approval-id " + id + " --output json");
   CHECK_MESSAGE(stolen.exit_code == 3, stolen.Describe());
   CHECK(Decision(stolen)["verdict"] == "DENY");
 
-  CommandResult rightful = world.Agent(as_runner + kProductionDeploy + " --approval-id " + id +
-                                       " --output json");
+  CommandResult rightful =
+      world.Agent(as_runner + kProductionDeploy + " --approval-id " + id + " --output json");
   CHECK_MESSAGE(rightful.exit_code == 0, rightful.Describe());
   CHECK(Decision(rightful)["verdict"] == "ALLOW");
 
-  CommandResult replayed = world.Agent(as_runner + kProductionDeploy + " --approval-id " + id +
-                                       " --output json");
+  CommandResult replayed =
+      world.Agent(as_runner + kProductionDeploy + " --approval-id " + id + " --output json");
   CHECK_MESSAGE(replayed.exit_code == 3, replayed.Describe());
   CHECK(Decision(replayed)["verdict"] == "DENY");
 

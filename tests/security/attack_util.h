@@ -6,7 +6,8 @@
 //     key), read from the server's data directory as an attacker who stole them, or a CA that
 //     mis-issues, would hold them (authorities/<td>/state.json and its key files);
 //   - AgentWorld: a server and an agent attested to it, with this process's uid registered as
-//     tools' runner, training's trainer and inference's model server, all served (extra config lines appended first);
+//     tools' runner, training's trainer and inference's model server, all served (extra config
+//     lines appended first);
 //   - AttackerAgentApi: a hand-built agent API client (generated gRPC stubs over TLS, the server
 //     verified against the control bundle) that presents whatever agent SVID it is given.
 // Failures abort the current doctest case (REQUIRE). Not thread-safe; one test thread.
@@ -18,10 +19,10 @@
 #include <grpcpp/security/tls_certificate_verifier.h>
 #include <grpcpp/security/tls_credentials_options.h>
 
-#include <memory>
-#include <optional>
 #include <unistd.h>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,8 @@ inline common::PrivateKey NewAttackKey() {
 
 // The server's audit events of `kind` (oldest first), as `audit list` prints them.
 inline nlohmann::json AuditEvents(const ServerProcess& server, const std::string& kind) {
-  return ParseJsonOutput(server.Cli("audit list --kind " + ShellQuote(kind) +
-                                    " --output json"))["events"];
+  return ParseJsonOutput(
+      server.Cli("audit list --kind " + ShellQuote(kind) + " --output json"))["events"];
 }
 
 // The event of `events` whose reason contains `part`, or null.
@@ -109,8 +110,7 @@ struct AgentCredentials {
 class AttackerAgentApi {
  public:
   explicit AttackerAgentApi(const ServerProcess& server)
-      : address_(AgentApiAddress(server)),
-        control_pem_(ParsedBundle(server, kTestControlTd)) {}
+      : address_(AgentApiAddress(server)), control_pem_(ParsedBundle(server, kTestControlTd)) {}
 
   static std::string ParsedBundle(const ServerProcess& server, const std::string& td) {
     CommandResult shown = server.Cli("bundle show --trust-domain " + td);
@@ -147,7 +147,8 @@ class AttackerAgentApi {
     auto stream = stub->Attest(context.get());
     v1::AttestRequest request;
     request.mutable_params()->mutable_join_token()->set_token(token);
-    request.mutable_params()->set_csr(CsrFor(key, std::string("spiffe://") + kTestControlTd + "/x"));
+    request.mutable_params()->set_csr(
+        CsrFor(key, std::string("spiffe://") + kTestControlTd + "/x"));
     stream->Write(request);
     stream->WritesDone();
     v1::AttestResponse response;

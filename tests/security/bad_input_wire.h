@@ -3,18 +3,18 @@
 // no certificate verification: the point is to reach the listener's parser, not to trust it),
 // and build malformed HTTP/2 frames and cut TLS ClientHellos.
 //
-// Every read and write has a deadline (SO_RCVTIMEO, SO_SNDTIMEO) so a listener that keeps a connection open cannot
-// hang a test. Writes use MSG_NOSIGNAL: a listener closing on us early is a valid answer.
-// Not thread-safe; one test thread.
+// Every read and write has a deadline (SO_RCVTIMEO, SO_SNDTIMEO) so a listener that keeps a
+// connection open cannot hang a test. Writes use MSG_NOSIGNAL: a listener closing on us early is a
+// valid answer. Not thread-safe; one test thread.
 #pragma once
 
 #include <doctest/doctest.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <openssl/ssl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -46,8 +46,8 @@ inline int ConnectTcp(const std::string& address) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* found = nullptr;
-  REQUIRE(::getaddrinfo(address.substr(0, colon).c_str(), address.substr(colon + 1).c_str(),
-                        &hints, &found) == 0);
+  REQUIRE(::getaddrinfo(address.substr(0, colon).c_str(), address.substr(colon + 1).c_str(), &hints,
+                        &found) == 0);
   int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const bool connected = fd >= 0 && ::connect(fd, found->ai_addr, found->ai_addrlen) == 0;
   ::freeaddrinfo(found);
@@ -203,7 +203,10 @@ inline std::string GarbageHeadersFrame(const std::string& junk) {
 }
 // DATA on stream 1 starting a gRPC message that claims 2 GiB - 1.
 inline std::string HugeGrpcDataFrame() {
-  const std::string prefix("\x00\x7f\xff\xff\xff" "abc", 8);
+  const std::string prefix(
+      "\x00\x7f\xff\xff\xff"
+      "abc",
+      8);
   return FrameHeader(static_cast<uint32_t>(prefix.size()), 0x0, 0, 1) + prefix;
 }
 // A DATA frame header announcing 16 MiB - 1, far above the default max frame size.

@@ -28,33 +28,45 @@ constexpr char kGoodId[] = "spiffe://inference.ai.example.org/bad-input/ok";
 // Invalid SPIFFE IDs, one per rule of the SPIFFE ID spec (shared/spec/spiffeid_cases.md).
 std::vector<std::string> BadIds() {
   return {
-      "",                                                // empty
-      "inference.ai.example.org/x",                      // no scheme
-      "https://inference.ai.example.org/x",              // wrong scheme
-      "SPIFFE://inference.ai.example.org/x",             // scheme is case-sensitive
-      "spiffe:///x",                                     // no trust domain
-      "spiffe://Inference.ai.example.org/x",             // upper-case trust domain
-      "spiffe://inference.ai.example.org:8080/x",        // port
-      "spiffe://user@inference.ai.example.org/x",        // userinfo
-      "spiffe://inference.ai.example.org/a//b",          // empty segment
-      "spiffe://inference.ai.example.org/a/../b",        // dot segment
-      "spiffe://inference.ai.example.org/x/",            // trailing slash
-      "spiffe://inference.ai.example.org/x?q=1",         // query
-      "spiffe://inference.ai.example.org/x#f",           // fragment
-      "spiffe://inference.ai.example.org/x y",           // space
-      "spiffe://inference.ai.example.org/\xc3\xa9",      // non-ASCII
+      "",                                                             // empty
+      "inference.ai.example.org/x",                                   // no scheme
+      "https://inference.ai.example.org/x",                           // wrong scheme
+      "SPIFFE://inference.ai.example.org/x",                          // scheme is case-sensitive
+      "spiffe:///x",                                                  // no trust domain
+      "spiffe://Inference.ai.example.org/x",                          // upper-case trust domain
+      "spiffe://inference.ai.example.org:8080/x",                     // port
+      "spiffe://user@inference.ai.example.org/x",                     // userinfo
+      "spiffe://inference.ai.example.org/a//b",                       // empty segment
+      "spiffe://inference.ai.example.org/a/../b",                     // dot segment
+      "spiffe://inference.ai.example.org/x/",                         // trailing slash
+      "spiffe://inference.ai.example.org/x?q=1",                      // query
+      "spiffe://inference.ai.example.org/x#f",                        // fragment
+      "spiffe://inference.ai.example.org/x y",                        // space
+      "spiffe://inference.ai.example.org/\xc3\xa9",                   // non-ASCII
       "spiffe://inference.ai.example.org/" + std::string(2100, 'a'),  // too long
   };
 }
 
 std::vector<std::string> BadSelectors() {
-  return {"", "unix", "unix:", ":uid:0", "Unix:uid:0", "unix:uid: 0", "unix:uid:\t0",
-          "un ix:uid:0", std::string("unix:uid:\x01", 10)};
+  return {"",
+          "unix",
+          "unix:",
+          ":uid:0",
+          "Unix:uid:0",
+          "unix:uid: 0",
+          "unix:uid:\t0",
+          "un ix:uid:0",
+          std::string("unix:uid:\x01", 10)};
 }
 
 std::vector<std::string> BadTrustDomains() {
-  return {"", "spiffe://inference.ai.example.org", "Inference.ai.example.org",
-          "inference.ai.example.org/x", "bad_td!", "td with space", std::string(300, 'a')};
+  return {"",
+          "spiffe://inference.ai.example.org",
+          "Inference.ai.example.org",
+          "inference.ai.example.org/x",
+          "bad_td!",
+          "td with space",
+          std::string(300, 'a')};
 }
 
 struct Snapshot {
@@ -75,15 +87,16 @@ Snapshot Take(const ServerProcess& server) {
   s.bundles = out("bundle list --output json");
   s.audit = out("audit list --output json");
   for (const char* td : {"inference.ai.example.org", "training.ai.example.org"}) {
-    s.authorities += out(std::string("localauthority show --trust-domain ") + td + " --output json");
+    s.authorities +=
+        out(std::string("localauthority show --trust-domain ") + td + " --output json");
   }
   return s;
 }
 
 // Runs `args` (with `value` substituted for {}) and checks exit 2 and a message naming `flag`.
 void ExpectUsageError(const std::function<CommandResult(const std::string&)>& run,
-                      const std::string& args, const std::string& flag,
-                      const std::string& value, int* cases) {
+                      const std::string& args, const std::string& flag, const std::string& value,
+                      int* cases) {
   std::string command = args;
   const size_t at = command.find("{}");
   REQUIRE(at != std::string::npos);
@@ -118,7 +131,8 @@ TEST_CASE("every CLI command refuses invalid SPIFFE IDs, trust domains and selec
   int cases = 0;
 
   const std::vector<std::pair<std::string, std::string>> id_commands = {
-      {"entry create --spiffe-id {} --parent-id " + parent + " --selector unix:uid:1", "--spiffe-id"},
+      {"entry create --spiffe-id {} --parent-id " + parent + " --selector unix:uid:1",
+       "--spiffe-id"},
       {"entry create --spiffe-id " + good + " --parent-id {} --selector unix:uid:1", "--parent-id"},
       {"entry show --spiffe-id {}", "--spiffe-id"},
       {"entry show --parent-id {}", "--parent-id"},
@@ -168,15 +182,15 @@ TEST_CASE("every CLI command refuses invalid SPIFFE IDs, trust domains and selec
     ExpectUsageError(server_cli, "token generate --agent-path {}", "--agent-path", bad, &cases);
   }
   for (const std::string& bad : {std::string(""), std::string(2000, 'a')}) {
-    ExpectUsageError(agent_cli, "api fetch jwt --spiffe-id " + good + " --audience {}", "--audience",
-                     bad, &cases);
+    ExpectUsageError(agent_cli, "api fetch jwt --spiffe-id " + good + " --audience {}",
+                     "--audience", bad, &cases);
   }
   MESSAGE(cases << " invalid command lines refused with exit 2");
 
   // A relative --socket is a path, not a gRPC authority ("unix://sock/..." named a host).
-  CommandResult relative = spinel::testing::RunCommand(
-      "cd " + ShellQuote(dir.path()) + " && " + ShellQuote(agent.binary()) +
-      " healthcheck --socket sock/workload.sock");
+  CommandResult relative = spinel::testing::RunCommand("cd " + ShellQuote(dir.path()) + " && " +
+                                                       ShellQuote(agent.binary()) +
+                                                       " healthcheck --socket sock/workload.sock");
   CHECK_MESSAGE(relative.exit_code == 0, relative.Describe());
 
   CHECK(server.Cli("healthcheck").exit_code == 0);

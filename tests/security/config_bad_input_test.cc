@@ -54,10 +54,11 @@ bool Printable(const std::string& text) {
 std::string DeepYaml(int depth) { return std::string(depth, '[') + std::string(depth, ']'); }
 
 std::vector<BadFile> BadServerConfigs(const std::string& data, const std::string& zones) {
-  const std::string head = "trust_domain: control.spinel.test\ndata_dir: " + data +
-                           "\nzones_dir: " + zones + "\n";
+  const std::string head =
+      "trust_domain: control.spinel.test\ndata_dir: " + data + "\nzones_dir: " + zones + "\n";
   return {
-      {"unclosed flow sequence", head + "listen: {agent_api: [127.0.0.1:0\n",
+      {"unclosed flow sequence",
+       head + "listen: {agent_api: [127.0.0.1:0\n",
        {"bad.yaml:5", "YAML syntax error"}},
       {"tab indentation", head + "listen:\n\tagent_api: 127.0.0.1:0\n", {"bad.yaml:5"}},
       {"unknown key", head + "listne:\n  agent_api: 127.0.0.1:0\n", {"bad.yaml:4:1", "listne"}},
@@ -67,7 +68,8 @@ std::vector<BadFile> BadServerConfigs(const std::string& data, const std::string
       {"SPIFFE ID as trust domain",
        "trust_domain: spiffe://control.spinel.test\ndata_dir: " + data + "\nzones_dir: " + zones,
        {"bad.yaml:1", "trust_domain"}},
-      {"integer out of range", head + "limits:\n  max_concurrent_signings: 99999999999999999999\n",
+      {"integer out of range",
+       head + "limits:\n  max_concurrent_signings: 99999999999999999999\n",
        {"bad.yaml:5", "max_concurrent_signings"}},
       {"map instead of string", head + "datastore: {sqlite: x}\n", {"bad.yaml:4", "datastore"}},
       {"empty file", "", {"bad.yaml", "trust_domain: missing required key"}},
@@ -82,18 +84,21 @@ std::vector<BadFile> BadServerConfigs(const std::string& data, const std::string
 }
 
 std::vector<BadFile> BadAgentConfigs(const std::string& data) {
-  const std::string head = "trust_domain: control.spinel.test\nserver_address: 127.0.0.1:1\n"
-                           "trust_bundle: b.pem\ndata_dir: " + data +
-                           "\nsocket_path: " + data + "/w.sock\n";
+  const std::string head =
+      "trust_domain: control.spinel.test\nserver_address: 127.0.0.1:1\n"
+      "trust_bundle: b.pem\ndata_dir: " +
+      data + "\nsocket_path: " + data + "/w.sock\n";
   return {
       {"unclosed quote", head + "log:\n  level: \"debug\n", {"bad.yaml:"}},
       {"unknown key", head + "attestaton:\n  join_token: x\n", {"bad.yaml:6:1", "attestaton"}},
       {"batch size out of range", head + "sign_batch_size: 0\n", {"bad.yaml:6", "sign_batch_size"}},
-      {"half of x509pop", head + "attestation:\n  x509pop:\n    cert: c.pem\n",
+      {"half of x509pop",
+       head + "attestation:\n  x509pop:\n    cert: c.pem\n",
        {"bad.yaml:", "x509pop"}},
       {"reconnect min > max", head + "reconnect: {min: 1m, max: 1s}\n", {"bad.yaml", "reconnect"}},
       {"bad log level", head + "log: {level: loud}\n", {"bad.yaml:6", "log.level"}},
-      {"missing required keys", "trust_domain: control.spinel.test\n",
+      {"missing required keys",
+       "trust_domain: control.spinel.test\n",
        {"bad.yaml", "server_address: missing required key"}},
       {"deep nesting", head + "reconnect: " + DeepYaml(20000) + "\n", {"bad.yaml"}},
   };
@@ -133,17 +138,23 @@ std::vector<BadFile> BadZones() {
     return text;
   };
   return {
-      {"unclosed flow mapping", good + "\nextra: {a: 1\n", {"retrieval.yaml:", "YAML syntax error"}},
+      {"unclosed flow mapping",
+       good + "\nextra: {a: 1\n",
+       {"retrieval.yaml:", "YAML syntax error"}},
       {"unknown key", good + "\nbogus_key: 1\n", {"retrieval.yaml:", "bogus_key"}},
       {"wrong name", replace("name: retrieval", "name: Retrieval"), {"retrieval.yaml:3:1", "name"}},
       {"SPIFFE ID as trust domain",
-       replace("trust_domain: ", "trust_domain: spiffe://"), {"retrieval.yaml:", "trust_domain"}},
-      {"bad ttl", replace("{default: 30m", "{default: soon"),
+       replace("trust_domain: ", "trust_domain: spiffe://"),
+       {"retrieval.yaml:", "trust_domain"}},
+      {"bad ttl",
+       replace("{default: 30m", "{default: soon"),
        {"retrieval.yaml:9:", "x509_svid_ttl.default"}},
       {"duplicate key", good + "\nnodes: []\n", {"retrieval.yaml:", "nodes: duplicate key"}},
-      {"bad node selector", replace("nodes: []", "nodes: [\"Unix:uid:0\"]"),
+      {"bad node selector",
+       replace("nodes: []", "nodes: [\"Unix:uid:0\"]"),
        {"retrieval.yaml:13:", "nodes"}},
-      {"peer without a file", replace("peers: [inference]", "peers: [inference, no-such-zone]"),
+      {"peer without a file",
+       replace("peers: [inference]", "peers: [inference, no-such-zone]"),
        {"retrieval.yaml:16:", "no-such-zone"}},
       {"binary garbage", std::string("\xff\xfe\x00\x01name: x", 11), {"retrieval.yaml"}},
       {"deep nesting", good + "\ndescription: " + DeepYaml(20000) + "\n", {"retrieval.yaml"}},
@@ -215,8 +226,10 @@ TEST_CASE("malformed entry batch JSON: exit 2 naming the element, nothing create
   ServerProcess server(dir);
   server.Start();
   const std::string parent = "spiffe://control.spinel.test/spinel/agent/join_token/x";
-  const std::string ok_entry = "{\"spiffe_id\": \"spiffe://inference.ai.example.org/a\", "
-                               "\"parent_id\": \"" + parent + "\", \"selectors\": [\"unix:uid:1\"]}";
+  const std::string ok_entry =
+      "{\"spiffe_id\": \"spiffe://inference.ai.example.org/a\", "
+      "\"parent_id\": \"" +
+      parent + "\", \"selectors\": [\"unix:uid:1\"]}";
   const std::vector<BadFile> cases = {
       {"truncated", "{\"entries\": [" + ok_entry, {"--data", "batch.json"}},
       {"not JSON", "entries: []", {"--data", "batch.json"}},
@@ -226,15 +239,21 @@ TEST_CASE("malformed entry batch JSON: exit 2 naming the element, nothing create
        "{\"entries\": [" + ok_entry + ", {\"spiffe_id\": \"spiffe://x/../y\", \"parent_id\": \"" +
            parent + "\", \"selectors\": [\"unix:uid:1\"]}]}",
        {"entries[1].spiffe_id"}},
-      {"bad selector", "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 16) +
-                           "[\"unix\"]}]}", {"entries[0].selectors[0]"}},
-      {"unknown key", "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 1) +
-                          ", \"spiffeid\": 1}]}", {"entries[0]", "spiffeid"}},
-      {"wrong type", "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 1) +
-                         ", \"admin\": \"yes\"}]}", {"entries[0].admin"}},
-      {"bad ttl", "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 1) +
-                      ", \"x509_svid_ttl\": \"-5m\"}]}", {"entries[0].x509_svid_ttl"}},
-      {"duplicate key", "{\"entries\": [], \"entries\": [" + ok_entry + "]}",
+      {"bad selector",
+       "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 16) + "[\"unix\"]}]}",
+       {"entries[0].selectors[0]"}},
+      {"unknown key",
+       "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 1) + ", \"spiffeid\": 1}]}",
+       {"entries[0]", "spiffeid"}},
+      {"wrong type",
+       "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 1) + ", \"admin\": \"yes\"}]}",
+       {"entries[0].admin"}},
+      {"bad ttl",
+       "{\"entries\": [" + ok_entry.substr(0, ok_entry.size() - 1) +
+           ", \"x509_svid_ttl\": \"-5m\"}]}",
+       {"entries[0].x509_svid_ttl"}},
+      {"duplicate key",
+       "{\"entries\": [], \"entries\": [" + ok_entry + "]}",
        {"--data", "duplicate member"}},
       {"binary garbage", std::string("\xff\xfe{\x00\"entries\"", 12), {"--data"}},
       {"deep nesting", std::string(100000, '[') + std::string(100000, ']'), {"--data", "nested"}},
@@ -242,8 +261,7 @@ TEST_CASE("malformed entry batch JSON: exit 2 naming the element, nothing create
   for (const BadFile& c : cases) {
     CAPTURE(c.name);
     dir.Write("batch.json", c.text);
-    CommandResult r =
-        server.Cli("entry create --data " + ShellQuote(dir.File("batch.json")));
+    CommandResult r = server.Cli("entry create --data " + ShellQuote(dir.File("batch.json")));
     CHECK_MESSAGE(r.exit_code == 2, r.Describe());
     CHECK_MESSAGE(Contains(r.err, "(nothing was sent)"), r.Describe());
     CHECK_MESSAGE(Printable(r.err), r.Describe());

@@ -42,9 +42,8 @@ std::string Encoded(const json& header, const json& claims) {
 // A compact JWS of `claims` signed with `key` under `kid`, as the server's minter makes them.
 std::string Signed(const PrivateKey& key, const std::string& kid, const json& claims) {
   const auto alg = spinel::common::DefaultJwsAlgorithm(key.type());
-  const json header = {{"alg", std::string(spinel::common::JwsAlgorithmName(alg))},
-                       {"kid", kid},
-                       {"typ", "JWT"}};
+  const json header = {
+      {"alg", std::string(spinel::common::JwsAlgorithmName(alg))}, {"kid", kid}, {"typ", "JWT"}};
   const std::string input = Encoded(header, claims);
   auto signer = spinel::common::JwsSigner::Create(key, alg);
   REQUIRE(signer.ok());
@@ -127,12 +126,12 @@ TEST_CASE("attack: forged, misbound and stale JWT-SVIDs are refused by the real 
          Signed(training.jwt_key, training.jwt_kid, claims), aud},
         {"the zone's kid, signed with an attacker's key",
          Signed(spinel::testing::NewAttackKey(), tools.jwt_kid, claims), aud},
-        {"expired",
-         Signed(tools.jwt_key, tools.jwt_kid, Claims(runner, aud, now - 900, now - 300)), aud},
-        {"not yet valid (iat and nbf in the future)",
-         Signed(tools.jwt_key, tools.jwt_kid, future), aud},
-        {"wrong audience", Signed(tools.jwt_key, tools.jwt_kid, Claims(runner, "other", now - 10,
-                                                                        now + 300)), aud},
+        {"expired", Signed(tools.jwt_key, tools.jwt_kid, Claims(runner, aud, now - 900, now - 300)),
+         aud},
+        {"not yet valid (iat and nbf in the future)", Signed(tools.jwt_key, tools.jwt_kid, future),
+         aud},
+        {"wrong audience",
+         Signed(tools.jwt_key, tools.jwt_kid, Claims(runner, "other", now - 10, now + 300)), aud},
     };
   };
   for (const Attack& attack : attacks_for(kAudience)) {
@@ -140,17 +139,17 @@ TEST_CASE("attack: forged, misbound and stale JWT-SVIDs are refused by the real 
     CommandResult refused = Validate(world, attack.token, attack.audience);
     CHECK_MESSAGE(refused.exit_code != 0, refused.Describe());
     CHECK_FALSE(Contains(refused.out, "Valid JWT-SVID"));
-    CHECK_MESSAGE((Contains(refused.err, "INVALID_ARGUMENT") ||
-                   Contains(refused.err, "UNAUTHENTICATED") ||
-                   Contains(refused.err, "PERMISSION_DENIED")),
-                  refused.Describe());
+    CHECK_MESSAGE(
+        (Contains(refused.err, "INVALID_ARGUMENT") || Contains(refused.err, "UNAUTHENTICATED") ||
+         Contains(refused.err, "PERMISSION_DENIED")),
+        refused.Describe());
   }
   // The same attacks on the subject of an authorization: never a decision (exit 1, not 0/3/4).
   for (const Attack& attack : attacks_for("spinel-authorize")) {
     INFO(attack.what);
-    CommandResult decision = world.Agent(
-        "authorize --svid " + ShellQuote(attack.token) +
-        " --resource tool:deploy.api --action invoke --context environment=staging");
+    CommandResult decision =
+        world.Agent("authorize --svid " + ShellQuote(attack.token) +
+                    " --resource tool:deploy.api --action invoke --context environment=staging");
     CHECK_MESSAGE(decision.exit_code == 1, decision.Describe());
     CHECK(Contains(decision.err, "UNAUTHENTICATED"));
     CHECK_FALSE(Contains(decision.out, "ALLOW"));

@@ -134,9 +134,9 @@ std::unique_ptr<spinel::v1::AgentService::Stub> AgentApiStub(const Fixture& f) {
   REQUIRE(authorities.ok());
   auto trust = std::make_shared<spinel::agent::ControlTrust>(
       *spinel::common::TrustDomain::Parse(spinel::testing::kTestControlTd), *authorities);
-  return spinel::v1::AgentService::NewStub(grpc::CreateChannel(
-      f.agent_api(), spinel::agent::MakeAgentChannelCredentials(
-                         trust, spinel::common::SystemClock::Get(), nullptr)));
+  return spinel::v1::AgentService::NewStub(
+      grpc::CreateChannel(f.agent_api(), spinel::agent::MakeAgentChannelCredentials(
+                                             trust, spinel::common::SystemClock::Get(), nullptr)));
 }
 
 void SetDeadline(grpc::ClientContext& context) {
@@ -204,7 +204,8 @@ TEST_CASE("garbage, truncated frames and oversized messages on every listener") 
     CHECK_MESSAGE(!not_utf8.ok(), Describe(not_utf8));
     CHECK(!junk.error_message().empty());
     // The refusal is audited (an attack), but nothing else is written.
-    CommandResult refused = f.server().Cli("audit list --kind agent.attestation_refused --output json");
+    CommandResult refused =
+        f.server().Cli("audit list --kind agent.attestation_refused --output json");
     CHECK_MESSAGE(refused.out.find("refused") != std::string::npos, refused.Describe());
     f.CheckUnharmed("oversized and junk Attest");
   }
@@ -215,9 +216,9 @@ TEST_CASE("garbage, truncated frames and oversized messages on every listener") 
       CHECK(wire::SendRaw(wire::ConnectTcp(f.https()), bytes));
       CHECK(wire::SendInTls(f.https(), "http/1.1", bytes));
     }
-    CHECK(wire::SendInTls(f.https(), "http/1.1",
-                          "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " +
-                              std::string(kOversized, 'a') + "\r\n\r\n"));
+    CHECK(wire::SendInTls(
+        f.https(), "http/1.1",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(kOversized, 'a') + "\r\n\r\n"));
     CHECK(wire::SendInTls(f.https(), "http/1.1",
                           "POST /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n"
                           "abc"));
@@ -228,7 +229,8 @@ TEST_CASE("garbage, truncated frames and oversized messages on every listener") 
 
   SUBCASE("server admin socket") {
     const std::string socket = f.server().socket_path();
-    for (const auto& [name, bytes] : garbage) CHECK(wire::SendRaw(wire::ConnectUnix(socket), bytes));
+    for (const auto& [name, bytes] : garbage)
+      CHECK(wire::SendRaw(wire::ConnectUnix(socket), bytes));
     f.CheckUnharmed("garbage on the admin socket");
     auto stub = spinel::v1::AdminService::NewStub(
         grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials()));
@@ -258,7 +260,8 @@ TEST_CASE("garbage, truncated frames and oversized messages on every listener") 
 
   SUBCASE("agent Workload API and Authorization API socket") {
     const std::string socket = f.agent().socket_path();
-    for (const auto& [name, bytes] : garbage) CHECK(wire::SendRaw(wire::ConnectUnix(socket), bytes));
+    for (const auto& [name, bytes] : garbage)
+      CHECK(wire::SendRaw(wire::ConnectUnix(socket), bytes));
     f.CheckUnharmed("garbage on the Workload API socket");
     auto channel = grpc::CreateChannel("unix:" + socket, grpc::InsecureChannelCredentials());
     auto workload = SpiffeWorkloadAPI::NewStub(channel);
@@ -299,8 +302,7 @@ TEST_CASE("garbage, truncated frames and oversized messages on every listener") 
     CHECK_MESSAGE(bad_resource.error_code() == grpc::StatusCode::INVALID_ARGUMENT,
                   Describe(bad_resource));
     grpc::Status bad_token = authorize("e30.e30.AAAA", "tool:x");
-    CHECK_MESSAGE(bad_token.error_code() == grpc::StatusCode::UNAUTHENTICATED,
-                  Describe(bad_token));
+    CHECK_MESSAGE(bad_token.error_code() == grpc::StatusCode::UNAUTHENTICATED, Describe(bad_token));
     grpc::Status not_utf8 = authorize("\xff.\xfe", "tool:x");
     CHECK_MESSAGE(!not_utf8.ok(), Describe(not_utf8));
     f.CheckUnharmed("oversized and invalid Workload API and Authorize calls");

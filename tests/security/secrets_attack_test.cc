@@ -78,8 +78,8 @@ TEST_CASE("attack: the admin socket refuses another uid") {
   const unsigned data_mode = Mode(world.server.data_dir());
   REQUIRE(::chmod(world.server.data_dir().c_str(), 0755) == 0);
   std::string prefix = "SPINEL_ADMIN_SOCKET=" + ShellQuote(socket) + " ";
-  for (const std::string& part : spinel::testing::AgentProcess::AsUid(
-           kOtherUid, {world.server.binary()})) {
+  for (const std::string& part :
+       spinel::testing::AgentProcess::AsUid(kOtherUid, {world.server.binary()})) {
     prefix += ShellQuote(part) + " ";
   }
   CommandResult health = spinel::testing::RunCommand(prefix + "healthcheck");
@@ -116,8 +116,8 @@ TEST_CASE("attack: private keys on disk are 0600, and no secret reaches a log li
   const std::string minted = world.dir.File("minted");
   REQUIRE(world.server.Cli("x509 mint --spiffe-id " + runner + " --write " + minted).exit_code ==
           0);
-  const std::string unused = ParseJsonOutput(world.server.Cli(
-      "token generate --output json"))["token"];
+  const std::string unused =
+      ParseJsonOutput(world.server.Cli("token generate --output json"))["token"];
 
   // Keys at rest.
   std::vector<std::string> keys;

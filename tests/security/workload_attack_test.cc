@@ -22,10 +22,10 @@ using spinel::testing::TempDir;
 
 namespace {
 
-constexpr int kByUid = 4301;       // registered by uid
-constexpr int kWrongPath = 4302;   // registered by uid and another executable's path
-constexpr int kByPath = 4303;      // registered by uid and spinel-agent's own path
-constexpr int kStranger = 4304;    // matches nothing
+constexpr int kByUid = 4301;      // registered by uid
+constexpr int kWrongPath = 4302;  // registered by uid and another executable's path
+constexpr int kByPath = 4303;     // registered by uid and spinel-agent's own path
+constexpr int kStranger = 4304;   // matches nothing
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
 constexpr char kRetriever[] = "spiffe://retrieval.ai.example.org/retriever";
 constexpr char kRunner[] = "spiffe://tools.ai.example.org/runner";
@@ -79,7 +79,8 @@ TEST_CASE("attack: unregistered, wrong-path and other-uid processes get PERMISSI
   // kByUid's process asks for the identity registered for kWrongPath's: it only ever gets its
   // own.
   CommandResult other = agent.Api(std::string("api fetch jwt --audience db --output json "
-                                               "--spiffe-id ") + kRunner,
+                                              "--spiffe-id ") +
+                                      kRunner,
                                   kByUid);
   CHECK_MESSAGE(other.exit_code != 0, other.Describe());
   CHECK_FALSE(Contains(other.out, kRunner));

@@ -28,8 +28,7 @@ namespace {
 constexpr char kRequest[] =
     " --resource tool:deploy.api --action invoke --context environment=staging --output json";
 
-CertSpec LeafSpec(const std::vector<std::string>& uris, TimePoint not_before,
-                  TimePoint not_after) {
+CertSpec LeafSpec(const std::vector<std::string>& uris, TimePoint not_before, TimePoint not_after) {
   CertSpec spec;
   spec.uris = uris;
   spec.not_before = not_before;
@@ -72,9 +71,8 @@ TEST_CASE("attack: forged X509-SVID chains are refused by the real agent's subje
   const TimePoint later = now + 1h;
 
   // The forger's controls: a well-made leaf, and one under a valid intermediate.
-  CommandResult direct =
-      AuthorizeWith(world, "direct", {Leaf(LeafSpec({runner}, start, later), tools.ca,
-                                           tools.ca_key)});
+  CommandResult direct = AuthorizeWith(
+      world, "direct", {Leaf(LeafSpec({runner}, start, later), tools.ca, tools.ca_key)});
   REQUIRE_MESSAGE(direct.exit_code == 0, direct.Describe() << world.agent->Log());
   CHECK(spinel::testing::ParseJsonOutput(direct)["subject"] == runner);
   PrivateKey intermediate_key = spinel::testing::NewAttackKey();
@@ -86,8 +84,8 @@ TEST_CASE("attack: forged X509-SVID chains are refused by the real agent's subje
   REQUIRE_MESSAGE(via_intermediate.exit_code == 0, via_intermediate.Describe());
 
   PrivateKey expired_key = spinel::testing::NewAttackKey();
-  Certificate expired = CraftCertificate(IntermediateSpec(start, now - 1s),
-                                         *expired_key.Public(), tools.ca, tools.ca_key);
+  Certificate expired = CraftCertificate(IntermediateSpec(start, now - 1s), *expired_key.Public(),
+                                         tools.ca, tools.ca_key);
   CertSpec ca_leaf = LeafSpec({runner}, start, later);
   ca_leaf.ca = true;
   ca_leaf.key_usage = KU_DIGITAL_SIGNATURE | KU_KEY_CERT_SIGN;

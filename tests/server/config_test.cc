@@ -98,7 +98,8 @@ TEST_CASE("server config: errors name the file, line and key") {
   const std::vector<Case> cases = {
       {std::string(kMinimal) + "bogus: 1\n", "server.yaml:4:1: bogus"},
       {std::string(kMinimal) + "listen:\n  agent_api: x:1\n  admin: /a\n", "server.yaml:6:3"},
-      {std::string(kMinimal) + "ca_ttl: 10x\n", "server.yaml:4:1: ca_ttl: invalid duration \"10x\""},
+      {std::string(kMinimal) + "ca_ttl: 10x\n",
+       "server.yaml:4:1: ca_ttl: invalid duration \"10x\""},
       {std::string(kMinimal) + "join_token_ttl: soon\n", "server.yaml:4:1: join_token_ttl"},
       {std::string(kMinimal) + "ca_ttl: 1h\n", "agent_svid_ttl: must be at most half of ca_ttl"},
       {"trust_domain: spiffe://spinel.example.org\ndata_dir: d\nzones_dir: z\n",

@@ -31,16 +31,16 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "server/api/agent/node_attestation.h"
 #include "server/bundles/own_bundle.h"
 #include "server/ca/ca_manager.h"
 #include "server/config.h"
 #include "server/datastore/change_feed.h"
 #include "server/datastore/datastore.h"
 #include "server/datastore/sqlite_datastore.h"
+#include "server/entries/registry.h"
 #include "server/issuance/issuer.h"
 #include "server/metrics/metrics.h"
-#include "server/api/agent/node_attestation.h"
-#include "server/entries/registry.h"
 #include "server/sync/agent_sync.h"
 #include "server/sync/change_wakeup.h"
 #include "server/zones/zone_reload.h"
@@ -250,9 +250,7 @@ class UnavailableDatastore final : public Datastore {
   absl::StatusOr<std::vector<ServerBundleRecord>> ListServerBundles() override {
     return Fail<std::vector<ServerBundleRecord>>();
   }
-  absl::StatusOr<int64_t> DeleteServerBundles(std::string_view) override {
-    return Fail<int64_t>();
-  }
+  absl::StatusOr<int64_t> DeleteServerBundles(std::string_view) override { return Fail<int64_t>(); }
   absl::StatusOr<AuditEvent> AppendAuditEvent(const AuditEvent&) override {
     return Fail<AuditEvent>();
   }

@@ -73,8 +73,8 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Start() {
 PostgresServer::~PostgresServer() { Stop(); }
 
 std::string PostgresServer::Uri(std::string_view schema, std::string_view database) const {
-  std::string uri = "postgresql://postgres@/" + std::string(database) + "?host=" + Escape(dir_) +
-                    "&port=5432";
+  std::string uri =
+      "postgresql://postgres@/" + std::string(database) + "?host=" + Escape(dir_) + "&port=5432";
   if (!schema.empty()) uri += "&options=" + Escape("-csearch_path=" + std::string(schema));
   return uri;
 }
@@ -85,7 +85,8 @@ absl::Status PostgresServer::Admin(const std::string& sql, std::string_view data
   if (PQstatus(conn) != CONNECTION_OK) {
     error = PQerrorMessage(conn);
   } else {
-    PQsetNoticeProcessor(conn, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
+    PQsetNoticeProcessor(
+        conn, [](void*, const char*) {}, nullptr);  // "drop cascades to ..."
     PGresult* result = PQexec(conn, sql.c_str());
     if (PQresultStatus(result) != PGRES_COMMAND_OK && PQresultStatus(result) != PGRES_TUPLES_OK) {
       error = PQresultErrorMessage(result);

@@ -30,7 +30,8 @@ std::vector<std::string> Names(const std::vector<TrustDomain>& tds) {
 
 TEST_CASE("federates_with lists foreign trust domains in file order, one-sided") {
   absl::StatusOr<ZoneSet> set = LoadFiles(
-      {{"a.yaml", ZoneYaml("a", "peers: [b]\nfederates_with:\n  - tools.b.test\n  - partner.example.com\n")},
+      {{"a.yaml",
+        ZoneYaml("a", "peers: [b]\nfederates_with:\n  - tools.b.test\n  - partner.example.com\n")},
        {"b.yaml", ZoneYaml("b")}});
   REQUIRE_MESSAGE(set.ok(), set.status().ToString());
   CHECK(Names(set->FederatesWith("a")) ==
@@ -90,8 +91,8 @@ TEST_CASE("invalid federates_with is rejected naming file, line and value") {
     CHECK(Message(set.status()).find(c.expected) != std::string::npos);
   }
   // The other zone's file is named with its line, so the operator sees both places.
-  absl::StatusOr<ZoneSet> set = LoadFiles({{"a.yaml", ZoneYaml("a", "federates_with: [b.example.org]\n")},
-                                           {"b.yaml", ZoneYaml("b")}});
+  absl::StatusOr<ZoneSet> set = LoadFiles(
+      {{"a.yaml", ZoneYaml("a", "federates_with: [b.example.org]\n")}, {"b.yaml", ZoneYaml("b")}});
   REQUIRE_FALSE(set.ok());
   CHECK(Message(set.status()).find("b.yaml:2:15); federation is for foreign trust domains") !=
         std::string::npos);

@@ -44,17 +44,17 @@ struct AdminSettings {
 // returns). It is the operator's view of the whole server, so it needs most of them; each is
 // named for what the admin API does with it.
 struct AdminDeps {
-  EntryRegistry& registry;         // entry writes (the zones' registration rules)
-  EntryStore& entries;             // entry reads and counts
-  AgentStore& agents;              // agents: list, evict, ban; join tokens
-  BundleStore& bundles;            // federated bundles (federation RPCs)
-  FederationStore& federations;    // federation relationships
-  ApprovalStore& approvals;        // step-up approvals: list, approve, deny
-  AuditStore& audit;               // reads the audit log and records the operator's actions
-  const ZoneState& zones;          // the zones in force
-  CaManager& cas;                  // authorities: describe, prepare, activate
-  const OwnBundles& own_bundles;   // the own trust domains' bundles (merged over replicas)
-  Issuer& issuer;                  // operator-minted SVIDs
+  EntryRegistry& registry;        // entry writes (the zones' registration rules)
+  EntryStore& entries;            // entry reads and counts
+  AgentStore& agents;             // agents: list, evict, ban; join tokens
+  BundleStore& bundles;           // federated bundles (federation RPCs)
+  FederationStore& federations;   // federation relationships
+  ApprovalStore& approvals;       // step-up approvals: list, approve, deny
+  AuditStore& audit;              // reads the audit log and records the operator's actions
+  const ZoneState& zones;         // the zones in force
+  CaManager& cas;                 // authorities: describe, prepare, activate
+  const OwnBundles& own_bundles;  // the own trust domains' bundles (merged over replicas)
+  Issuer& issuer;                 // operator-minted SVIDs
   const common::Clock& clock;
   AdminSettings settings;
   // "Refresh now" of the federation refresher; null when none runs (e.g. tests that build

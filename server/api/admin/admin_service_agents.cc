@@ -94,8 +94,7 @@ grpc::Status AdminServiceImpl::CreateJoinToken(grpc::ServerContext* /*context*/,
   const common::TrustDomain& control = deps_.settings.control;
   absl::StatusOr<CreatedJoinToken> created =
       request->agent_path().empty()
-          ? spinel::server::CreateJoinToken(deps_.agents, control, ttl,
-                                            deps_.clock.Now())
+          ? spinel::server::CreateJoinToken(deps_.agents, control, ttl, deps_.clock.Now())
           : CreateJoinTokenWithPath(deps_.agents, control, request->agent_path(), ttl,
                                     deps_.clock.Now());
   if (!created.ok()) return ToGrpcStatus(created.status());

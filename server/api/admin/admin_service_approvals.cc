@@ -66,8 +66,7 @@ grpc::Status AdminServiceImpl::ListApprovals(grpc::ServerContext* /*context*/,
   ApprovalFilter filter;
   if (!request->state().empty()) filter.state = request->state();
   if (!request->zone().empty()) filter.zone = request->zone();
-  absl::StatusOr<std::vector<ApprovalRecord>> approvals =
-      deps_.approvals.ListApprovals(filter);
+  absl::StatusOr<std::vector<ApprovalRecord>> approvals = deps_.approvals.ListApprovals(filter);
   if (absl::IsInvalidArgument(approvals.status())) {
     return ToGrpcStatus(absl::InvalidArgumentError(
         StrCat("state: ", Quote(request->state()),

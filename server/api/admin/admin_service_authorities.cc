@@ -46,8 +46,7 @@ grpc::Status AdminServiceImpl::GetBundle(grpc::ServerContext* /*context*/,
                             ParseTrustDomainField("trust_domain", request->trust_domain()));
     SPINEL_RETURN_IF_ERROR(SnapshotOf(deps_.cas, td).status());
     // Merged over every replica (server/bundles/bundle_merger.h).
-    std::shared_ptr<const common::Bundle> own =
-        deps_.own_bundles.Current(td);
+    std::shared_ptr<const common::Bundle> own = deps_.own_bundles.Current(td);
     if (own == nullptr) return absl::NotFoundError(StrCat("no bundle for ", Quote(td.name())));
     SPINEL_ASSIGN_OR_RETURN(*response, BundleToProto(*own));
     return absl::OkStatus();
@@ -59,8 +58,7 @@ grpc::Status AdminServiceImpl::ListBundles(grpc::ServerContext* /*context*/,
                                            const spinel::v1::Empty* /*request*/,
                                            spinel::v1::ListBundlesResponse* response) {
   for (const common::TrustDomain& td : deps_.cas.TrustDomains()) {
-    std::shared_ptr<const common::Bundle> own =
-        deps_.own_bundles.Current(td);
+    std::shared_ptr<const common::Bundle> own = deps_.own_bundles.Current(td);
     if (own == nullptr) continue;
     absl::StatusOr<spinel::v1::Bundle> bundle = BundleToProto(*own);
     if (!bundle.ok()) return ToGrpcStatus(bundle.status());
@@ -147,10 +145,9 @@ grpc::Status AdminServiceImpl::MintJwtSvid(grpc::ServerContext* context,
       }
     }
     std::vector<std::string> audience(request->audience().begin(), request->audience().end());
-    SPINEL_ASSIGN_OR_RETURN(IssuedJwtSvid issued,
-                            deps_.issuer.MintJwtSvid(id, audience, ttl));
-    SPINEL_RETURN_IF_ERROR(audit_.Record(JwtIssuedEvent(audit_, OperatorActor(*context), id,
-                                                        audience, issued.expires_at, "")));
+    SPINEL_ASSIGN_OR_RETURN(IssuedJwtSvid issued, deps_.issuer.MintJwtSvid(id, audience, ttl));
+    SPINEL_RETURN_IF_ERROR(audit_.Record(
+        JwtIssuedEvent(audit_, OperatorActor(*context), id, audience, issued.expires_at, "")));
     response->set_token(issued.token);
     response->set_expires_at(common::ToUnixSeconds(issued.expires_at));
     LOG_INFO(

@@ -7,9 +7,10 @@
 // refused. An https_spiffe endpoint whose SPIFFE ID is in the foreign trust domain itself can
 // only be verified against a bundle of that trust domain, so creating one needs an initial
 // bundle (or one already stored). Create, update and delete record change events, which the
-// change feed delivers (agents get or lose the foreign bundle at once) and are audited as federation.created / federation.updated /
-// federation.deleted with the operator as actor and the trust domain's ID as subject.
-// Get and List show the stored bundle of the trust domain when there is one.
+// change feed delivers (agents get or lose the foreign bundle at once) and are audited as
+// federation.created / federation.updated / federation.deleted with the operator as actor and the
+// trust domain's ID as subject. Get and List show the stored bundle of the trust domain when there
+// is one.
 #include <map>
 #include <optional>
 
@@ -71,11 +72,12 @@ absl::Status CheckBootstrap(BundleStore& bundles, const FederationRelationship& 
   SPINEL_ASSIGN_OR_RETURN(std::optional<BundleRecord> stored,
                           StoredBundle(bundles, relationship.trust_domain));
   if (stored.has_value()) return absl::OkStatus();
-  return absl::InvalidArgumentError(StrCat(
-      "initial_bundle: required: the https_spiffe endpoint ",
-      relationship.endpoint_spiffe_id->ToString(), " is verified against the bundle of ",
-      relationship.trust_domain.name(), ", and none is stored (give that trust domain's SPIFFE "
-      "bundle, obtained out of band)"));
+  return absl::InvalidArgumentError(StrCat("initial_bundle: required: the https_spiffe endpoint ",
+                                           relationship.endpoint_spiffe_id->ToString(),
+                                           " is verified against the bundle of ",
+                                           relationship.trust_domain.name(),
+                                           ", and none is stored (give that trust domain's SPIFFE "
+                                           "bundle, obtained out of band)"));
 }
 
 absl::StatusOr<spinel::v1::FederationRelationship> Describe(
@@ -109,18 +111,16 @@ grpc::Status AdminServiceImpl::CreateFederationRelationship(
           initial, InitialBundleRecord(relationship.trust_domain, request->initial_bundle()));
     }
     SPINEL_RETURN_IF_ERROR(CheckBootstrap(deps_.bundles, relationship, initial));
-    SPINEL_ASSIGN_OR_RETURN(
-        FederationRelationship created,
-        deps_.federations.CreateFederationRelationship(relationship, initial));
+    SPINEL_ASSIGN_OR_RETURN(FederationRelationship created,
+                            deps_.federations.CreateFederationRelationship(relationship, initial));
     nlohmann::json details = RelationshipDetails(created);
     details["initial_bundle_sequence"] = initial ? initial->sequence : -1;
-    SPINEL_RETURN_IF_ERROR(audit_.Record(audit_.Event(
-        "federation.created", OperatorActor(*context), "", created.trust_domain.IdString(), "ok",
-        "", details)));
-    LOG_INFO("federation relationship created",
-             {{"trust_domain", created.trust_domain.name()},
-              {"url", created.bundle_endpoint_url},
-              {"profile", created.profile}});
+    SPINEL_RETURN_IF_ERROR(
+        audit_.Record(audit_.Event("federation.created", OperatorActor(*context), "",
+                                   created.trust_domain.IdString(), "ok", "", details)));
+    LOG_INFO("federation relationship created", {{"trust_domain", created.trust_domain.name()},
+                                                 {"url", created.bundle_endpoint_url},
+                                                 {"profile", created.profile}});
     SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, created));
     return absl::OkStatus();
   }();
@@ -136,13 +136,12 @@ grpc::Status AdminServiceImpl::UpdateFederationRelationship(
     SPINEL_RETURN_IF_ERROR(CheckBootstrap(deps_.bundles, relationship, std::nullopt));
     SPINEL_ASSIGN_OR_RETURN(FederationRelationship updated,
                             deps_.federations.UpdateFederationRelationship(relationship));
-    SPINEL_RETURN_IF_ERROR(audit_.Record(
-        audit_.Event("federation.updated", OperatorActor(*context), "",
-                     updated.trust_domain.IdString(), "ok", "", RelationshipDetails(updated))));
-    LOG_INFO("federation relationship updated",
-             {{"trust_domain", updated.trust_domain.name()},
-              {"url", updated.bundle_endpoint_url},
-              {"profile", updated.profile}});
+    SPINEL_RETURN_IF_ERROR(audit_.Record(audit_.Event("federation.updated", OperatorActor(*context),
+                                                      "", updated.trust_domain.IdString(), "ok", "",
+                                                      RelationshipDetails(updated))));
+    LOG_INFO("federation relationship updated", {{"trust_domain", updated.trust_domain.name()},
+                                                 {"url", updated.bundle_endpoint_url},
+                                                 {"profile", updated.profile}});
     SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, updated));
     return absl::OkStatus();
   }();
@@ -158,9 +157,9 @@ grpc::Status AdminServiceImpl::DeleteFederationRelationship(
     SPINEL_RETURN_IF_ERROR(deps_.federations.DeleteFederationRelationship(td));
     // The foreign bundle went with it (its change event wakes the agents' streams through the
     // change feed): agents stop serving it to workloads.
-    SPINEL_RETURN_IF_ERROR(audit_.Record(
-        audit_.Event("federation.deleted", OperatorActor(*context), "", td.IdString(), "ok", "",
-                     {{"trust_domain", td.name()}})));
+    SPINEL_RETURN_IF_ERROR(
+        audit_.Record(audit_.Event("federation.deleted", OperatorActor(*context), "", td.IdString(),
+                                   "ok", "", {{"trust_domain", td.name()}})));
     LOG_INFO("federation relationship deleted", {{"trust_domain", td.name()}});
     return absl::OkStatus();
   }();
@@ -187,8 +186,7 @@ grpc::Status AdminServiceImpl::ListFederationRelationships(
   absl::Status status = [&]() -> absl::Status {
     SPINEL_ASSIGN_OR_RETURN(std::vector<FederationRelationship> relationships,
                             deps_.federations.ListFederationRelationships());
-    SPINEL_ASSIGN_OR_RETURN(std::vector<BundleRecord> bundles,
-                            deps_.bundles.ListBundles());
+    SPINEL_ASSIGN_OR_RETURN(std::vector<BundleRecord> bundles, deps_.bundles.ListBundles());
     std::map<common::TrustDomain, BundleRecord> by_td;
     for (BundleRecord& bundle : bundles) by_td.emplace(bundle.trust_domain, std::move(bundle));
     for (const FederationRelationship& relationship : relationships) {
@@ -211,8 +209,7 @@ grpc::Status AdminServiceImpl::RefreshFederatedBundle(
     if (deps_.federation == nullptr) {
       return absl::UnavailableError("federation refresher not running");
     }
-    SPINEL_ASSIGN_OR_RETURN(FederationRelationship after,
-                            deps_.federation->RefreshNow(td));
+    SPINEL_ASSIGN_OR_RETURN(FederationRelationship after, deps_.federation->RefreshNow(td));
     SPINEL_ASSIGN_OR_RETURN(*response, Describe(deps_.bundles, after));
     return absl::OkStatus();
   }();

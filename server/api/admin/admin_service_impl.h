@@ -135,8 +135,7 @@ class AdminServiceImpl final : public spinel::v1::AdminService::Service {
                            spinel::v1::VerifyAuditResponse* response) override;
 
   grpc::Status CreateFederationRelationship(
-      grpc::ServerContext* context,
-      const spinel::v1::CreateFederationRelationshipRequest* request,
+      grpc::ServerContext* context, const spinel::v1::CreateFederationRelationshipRequest* request,
       spinel::v1::FederationRelationship* response) override;
   grpc::Status UpdateFederationRelationship(grpc::ServerContext* context,
                                             const spinel::v1::FederationRelationship* request,

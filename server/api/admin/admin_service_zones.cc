@@ -61,8 +61,7 @@ absl::Status AdminServiceImpl::DescribeZone(const zones::ZoneSet& set, const zon
     return authorities;
   }
   SPINEL_ASSIGN_OR_RETURN(
-      int64_t entries,
-      deps_.entries.CountEntries(EntryFilter{.zone = zone.trust_domain.name()}));
+      int64_t entries, deps_.entries.CountEntries(EntryFilter{.zone = zone.trust_domain.name()}));
   info->set_entries(entries);
   return absl::OkStatus();
 }

@@ -53,8 +53,8 @@ AgentServiceImpl::AgentServiceImpl(const AgentApiDeps& deps,
       auth_{deps.settings.control, deps.own_bundles, deps.agents, deps.clock},
       streams_{deps.hub, deps.view, deps.agents, deps.changes, deps.metrics},
       x509pop_(std::move(x509pop)),
-      limiter_(deps.settings.max_concurrent_signings,
-               deps.settings.signings_per_agent_per_second, deps.clock),
+      limiter_(deps.settings.max_concurrent_signings, deps.settings.signings_per_agent_per_second,
+               deps.clock),
       audit_(deps.audit, deps.zones, deps.clock) {}
 
 absl::StatusOr<NodeAttestation> AgentServiceImpl::RunAttestation(
@@ -86,9 +86,9 @@ absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation
                                               std::string_view csr_der, bool new_agent,
                                               spinel::v1::AgentSvid* svid) {
   SPINEL_ASSIGN_OR_RETURN(common::Csr csr, common::Csr::Parse(csr_der));
-  SPINEL_ASSIGN_OR_RETURN(IssuedX509Svid issued,
-                          deps_.issuer.SignX509Svid(attestation.agent_id, csr,
-                                                    deps_.settings.agent_svid_ttl));
+  SPINEL_ASSIGN_OR_RETURN(
+      IssuedX509Svid issued,
+      deps_.issuer.SignX509Svid(attestation.agent_id, csr, deps_.settings.agent_svid_ttl));
   SPINEL_ASSIGN_OR_RETURN(common::Certificate leaf,
                           common::Certificate::FromDer(issued.chain_der.front()));
   AttestedAgent record{.spiffe_id = attestation.agent_id,
@@ -101,8 +101,7 @@ absl::Status AgentServiceImpl::IssueAgentSvid(const NodeAttestation& attestation
   SPINEL_RETURN_IF_ERROR(stored);
   svid->set_spiffe_id(attestation.agent_id.ToString());
   for (const std::string& der : issued.chain_der) svid->add_certificate_chain(der);
-  std::shared_ptr<const common::Bundle> control =
-      deps_.own_bundles.Current(deps_.settings.control);
+  std::shared_ptr<const common::Bundle> control = deps_.own_bundles.Current(deps_.settings.control);
   if (!control) return absl::UnavailableError("control plane authority not ready");
   SPINEL_ASSIGN_OR_RETURN(*svid->mutable_control_bundle(), BundleToProto(*control));
   return absl::OkStatus();
@@ -122,8 +121,8 @@ grpc::Status AgentServiceImpl::Attest(
   }
   absl::StatusOr<NodeAttestation> attestation = RunAttestation(first.params(), stream);
   if (!attestation.ok()) {
-    LOG_WARN("node attestation refused", {{"peer", context->peer()},
-                                          {"reason", std::string(attestation.status().message())}});
+    LOG_WARN("node attestation refused",
+             {{"peer", context->peer()}, {"reason", std::string(attestation.status().message())}});
     RecordRefusal(audit_, AttestationRefusedEvent(audit_, MethodOf(first.params()), "",
                                                   context->peer(), attestation.status()));
     return ToGrpcStatus(attestation.status());
@@ -132,17 +131,17 @@ grpc::Status AgentServiceImpl::Attest(
   if (existing.ok() && existing->banned) {
     absl::Status banned = absl::PermissionDeniedError(
         StrCat("agent ", attestation->agent_id.ToString(), " is banned"));
-    RecordRefusal(audit_, AttestationRefusedEvent(audit_, attestation->method,
-                                                  attestation->agent_id.ToString(),
-                                                  context->peer(), banned));
+    RecordRefusal(
+        audit_, AttestationRefusedEvent(audit_, attestation->method,
+                                        attestation->agent_id.ToString(), context->peer(), banned));
     return ToGrpcStatus(banned);
   }
   spinel::v1::AttestResponse response;
-  absl::Status issued = IssueAgentSvid(*attestation, first.params().csr(), !existing.ok(),
-                                       response.mutable_result());
+  absl::Status issued =
+      IssueAgentSvid(*attestation, first.params().csr(), !existing.ok(), response.mutable_result());
   if (!issued.ok()) return ToGrpcStatus(issued);
-  LOG_INFO("agent attested", {{"agent_id", attestation->agent_id.ToString()},
-                              {"method", attestation->method}});
+  LOG_INFO("agent attested",
+           {{"agent_id", attestation->agent_id.ToString()}, {"method", attestation->method}});
   stream->Write(response);
   return grpc::Status::OK;
 }
@@ -178,8 +177,8 @@ absl::StatusOr<RegistrationEntry> AgentServiceImpl::AuthorizedEntry(
     const std::string& entry_id) {
   absl::StatusOr<RegistrationEntry> entry = deps_.entries.GetEntry(entry_id);
   if (absl::IsNotFound(entry.status())) {
-    return absl::PermissionDeniedError(StrCat("entry ", common::Quote(entry_id),
-                                              " is not authorized for this agent"));
+    return absl::PermissionDeniedError(
+        StrCat("entry ", common::Quote(entry_id), " is not authorized for this agent"));
   }
   if (!entry.ok()) return entry.status();
   if (!deps_.view.Authorizes(agent, parents, *entry)) {
@@ -208,15 +207,13 @@ void AgentServiceImpl::SignOne(const AttestedAgent& agent,
       }
     }
     return deps_.issuer.SignX509Svid(entry.spiffe_id, csr,
-                                           std::chrono::seconds(entry.x509_svid_ttl),
-                                           entry.dns_names);
+                                     std::chrono::seconds(entry.x509_svid_ttl), entry.dns_names);
   }();
   if (!issued.ok()) {
     result->set_error(std::string(issued.status().message()));
     result->set_error_code(static_cast<int>(issued.status().code()));
     audit->push_back(X509RefusedEvent(audit_, agent.spiffe_id.ToString(),
-                                      entry.spiffe_id.ToString(),
-                                      issued.status(),
+                                      entry.spiffe_id.ToString(), issued.status(),
                                       {{"entry_id", request.entry_id()}, {"csr_uris", csr_uris}}));
     return;
   }
@@ -231,8 +228,8 @@ grpc::Status AgentServiceImpl::SignX509Svids(grpc::ServerContext* context,
   absl::StatusOr<AttestedAgent> agent = Authenticate(*context->auth_context());
   if (absl::IsPermissionDenied(agent.status())) {  // a certificate was presented and refused
     const std::string presented = PresentedId(*context->auth_context());
-    RecordRefusal(audit_, X509RefusedEvent(audit_, kUnauthenticatedActor, presented,
-                                           agent.status(), {{"presented_id", presented}}));
+    RecordRefusal(audit_, X509RefusedEvent(audit_, kUnauthenticatedActor, presented, agent.status(),
+                                           {{"presented_id", presented}}));
   }
   if (!agent.ok()) return ToGrpcStatus(agent.status());
   if (request->csrs_size() > kMaxCsrsPerBatch) {
@@ -269,9 +266,9 @@ grpc::Status AgentServiceImpl::MintJwtSvid(grpc::ServerContext* context,
   absl::StatusOr<IssuedJwtSvid> issued = deps_.issuer.MintJwtSvid(
       entry->spiffe_id, audience, std::chrono::seconds(entry->jwt_svid_ttl));
   if (!issued.ok()) return ToGrpcStatus(issued.status());
-  absl::Status recorded = audit_.Record(JwtIssuedEvent(audit_, agent->spiffe_id.ToString(),
-                                                       entry->spiffe_id, audience,
-                                                       issued->expires_at, entry->id));
+  absl::Status recorded =
+      audit_.Record(JwtIssuedEvent(audit_, agent->spiffe_id.ToString(), entry->spiffe_id, audience,
+                                   issued->expires_at, entry->id));
   if (!recorded.ok()) return ToGrpcStatus(recorded);
   response->set_spiffe_id(entry->spiffe_id.ToString());
   response->set_token(issued->token);

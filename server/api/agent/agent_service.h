@@ -70,10 +70,9 @@ class AgentServiceImpl final
   // `x509pop` may be null (x509pop attestation disabled).
   AgentServiceImpl(const AgentApiDeps& deps, std::unique_ptr<X509PopAttestor> x509pop);
 
-  grpc::Status Attest(
-      grpc::ServerContext* context,
-      grpc::ServerReaderWriter<spinel::v1::AttestResponse, spinel::v1::AttestRequest>* stream)
-      override;
+  grpc::Status Attest(grpc::ServerContext* context,
+                      grpc::ServerReaderWriter<spinel::v1::AttestResponse,
+                                               spinel::v1::AttestRequest>* stream) override;
   grpc::Status RenewAgentSvid(grpc::ServerContext* context,
                               const spinel::v1::RenewAgentSvidRequest* request,
                               spinel::v1::RenewAgentSvidResponse* response) override;

@@ -193,8 +193,8 @@ grpc::Status AgentServiceImpl::ReportAuditEvents(
   std::vector<AuditEvent> events;
   events.reserve(request->events_size() + 1);
   for (int i = 0; i < request->events_size(); ++i) {
-    if (absl::Status ok = CheckUnixMillis(StrCat("events[", i, "].time_ms"),
-                                          request->events(i).time_ms());
+    if (absl::Status ok =
+            CheckUnixMillis(StrCat("events[", i, "].time_ms"), request->events(i).time_ms());
         !ok.ok()) {
       return ToGrpcStatus(ok);
     }

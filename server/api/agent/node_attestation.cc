@@ -25,9 +25,9 @@ std::string CommonName(const common::Certificate& cert) {
 }
 
 // RFC 5280 path validation of a node certificate chain (not a SPIFFE SVID) at `now`.
-absl::StatusOr<common::Certificate> VerifyNodeChain(
-    const std::vector<common::Certificate>& chain, const std::vector<common::Certificate>& roots,
-    common::TimePoint now) {
+absl::StatusOr<common::Certificate> VerifyNodeChain(const std::vector<common::Certificate>& chain,
+                                                    const std::vector<common::Certificate>& roots,
+                                                    common::TimePoint now) {
   common::SslPtr<X509_STORE> store(X509_STORE_new());
   for (const common::Certificate& root : roots) X509_STORE_add_cert(store.get(), root.x509());
   common::SslPtr<STACK_OF(X509)> untrusted(sk_X509_new_null());
@@ -93,7 +93,8 @@ absl::StatusOr<std::unique_ptr<X509PopAttestor>> X509PopAttestor::Create(
     std::string_view ca_bundle_pem, common::TrustDomain control) {
   SPINEL_ASSIGN_OR_RETURN(std::vector<common::Certificate> roots,
                           common::Certificate::ParsePemChain(ca_bundle_pem));
-  return std::unique_ptr<X509PopAttestor>(new X509PopAttestor(std::move(roots), std::move(control)));
+  return std::unique_ptr<X509PopAttestor>(
+      new X509PopAttestor(std::move(roots), std::move(control)));
 }
 
 absl::StatusOr<X509PopAttestor::Challenge> X509PopAttestor::Begin(

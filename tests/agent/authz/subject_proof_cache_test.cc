@@ -226,8 +226,8 @@ TEST_CASE("subject proof cache: concurrent provers agree with a full proof while
     });
   }
   for (int change = 0; change < 40; ++change) {
-    PushBundle(world, change % 2 == 0 ? without_keys
-                                      : world.zone(AuthzWorld::kInference).MakeBundle());
+    PushBundle(world,
+               change % 2 == 0 ? without_keys : world.zone(AuthzWorld::kInference).MakeBundle());
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   stop = true;

@@ -139,8 +139,8 @@ TEST_CASE("bundle merger: expired X.509 authorities and JWT keys are dropped") {
   auto snapshot = fixture.cas->Snapshot(control);
   auto json = spinel::server::PublishedBundleJson(*snapshot);
   REQUIRE(json.ok());
-  spinel::server::ServerBundleRecord record{.server_id = "b", .trust_domain = control,
-                                            .bundle_json = *json, .sequence = 7};
+  spinel::server::ServerBundleRecord record{
+      .server_id = "b", .trust_domain = control, .bundle_json = *json, .sequence = 7};
   auto decoded = spinel::server::DecodeReplicaBundle(record);
   REQUIRE_MESSAGE(decoded.ok(), decoded.status().ToString());
   CHECK(decoded->sequence == 7);
@@ -160,7 +160,8 @@ TEST_CASE("bundle merger: expired X.509 authorities and JWT keys are dropped") {
   CHECK(now.wit_authorities.count(snapshot->active_wit->kid) == 1);
   const auto after_jwt = snapshot->active_jwt->NotAfter() + 1s;
   const auto after_ca = snapshot->x509.front().NotAfter() + 1s;
-  Bundle later = spinel::server::MergeReplicaBundles(control, {*decoded}, std::max(after_jwt, after_ca));
+  Bundle later =
+      spinel::server::MergeReplicaBundles(control, {*decoded}, std::max(after_jwt, after_ca));
   CHECK(later.x509_authorities.empty());
   CHECK(later.jwt_authorities.empty());
   CHECK(later.wit_authorities.empty());
@@ -179,11 +180,11 @@ TEST_CASE("bundle merger: expired X.509 authorities and JWT keys are dropped") {
 
 TEST_CASE("bundle merger: the merged sequence never decreases") {
   using spinel::server::MergedSequence;
-  CHECK(MergedSequence(5, 0, false) == 5);   // first computation: the sum
-  CHECK(MergedSequence(7, 5, true) == 7);    // a replica bumped its sequence
-  CHECK(MergedSequence(3, 7, true) == 8);    // a replica left: content changed, sum fell
-  CHECK(MergedSequence(3, 8, false) == 8);   // nothing changed: kept
-  CHECK(MergedSequence(8, 8, true) == 9);    // expiry dropped something, nobody bumped
+  CHECK(MergedSequence(5, 0, false) == 5);  // first computation: the sum
+  CHECK(MergedSequence(7, 5, true) == 7);   // a replica bumped its sequence
+  CHECK(MergedSequence(3, 7, true) == 8);   // a replica left: content changed, sum fell
+  CHECK(MergedSequence(3, 8, false) == 8);  // nothing changed: kept
+  CHECK(MergedSequence(8, 8, true) == 9);   // expiry dropped something, nobody bumped
 }
 
 TEST_CASE("bundle merger: with a shared upstream root every replica's zone CA chains to it") {
@@ -194,8 +195,8 @@ TEST_CASE("bundle merger: with a shared upstream root every replica's zone CA ch
   auto root = spinel::common::CreateSelfSignedCa(inference, *root_key, fixture.clock.Now(), 720h);
   REQUIRE(root.ok());
   REQUIRE(spinel::common::WriteFileAtomic(fixture.dir + "/root.pem", root->ToPem()).ok());
-  REQUIRE(spinel::common::WriteFileAtomic(fixture.dir + "/root.key",
-                                          root_key->ToPkcs8Pem()->view()).ok());
+  REQUIRE(spinel::common::WriteFileAtomic(fixture.dir + "/root.key", root_key->ToPkcs8Pem()->view())
+              .ok());
   std::vector<TrustDomainCaConfig> configs = FixtureCaConfigs(fixture);
   for (TrustDomainCaConfig& config : configs) {
     if (config.trust_domain != inference) continue;
@@ -228,8 +229,7 @@ TEST_CASE("bundle merger: with a shared upstream root every replica's zone CA ch
   REQUIRE(key.ok());
   const TrustDomain retrieval = fixture.zone("retrieval").trust_domain;
   for (CaManager* cas : {opened_a->get(), cas_b.get()}) {
-    spinel::server::Issuer issuer(*cas, *fixture.zones, fixture.config.trust_domain,
-                                  fixture.clock);
+    spinel::server::Issuer issuer(*cas, *fixture.zones, fixture.config.trust_domain, fixture.clock);
     auto issued = issuer.SignX509Svid(*id, *key->Public(), 1h);
     REQUIRE_MESSAGE(issued.ok(), issued.status().ToString());
     std::vector<Certificate> chain;

@@ -29,7 +29,8 @@ void WriteRoot(const std::string& dir, const std::string& name, const std::strin
   auto key = PrivateKey::Generate();
   auto cert = spinel::common::CreateSelfSignedCa(*TrustDomain::Parse(td), *key, clock.Now(), 720h);
   REQUIRE(spinel::common::WriteFileAtomic(dir + "/" + name + ".pem", cert->ToPem()).ok());
-  REQUIRE(spinel::common::WriteFileAtomic(dir + "/" + name + ".key", key->ToPkcs8Pem()->view()).ok());
+  REQUIRE(
+      spinel::common::WriteFileAtomic(dir + "/" + name + ".key", key->ToPkcs8Pem()->view()).ok());
 }
 
 TrustDomainCaConfig Config(const std::string& td, const std::string& dir = "",
@@ -121,12 +122,13 @@ TEST_CASE("AddTrustDomains adds all of a batch or none of it") {
   // A domain listed twice in one batch, or one already present, is refused the same way.
   CHECK(manager->AddTrustDomains({Config("a.example.org"), Config("a.example.org")}).code() ==
         absl::StatusCode::kAlreadyExists);
-  CHECK(manager->AddTrustDomains({Config("b.example.org"), Config("control.example.org")})
-            .code() == absl::StatusCode::kAlreadyExists);
+  CHECK(manager->AddTrustDomains({Config("b.example.org"), Config("control.example.org")}).code() ==
+        absl::StatusCode::kAlreadyExists);
   CHECK(manager->TrustDomains().size() == 1);
   // A valid batch: both are added, and the root keeps serving only the first.
-  REQUIRE(manager->AddTrustDomains({Config("training.example.org", dir, "root-a"),
-                                    Config("inference.example.org")})
+  REQUIRE(manager
+              ->AddTrustDomains(
+                  {Config("training.example.org", dir, "root-a"), Config("inference.example.org")})
               .ok());
   CHECK(manager->TrustDomains().size() == 3);
   CHECK(manager->AddTrustDomain(Config("retrieval.example.org", dir, "root-a")).code() ==

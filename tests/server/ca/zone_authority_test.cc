@@ -2,8 +2,8 @@
 
 #include <doctest/doctest.h>
 
-#include <filesystem>
 #include <sys/stat.h>
+#include <filesystem>
 
 #include "common/csr.h"
 #include "common/x509_ca.h"
@@ -63,16 +63,15 @@ TEST_CASE("a fresh zone authority has one active CA and JWT key, persisted with 
   REQUIRE(snap->active_jwt != nullptr);
   CHECK(snap->x509[0].certificate.NotAfter() - clock.Now() <= 24h);
   for (const auto& file : std::filesystem::directory_iterator(dir)) {
-    struct stat st{};
+    struct stat st {};
     REQUIRE(stat(file.path().c_str(), &st) == 0);
     CAPTURE(file.path().string());
     CHECK((st.st_mode & 0777) == 0600);
   }
   // The active signer mints SVIDs that chain to the bundle's anchor.
   auto key = PrivateKey::Generate();
-  auto svid = snap->x509_signer->Sign(*key->Public(),
-                                      *SpiffeId::Parse("spiffe://inference.ai.example.org/w"),
-                                      clock.Now(), 1h);
+  auto svid = snap->x509_signer->Sign(
+      *key->Public(), *SpiffeId::Parse("spiffe://inference.ai.example.org/w"), clock.Now(), 1h);
   REQUIRE(svid.ok());
   CHECK(snap->X509TrustAnchors().size() == 1);
   std::filesystem::remove_all(dir);
@@ -150,7 +149,8 @@ TEST_CASE("a server that was down past every expiry starts with a fresh active a
   std::filesystem::remove_all(dir);
 }
 
-TEST_CASE("with an upstream authority the zone CA is an intermediate and the bundle holds the root") {
+TEST_CASE(
+    "with an upstream authority the zone CA is an intermediate and the bundle holds the root") {
   FakeClock clock;
   std::string dir = TempDir();
   auto root_key = PrivateKey::Generate();
@@ -158,8 +158,8 @@ TEST_CASE("with an upstream authority the zone CA is an intermediate and the bun
   auto root = spinel::common::CreateSelfSignedCa(td, *root_key, clock.Now(), 24h * 30);
   REQUIRE(root.ok());
   auto options = Options();
-  options.upstream = spinel::server::UpstreamCa{
-      *root, std::make_shared<const PrivateKey>(root_key->Clone())};
+  options.upstream =
+      spinel::server::UpstreamCa{*root, std::make_shared<const PrivateKey>(root_key->Clone())};
   auto authority = ZoneAuthority::Open(options, dir, clock);
   REQUIRE(authority.ok());
   auto snap = (*authority)->Snapshot();

@@ -36,8 +36,8 @@ TEST_CASE_TEMPLATE("federation: create with initial bundle, get, list, update, d
   B backend;
   Datastore& ds = *backend.store;
   const common::TrustDomain partner = Td("partner.example.com");
-  auto created = ds.CreateFederationRelationship(
-      SpiffeRelationship(), BundleRecord{partner, kPartnerBundle, 3, 0});
+  auto created = ds.CreateFederationRelationship(SpiffeRelationship(),
+                                                 BundleRecord{partner, kPartnerBundle, 3, 0});
   REQUIRE_MESSAGE(created.ok(), std::string(created.status().message()));
   CHECK(created->created_at == 1'800'000'000);
   CHECK(created->updated_at == 1'800'000'000);
@@ -105,8 +105,8 @@ TEST_CASE_TEMPLATE("federation: refusals change nothing", B, SPINEL_DATASTORE_BA
     CHECK(refused.status().code() == absl::StatusCode::kInvalidArgument);
     CHECK(Contains(refused.status().message(), bad.trust_domain.name()));
   }
-  auto wrong_td = ds.CreateFederationRelationship(
-      WebRelationship("f.test"), BundleRecord{Td("g.test"), kPartnerBundle, 1, 0});
+  auto wrong_td = ds.CreateFederationRelationship(WebRelationship("f.test"),
+                                                  BundleRecord{Td("g.test"), kPartnerBundle, 1, 0});
   CHECK(wrong_td.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(Contains(wrong_td.status().message(), "g.test"));
   auto not_json = ds.CreateFederationRelationship(WebRelationship("f.test"),

@@ -92,9 +92,8 @@ TEST_CASE("sqlite: a database written by a newer build is refused, unchanged") {
   auto refused = SqliteDatastore::Open(path, clock);
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == absl::StatusCode::kFailedPrecondition);
-  CHECK(Contains(refused.status().message(),
-                 "schema version 99, newer than version " +
-                     std::to_string(LatestSqliteSchemaVersion())));
+  CHECK(Contains(refused.status().message(), "schema version 99, newer than version " +
+                                                 std::to_string(LatestSqliteSchemaVersion())));
   CHECK(Contains(refused.status().message(), path));
   CHECK(*OpenRaw(path).QueryInt("PRAGMA user_version") == 99);
 }

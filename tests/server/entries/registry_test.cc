@@ -1,5 +1,5 @@
-// EntryRegistry (server/entries/registry.cc) over a real SQLite datastore and the shipped zones: which
-// entries are accepted, that every refusal names the problem with the right code and writes
+// EntryRegistry (server/entries/registry.cc) over a real SQLite datastore and the shipped zones:
+// which entries are accepted, that every refusal names the problem with the right code and writes
 // nothing, node aliases, placement, and the change events its writes record (what the change
 // feed delivers to wake the agents' streams).
 #include "server/entries/registry.h"

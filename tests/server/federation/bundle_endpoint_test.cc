@@ -8,8 +8,8 @@
 
 #include "common/bundle.h"
 #include "common/file_util.h"
-#include "server/federation/bundle_fetcher.h"
 #include "server/bundles/own_bundle.h"
+#include "server/federation/bundle_fetcher.h"
 #include "tests/fakes/temp_dir.h"
 #include "tests/fakes/test_ca.h"
 #include "tests/server/server_fixture.h"
@@ -23,8 +23,8 @@ using spinel::server::BundleEndpointConfig;
 using spinel::server::BundleEndpointId;
 using spinel::server::BundleFetcher;
 using spinel::server::FederationRelationship;
-using spinel::server::testing::ServerFixture;
 using spinel::server::testing::BundleEndpointDepsOf;
+using spinel::server::testing::ServerFixture;
 using spinel::testing::TempDir;
 using spinel::testing::TestCa;
 
@@ -152,14 +152,20 @@ TEST_CASE("bundle endpoint: https_web serves with the configured certificate, re
 
 TEST_CASE("bundle endpoint: refuses an unknown zone, a bad profile and missing files") {
   ServerFixture f;
-  auto unknown = BundleEndpoint::Create(BundleEndpointDepsOf(f), {"nope", "127.0.0.1:0", "https_spiffe", "", ""});
+  auto unknown = BundleEndpoint::Create(BundleEndpointDepsOf(f),
+                                        {"nope", "127.0.0.1:0", "https_spiffe", "", ""});
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.status().code() == absl::StatusCode::kInvalidArgument);
   CHECK(std::string(unknown.status().message()).find("\"nope\" is not a zone") !=
         std::string::npos);
-  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "127.0.0.1:0", "ftp", "", ""}).ok());
-  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "127.0.0.1:0", "https_web",
-                                                      f.dir + "/none.pem", f.dir + "/none.key"})
+  CHECK_FALSE(
+      BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "127.0.0.1:0", "ftp", "", ""})
+          .ok());
+  CHECK_FALSE(
+      BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "127.0.0.1:0", "https_web",
+                                                       f.dir + "/none.pem", f.dir + "/none.key"})
+          .ok());
+  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f),
+                                     {"inference", "nonsense", "https_spiffe", "", ""})
                   .ok());
-  CHECK_FALSE(BundleEndpoint::Create(BundleEndpointDepsOf(f), {"inference", "nonsense", "https_spiffe", "", ""}).ok());
 }

@@ -73,8 +73,8 @@ TEST_CASE("fetcher: https_spiffe refuses a server with another SPIFFE ID, before
   Remote remote;
   remote.server.Serve(BundleJsonOf(remote.ca));
   BundleFetcher fetcher(remote.clock);
-  auto bundle = fetcher.Fetch(remote.Relationship("spiffe://remote.example/other"),
-                              remote.authorities);
+  auto bundle =
+      fetcher.Fetch(remote.Relationship("spiffe://remote.example/other"), remote.authorities);
   REQUIRE_FALSE(bundle.ok());
   CHECK(bundle.status().code() == absl::StatusCode::kPermissionDenied);
   CHECK(Message(bundle.status()).find(remote.server.url()) != std::string::npos);
@@ -147,12 +147,10 @@ TEST_CASE("fetcher: an unreachable endpoint and bad URLs are clear errors") {
   CHECK(Message(unreachable.status()).find("cannot connect") != std::string::npos);
 
   r.bundle_endpoint_url = "http://127.0.0.1:1/";
-  CHECK(fetcher.Fetch(r, X509AuthorityMap{}).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(fetcher.Fetch(r, X509AuthorityMap{}).status().code() == absl::StatusCode::kInvalidArgument);
   r.bundle_endpoint_url = "https://127.0.0.1:1/";
   r.profile = "https_spiffe";  // without endpoint SPIFFE ID
-  CHECK(fetcher.Fetch(r, X509AuthorityMap{}).status().code() ==
-        absl::StatusCode::kInvalidArgument);
+  CHECK(fetcher.Fetch(r, X509AuthorityMap{}).status().code() == absl::StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("fetcher: ParseHttpsUrl") {

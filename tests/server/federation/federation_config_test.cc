@@ -63,8 +63,8 @@ TEST_CASE("federation config: bundle endpoints of both profiles, paths resolved"
 TEST_CASE("federation config: bad bundle endpoints name the key") {
   CHECK(ErrorFor("  bundle_endpoints:\n    - zone: spinel.example.org\n      address: a:1\n")
             .find("federation.bundle_endpoints[0].zone") != std::string::npos);
-  CHECK(ErrorFor("  bundle_endpoints:\n    - zone: z\n      address: nope\n")
-            .find("host:port") != std::string::npos);
+  CHECK(ErrorFor("  bundle_endpoints:\n    - zone: z\n      address: nope\n").find("host:port") !=
+        std::string::npos);
   CHECK(ErrorFor("  bundle_endpoints:\n    - zone: z\n      address: a:1\n      profile: ftp\n")
             .find("https_spiffe or https_web") != std::string::npos);
   CHECK(ErrorFor("  bundle_endpoints:\n    - zone: z\n      address: a:1\n"
@@ -76,8 +76,8 @@ TEST_CASE("federation config: bad bundle endpoints name the key") {
   CHECK(ErrorFor("  bundle_endpoints:\n    - {zone: z, address: 'a:1'}\n"
                  "    - {zone: z, address: 'a:2'}\n")
             .find("more than one bundle endpoint") != std::string::npos);
-  CHECK(ErrorFor("  bundle_endpoints:\n    - {zone: z, address: 'a:1', port: 3}\n")
-            .find("port") != std::string::npos);
+  CHECK(ErrorFor("  bundle_endpoints:\n    - {zone: z, address: 'a:1', port: 3}\n").find("port") !=
+        std::string::npos);
   CHECK(ErrorFor("  refresh_interval_default: 2h\n").find("between 1s and 1h") !=
         std::string::npos);
 }

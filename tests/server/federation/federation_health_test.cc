@@ -15,9 +15,9 @@ using spinel::server::FederationRefresher;
 using spinel::server::FederationRelationship;
 using spinel::server::HttpsServer;
 using spinel::server::HttpsServerOptions;
-using spinel::server::testing::ServerFixture;
-using spinel::server::testing::HttpsDepsOf;
 using spinel::server::testing::FederationDepsOf;
+using spinel::server::testing::HttpsDepsOf;
+using spinel::server::testing::ServerFixture;
 
 TEST_CASE("federation health: a failing relationship is a /readyz line, still 200") {
   ServerFixture f;
@@ -45,6 +45,8 @@ TEST_CASE("federation health: a failing relationship is a /readyz line, still 20
   REQUIRE(ready);
   CHECK(ready->status == 200);
   CHECK(ready->body.rfind("ready\nfederation failing (last good bundle kept): remote.example: "
-                          "bundle endpoint " + r.bundle_endpoint_url, 0) == 0);
+                          "bundle endpoint " +
+                              r.bundle_endpoint_url,
+                          0) == 0);
   (*https)->Stop();
 }

@@ -24,8 +24,8 @@ using spinel::server::FederationRefresherOptions;
 using spinel::server::FederationRelationship;
 using spinel::server::kMetricFederatedBundleLastSuccess;
 using spinel::server::kMetricFederationRefresh;
-using spinel::server::testing::ServerFixture;
 using spinel::server::testing::FederationDepsOf;
+using spinel::server::testing::ServerFixture;
 using spinel::testing::BundleJsonOf;
 using spinel::testing::TestBundleServer;
 using spinel::testing::TestCa;
@@ -169,8 +169,7 @@ TEST_CASE("refresher: RefreshDue fetches only what is due, at the hint (clamped)
   w.server.Serve(BundleJsonOf(w.ca, 3));  // no hint: the default interval
   w.f.clock.Advance(30s);
   REQUIRE(*refresher.RefreshDue() == 1);
-  CHECK(w.f.datastore->GetFederationRelationship(w.td)->refresh.next_refresh_at ==
-        w.now() + 120);
+  CHECK(w.f.datastore->GetFederationRelationship(w.td)->refresh.next_refresh_at == w.now() + 120);
 
   w.server.Serve(BundleJsonOf(w.ca, 4, 0));  // clamped to 1 s
   CHECK(refresher.RefreshNow(w.td)->refresh.next_refresh_at == w.now() + 1);

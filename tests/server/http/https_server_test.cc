@@ -22,8 +22,8 @@ using spinel::server::BundleRefreshHint;
 using spinel::server::HttpsServer;
 using spinel::server::HttpsServerOptions;
 using spinel::server::ServerSvid;
-using spinel::server::testing::ServerFixture;
 using spinel::server::testing::HttpsDepsOf;
+using spinel::server::testing::ServerFixture;
 using spinel::server::testing::UnavailableDatastore;
 
 namespace {

@@ -1,6 +1,6 @@
-// Issuer (server/issuance/issuer.cc) over the fixture's real zone CAs: lifetimes (EffectiveTtl), the
-// fields of the X509-SVIDs it signs, that they verify with their own zone's bundle and no other,
-// the cap at the CA's own notAfter, JWT-SVIDs, and the observer.
+// Issuer (server/issuance/issuer.cc) over the fixture's real zone CAs: lifetimes (EffectiveTtl),
+// the fields of the X509-SVIDs it signs, that they verify with their own zone's bundle and no
+// other, the cap at the CA's own notAfter, JWT-SVIDs, and the observer.
 #include "server/issuance/issuer.h"
 
 #include <doctest/doctest.h>

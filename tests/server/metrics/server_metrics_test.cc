@@ -16,9 +16,9 @@ using spinel::server::IssuanceRecord;
 using spinel::server::MetricLabels;
 using spinel::server::RecordIssuance;
 using spinel::server::RegisterServerMetrics;
-using spinel::server::testing::ServerFixture;
-using spinel::server::testing::MetricsDepsOf;
 using spinel::server::testing::HttpsDepsOf;
+using spinel::server::testing::MetricsDepsOf;
+using spinel::server::testing::ServerFixture;
 using spinel::server::testing::UnavailableDatastore;
 
 namespace {

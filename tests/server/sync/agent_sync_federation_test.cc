@@ -1,6 +1,6 @@
 // Federated bundles in what an agent is served (AgentView, server/sync/agent_sync.cc;
-// server/bundles/federated_bundles.h): the stored bundle of every foreign trust domain that a zone of
-// the agent's entries federates with, and only those; the policy document's federates_with;
+// server/bundles/federated_bundles.h): the stored bundle of every foreign trust domain that a zone
+// of the agent's entries federates with, and only those; the policy document's federates_with;
 // stored, replaced and deleted bundles reaching the Sync stream; the control-plane check.
 #include <doctest/doctest.h>
 
@@ -46,8 +46,9 @@ std::string ZonesWith(const TempDirectory& dir, const std::map<std::string, std:
 ServerFixtureOptions FederatingOptions(const TempDirectory& dir) {
   ServerFixtureOptions options;
   options.zones_dir =
-      ZonesWith(dir, {{"inference.yaml", "federates_with: [partner.example.com, "
-                                         "missing.example.com]"},
+      ZonesWith(dir, {{"inference.yaml",
+                       "federates_with: [partner.example.com, "
+                       "missing.example.com]"},
                       {"tool-execution.yaml", "federates_with: [other.example.com]"}});
   return options;
 }
@@ -66,9 +67,8 @@ std::string ForeignBundleJson(const char* td, uint64_t sequence, spinel::common:
 
 void Store(spinel::server::Datastore& datastore, const char* td, const std::string& json,
            int64_t sequence) {
-  absl::StatusOr<BundleRecord> stored =
-      datastore.SetBundle(BundleRecord{.trust_domain = Td(td), .bundle_json = json,
-                                       .sequence = sequence});
+  absl::StatusOr<BundleRecord> stored = datastore.SetBundle(
+      BundleRecord{.trust_domain = Td(td), .bundle_json = json, .sequence = sequence});
   REQUIRE_MESSAGE(stored.ok(), stored.status().ToString());
 }
 
@@ -97,8 +97,8 @@ TEST_CASE("agent view: foreign bundles go exactly to agents with entries of fede
   ServerFixture f(FederatingOptions(dir));
   AttestedAgent inference = StoreAgent(*f.datastore, kFixtureAgent);
   AttestedAgent tools = StoreAgent(*f.datastore, kFixtureOtherAgent);
-  AttestedAgent idle = StoreAgent(*f.datastore,
-                                  "spiffe://spinel.ai.example.org/spinel/agent/join_token/n3");
+  AttestedAgent idle =
+      StoreAgent(*f.datastore, "spiffe://spinel.ai.example.org/spinel/agent/join_token/n3");
   CreateEntry(f, kModelServer, kFixtureAgent);
   CreateEntry(f, "spiffe://training.ai.example.org/trainer", kFixtureAgent);
   CreateEntry(f, kToolRunner, kFixtureOtherAgent);
@@ -123,8 +123,9 @@ TEST_CASE("agent view: foreign bundles go exactly to agents with entries of fede
   CHECK(BundlesOf(ComputeView(f, idle)).size() == 5);
 
   // The policy document says which zone federates with what.
-  CHECK(Contains(view.policy,
-                 R"("federates_with":["partner.example.com","missing.example.com"],"name":"inference")"));
+  CHECK(Contains(
+      view.policy,
+      R"("federates_with":["partner.example.com","missing.example.com"],"name":"inference")"));
   CHECK(Contains(view.policy, R"("federates_with":[],"name":"retrieval")"));
 
   // A stored bundle that does not parse is not sent (the agent would refuse the whole update).
@@ -143,8 +144,8 @@ TEST_CASE("agent view: a zone federating with the control-plane trust domain is 
   TempDirectory dir;
   spinel::server::ServerConfig config;
   config.trust_domain = Td("spinel.ai.example.org");
-  config.zones_dir = ZonesWith(dir, {{"retrieval.yaml",
-                                      "federates_with: [ok.example.com, spinel.ai.example.org]"}});
+  config.zones_dir = ZonesWith(
+      dir, {{"retrieval.yaml", "federates_with: [ok.example.com, spinel.ai.example.org]"}});
   absl::StatusOr<spinel::server::ZoneGeneration> loaded =
       spinel::server::LoadZoneGeneration(config);
   REQUIRE_FALSE(loaded.ok());

@@ -24,8 +24,11 @@ constexpr char kAgentB[] = "spiffe://spinel.ai.example.org/agent/b";
 constexpr char kGpuAlias[] = "spiffe://spinel.ai.example.org/nodes/gpu";
 
 ChangeEvent EntryEvent(std::vector<std::string> parents, int64_t revision = 1) {
-  return ChangeEvent{.revision = revision, .kind = ChangeKind::kEntry, .object_id = "e1",
-                     .deleted = false, .parent_ids = std::move(parents)};
+  return ChangeEvent{.revision = revision,
+                     .kind = ChangeKind::kEntry,
+                     .object_id = "e1",
+                     .deleted = false,
+                     .parent_ids = std::move(parents)};
 }
 
 ChangeEvent Event(ChangeKind kind) { return ChangeEvent{.revision = 1, .kind = kind}; }
@@ -76,8 +79,8 @@ TEST_CASE("change wakeup: everything else wakes every stream") {
   // A node alias (parent: the server) changes which agents other entries reach.
   CHECK(Of({EntryEvent({kAgentA}), EntryEvent({kServerId}, 2)}).all);
   CHECK(Of({EntryEvent({})}).all);  // parents unknown
-  for (ChangeKind kind : {ChangeKind::kAgent, ChangeKind::kBundle, ChangeKind::kFederation,
-                          ChangeKind::kZones}) {
+  for (ChangeKind kind :
+       {ChangeKind::kAgent, ChangeKind::kBundle, ChangeKind::kFederation, ChangeKind::kZones}) {
     Wakeups wakeups = Of({EntryEvent({kAgentA}), Event(kind)});
     CHECK(wakeups.all);
     CHECK(wakeups.parent_ids.empty());
@@ -95,7 +98,8 @@ TEST_CASE("change wakeup: batches wake exactly the concerned subscribers of a hu
 
   wakeup(ChangeBatch{{EntryEvent({kAgentA})}, false});
   REQUIRE(ReachesCount(a, 1));
-  wakeup(ChangeBatch{{EntryEvent({kGpuAlias, "spiffe://spinel.ai.example.org/agent/gone"})}, false});
+  wakeup(
+      ChangeBatch{{EntryEvent({kGpuAlias, "spiffe://spinel.ai.example.org/agent/gone"})}, false});
   REQUIRE(ReachesCount(b, 1));  // barrier: a's pass is over
   CHECK(a.refreshes() == 1);
   wakeup(ChangeBatch{{}, false});  // nothing changed, nothing woken

@@ -74,8 +74,7 @@ struct ReloadWorld {
   ReloadWorld()
       : zones_dir(CopyShipped(copy.path())),
         fixture(ServerFixtureOptions{.zones_dir = zones_dir}),
-        reloader(fixture.config, *fixture.datastore, *fixture.zones, *fixture.cas,
-                 *fixture.feed) {}
+        reloader(fixture.config, *fixture.datastore, *fixture.zones, *fixture.cas, *fixture.feed) {}
 
   static std::string CopyShipped(const std::string& dir) {
     std::filesystem::copy(ShippedZonesDir(), dir + "/zones");
@@ -125,8 +124,8 @@ TEST_CASE("zone generation: the set with its files by base name, rebuildable fro
   REQUIRE_MESSAGE(generation.ok(), generation.status().ToString());
   Strings files;
   for (const auto& source : generation->sources) files.push_back(source.file);
-  CHECK(files == Strings{"inference.yaml", "retrieval.yaml", "tool-execution.yaml",
-                         "training.yaml"});
+  CHECK(files ==
+        Strings{"inference.yaml", "retrieval.yaml", "tool-execution.yaml", "training.yaml"});
   CHECK(generation->sources[3].text == ReadText(ShippedZonesDir() + "/training.yaml"));
   auto rebuilt = spinel::zones::BuildZoneSet(generation->sources);
   REQUIRE(rebuilt.ok());

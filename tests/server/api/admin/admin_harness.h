@@ -32,8 +32,8 @@ class AdminHarness {
       : fixture(options),
         deps(AdminDepsOf(fixture, datastore_override)),
         socket_path(fixture.dir + "/admin.sock"),
-        reloader(fixture.config, StoreOf(fixture, datastore_override), *fixture.zones,
-                 *fixture.cas, *fixture.feed) {
+        reloader(fixture.config, StoreOf(fixture, datastore_override), *fixture.zones, *fixture.cas,
+                 *fixture.feed) {
     AdminHooks hooks{.reload_zones = [this] { return reloader.Reload(); }};
     auto server = StartAdminServer(deps, std::move(hooks), socket_path, &service_);
     REQUIRE_MESSAGE(server.ok(), server.status().ToString());

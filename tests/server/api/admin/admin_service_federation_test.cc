@@ -201,7 +201,8 @@ TEST_CASE("admin federation: create, get, list, update and delete with the store
   h.fixture.hub->Unsubscribe(&subscriber);
 }
 
-TEST_CASE("admin federation: every bad create is INVALID_ARGUMENT naming the field, nothing stored") {
+TEST_CASE(
+    "admin federation: every bad create is INVALID_ARGUMENT naming the field, nothing stored") {
   AdminHarness h;
   const TestCa partner_ca = TestCa::Root(kPartnerTd, h.fixture.clock.Now());
   const TestCa other_ca = TestCa::Root("other.example.com", h.fixture.clock.Now());
@@ -218,47 +219,63 @@ TEST_CASE("admin federation: every bad create is INVALID_ARGUMENT naming the fie
     edit(r);
     cases.push_back({std::move(name), r, bundle.empty() ? good_bundle : bundle, message});
   };
-  add("no trust domain", [](Relationship& r) { r.clear_trust_domain(); }, "trust_domain: ");
-  add("SPIFFE ID as trust domain",
+  add(
+      "no trust domain", [](Relationship& r) { r.clear_trust_domain(); }, "trust_domain: ");
+  add(
+      "SPIFFE ID as trust domain",
       [](Relationship& r) { r.set_trust_domain("spiffe://partner.example.com"); },
       "trust_domain: ");
-  add("bad trust domain", [](Relationship& r) { r.set_trust_domain("Part ner"); },
+  add(
+      "bad trust domain", [](Relationship& r) { r.set_trust_domain("Part ner"); },
       "trust_domain: ");
-  add("control trust domain", [](Relationship& r) { r.set_trust_domain("spinel.ai.example.org"); },
+  add(
+      "control trust domain", [](Relationship& r) { r.set_trust_domain("spinel.ai.example.org"); },
       "trust_domain: \"spinel.ai.example.org\" is a trust domain this server signs for");
-  add("zone trust domain", [](Relationship& r) { r.set_trust_domain("tools.ai.example.org"); },
+  add(
+      "zone trust domain", [](Relationship& r) { r.set_trust_domain("tools.ai.example.org"); },
       "trust_domain: \"tools.ai.example.org\" is a trust domain this server signs for");
   for (const char* url : {"", "http://partner.example.com/", "https://", "https:///path",
                           "https://user@partner.example.com/", "https://partner.example.com:0/",
                           "https://partner.example.com:99999/", "https://partner.example.com:x/",
                           "https://part ner.example.com/", "https://partner.example.com/#f",
                           "https://-partner.example.com/", "https://[::1/", "ftp://a.b/"}) {
-    add(std::string("url ") + url, [url](Relationship& r) { r.set_bundle_endpoint_url(url); },
+    add(
+        std::string("url ") + url, [url](Relationship& r) { r.set_bundle_endpoint_url(url); },
         "bundle_endpoint_url: ");
   }
-  add("no profile", [](Relationship& r) { r.clear_profile(); }, "profile: required");
-  add("unknown profile", [](Relationship& r) { r.set_profile("spiffe"); },
+  add(
+      "no profile", [](Relationship& r) { r.clear_profile(); }, "profile: required");
+  add(
+      "unknown profile", [](Relationship& r) { r.set_profile("spiffe"); },
       "profile: \"spiffe\" is not https_web or https_spiffe");
-  add("https_spiffe without ID", [](Relationship& r) { r.clear_endpoint_spiffe_id(); },
+  add(
+      "https_spiffe without ID", [](Relationship& r) { r.clear_endpoint_spiffe_id(); },
       "endpoint_spiffe_id: required for profile https_spiffe");
-  add("bad endpoint ID", [](Relationship& r) { r.set_endpoint_spiffe_id("spiffe://UPPER/x"); },
+  add(
+      "bad endpoint ID", [](Relationship& r) { r.set_endpoint_spiffe_id("spiffe://UPPER/x"); },
       "endpoint_spiffe_id: \"spiffe://UPPER/x\"");
-  add("https_spiffe with web CAs", [&](Relationship& r) { r.set_web_ca_pem(partner_ca.cert().ToPem()); },
+  add(
+      "https_spiffe with web CAs",
+      [&](Relationship& r) { r.set_web_ca_pem(partner_ca.cert().ToPem()); },
       "web_ca_pem: only for profile https_web");
-  add("https_web with an endpoint ID", [](Relationship& r) { r.set_profile("https_web"); },
+  add(
+      "https_web with an endpoint ID", [](Relationship& r) { r.set_profile("https_web"); },
       "endpoint_spiffe_id: only for profile https_spiffe");
-  add("web CAs not PEM",
+  add(
+      "web CAs not PEM",
       [](Relationship& r) {
         r.set_profile("https_web");
         r.clear_endpoint_spiffe_id();
         r.set_web_ca_pem("not a certificate");
       },
       "web_ca_pem: ");
-  add("bundle not JSON", [](Relationship&) {}, "initial_bundle: ", "{not json");
+  add(
+      "bundle not JSON", [](Relationship&) {}, "initial_bundle: ", "{not json");
   add(
       "bundle without authorities", [](Relationship&) {},
       "initial_bundle: has no X.509, JWT or WIT", "{\"keys\":[]}");
-  add("another trust domain's bundle", [](Relationship&) {},
+  add(
+      "another trust domain's bundle", [](Relationship&) {},
       "initial_bundle: X.509 authority #1 names \"spiffe://other.example.com\"",
       BundleJson(other_ca, "other.example.com", 1));
   {
@@ -275,7 +292,8 @@ TEST_CASE("admin federation: every bad create is INVALID_ARGUMENT naming the fie
   RequireNothingStored(h);
 }
 
-TEST_CASE("admin federation: a second create, bad updates and unknown trust domains change nothing") {
+TEST_CASE(
+    "admin federation: a second create, bad updates and unknown trust domains change nothing") {
   AdminHarness h;
   const TestCa partner_ca = TestCa::Root(kPartnerTd, h.fixture.clock.Now());
   const std::string bundle = BundleJson(partner_ca, kPartnerTd, 3);
@@ -301,8 +319,7 @@ TEST_CASE("admin federation: a second create, bad updates and unknown trust doma
         grpc::StatusCode::INVALID_ARGUMENT);
   // An update cannot carry a bundle: an https_spiffe endpoint in a trust domain with no
   // stored bundle is refused.
-  CHECK(h.Call(&Stub::UpdateFederationRelationship, SpiffeRelationship("unknown.example.com"),
-               &out)
+  CHECK(h.Call(&Stub::UpdateFederationRelationship, SpiffeRelationship("unknown.example.com"), &out)
             .error_code() == grpc::StatusCode::INVALID_ARGUMENT);
   Relationship unknown = WebRelationship("unknown.example.com", "https://unknown.example.com/");
   CHECK(h.Call(&Stub::UpdateFederationRelationship, unknown, &out).error_code() ==
@@ -351,7 +368,9 @@ TEST_CASE("admin federation: a datastore that does not answer is UNAVAILABLE, no
   h.fixture.hub->Unsubscribe(&subscriber);
 }
 
-TEST_CASE("admin federation: federation.* audit kinds are the server's own (agents may not report them)") {
+TEST_CASE(
+    "admin federation: federation.* audit kinds are the server's own (agents may not report "
+    "them)") {
   CHECK(spinel::server::IsServerEventKind("federation.created"));
   CHECK(spinel::server::IsServerEventKind("federation.deleted"));
   CHECK_FALSE(spinel::server::IsServerEventKind("federationx"));

@@ -98,8 +98,7 @@ TEST_CASE("admin zones: get one zone; an unknown name is NOT_FOUND naming it") {
   CHECK(missing.error_code() == grpc::StatusCode::NOT_FOUND);
   CHECK(Contains(missing.error_message(), "\"finance\""));
   request.set_name("");
-  CHECK(h.Call(&Stub::GetZone, request, &zone).error_code() ==
-        grpc::StatusCode::INVALID_ARGUMENT);
+  CHECK(h.Call(&Stub::GetZone, request, &zone).error_code() == grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_CASE("admin zones: reload applies a valid edit and refuses an invalid one whole") {

@@ -1,5 +1,5 @@
-// AgentApiHarness: the agent API service (server/api/agent/agent_service.cc) over a full set of real
-// components (ServerFixture), served with gRPC TLS on 127.0.0.1 (port 0) with the server's own
+// AgentApiHarness: the agent API service (server/api/agent/agent_service.cc) over a full set of
+// real components (ServerFixture), served with gRPC TLS on 127.0.0.1 (port 0) with the server's own
 // X509-SVID, exactly as the composition root serves it, and clients on real TLS channels that
 // verify the server against the control bundle and present an agent SVID when given one.
 //

@@ -1,6 +1,6 @@
-// Agent authentication on the agent API (server/api/agent/agent_auth.cc), through real TLS connections to
-// the agent service: which client certificates are accepted as an agent's current SVID and the
-// reason given for each one that is not.
+// Agent authentication on the agent API (server/api/agent/agent_auth.cc), through real TLS
+// connections to the agent service: which client certificates are accepted as an agent's current
+// SVID and the reason given for each one that is not.
 #include <doctest/doctest.h>
 
 #include "tests/fakes/test_ca.h"

@@ -1,6 +1,6 @@
-// The agent API's audit trail and step-up approvals (server/api/agent/agent_service_approvals.cc and the
-// issuance hooks in agent_service.cc) over real TLS gRPC and real components: every X.509 and
-// JWT issuance is audited with the entry that earned it; CreateApproval re-evaluates on the
+// The agent API's audit trail and step-up approvals (server/api/agent/agent_service_approvals.cc
+// and the issuance hooks in agent_service.cc) over real TLS gRPC and real components: every X.509
+// and JWT issuance is audited with the entry that earned it; CreateApproval re-evaluates on the
 // server's zones; UseApproval succeeds once; ReportAuditEvents stores an agent's batch.
 #include <doctest/doctest.h>
 

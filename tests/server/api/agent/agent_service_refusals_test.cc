@@ -1,8 +1,8 @@
-// The agent API audits what it refuses (server/api/agent/agent_service.cc, server/audit/audit_log.h): refused
-// node attestations (used or unknown join token, banned agent) as agent.attestation_refused, and
-// refused signings (another agent's entry, a CSR naming another SPIFFE ID, an evicted agent's
-// old SVID) as x509_svid.refused, each with the reason and the presented identity and never
-// the join token. Agents may not report these kinds themselves.
+// The agent API audits what it refuses (server/api/agent/agent_service.cc,
+// server/audit/audit_log.h): refused node attestations (used or unknown join token, banned agent)
+// as agent.attestation_refused, and refused signings (another agent's entry, a CSR naming another
+// SPIFFE ID, an evicted agent's old SVID) as x509_svid.refused, each with the reason and the
+// presented identity and never the join token. Agents may not report these kinds themselves.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -75,9 +75,10 @@ TEST_CASE("agent API audit: a banned agent's re-attestation is recorded with its
   AgentClient agent = h.ClientFor(TokenParams(token->token));
   REQUIRE(h.fixture.datastore->SetAgentBanned(agent.id, true).ok());
   // A second token for the same agent ID, as `token generate --agent-path` makes.
-  REQUIRE(h.fixture.datastore->CreateJoinToken("second-token-for-the-same-agent", agent.id,
-                                               spinel::common::ToUnixSeconds(
-                                                   h.fixture.clock.Now() + std::chrono::hours(1)))
+  REQUIRE(h.fixture.datastore
+              ->CreateJoinToken(
+                  "second-token-for-the-same-agent", agent.id,
+                  spinel::common::ToUnixSeconds(h.fixture.clock.Now() + std::chrono::hours(1)))
               .ok());
   auto banned = h.Attest(TokenParams("second-token-for-the-same-agent"), NewKey());
   REQUIRE(banned.status().code() == absl::StatusCode::kPermissionDenied);
@@ -100,9 +101,8 @@ TEST_CASE("agent API audit: refused signings name the agent, the entry and the r
 
   CHECK(h.SignOne(*agent.stub, own->id, kModelServer).error().empty());
   CHECK(!h.SignOne(*agent.stub, foreign->id, kToolRunner).error().empty());
-  CHECK(!h.SignOne(*agent.stub, own->id, "spiffe://inference.ai.example.org/admin")
-             .error()
-             .empty());
+  CHECK(
+      !h.SignOne(*agent.stub, own->id, "spiffe://inference.ai.example.org/admin").error().empty());
 
   std::vector<AuditEvent> refused = EventsOfKind(h, "x509_svid.refused");
   REQUIRE(refused.size() == 2);

@@ -1,6 +1,6 @@
-// The agent API (server/api/agent/agent_service.cc) over real TLS gRPC and real components: attestation
-// (join_token and x509pop, banned and evicted agents), CSR signing and JWT minting limited to the
-// caller's entries, with the reason for every refusal.
+// The agent API (server/api/agent/agent_service.cc) over real TLS gRPC and real components:
+// attestation (join_token and x509pop, banned and evicted agents), CSR signing and JWT minting
+// limited to the caller's entries, with the reason for every refusal.
 #include <doctest/doctest.h>
 
 #include "common/pop_signature.h"

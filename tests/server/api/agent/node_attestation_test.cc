@@ -1,6 +1,6 @@
-// Node attestation (server/api/agent/node_attestation.cc) over a real SQLite datastore and real node
-// certificates: join tokens (single use, expiry, the agent ID they are bound to, nothing secret
-// in errors) and x509pop (chain checks, the challenge signed with the right or wrong key).
+// Node attestation (server/api/agent/node_attestation.cc) over a real SQLite datastore and real
+// node certificates: join tokens (single use, expiry, the agent ID they are bound to, nothing
+// secret in errors) and x509pop (chain checks, the challenge signed with the right or wrong key).
 #include "server/api/agent/node_attestation.h"
 
 #include <doctest/doctest.h>

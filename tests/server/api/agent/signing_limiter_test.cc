@@ -1,5 +1,5 @@
-// SigningLimiter (server/api/agent/signing_limiter.cc): per-agent token buckets on the fake clock, and
-// the concurrent-signing slots that queue rather than refuse.
+// SigningLimiter (server/api/agent/signing_limiter.cc): per-agent token buckets on the fake clock,
+// and the concurrent-signing slots that queue rather than refuse.
 #include "server/api/agent/signing_limiter.h"
 
 #include <doctest/doctest.h>
