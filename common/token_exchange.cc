@@ -107,8 +107,12 @@ absl::StatusOr<DelegationClaims> ExchangeSubjectToken(std::string_view subject_t
   }
   SPINEL_ASSIGN_OR_RETURN(std::string iss, UnverifiedIssuer(subject_token));
   const TrustedIssuerKeys* issuer = FindIssuer(trust.issuers, iss);
-  if (issuer == nullptr || issuer->keys == nullptr) {
+  if (issuer == nullptr) {
     return Invalid("the subject token's issuer ", Quote(iss), " is not a trusted issuer");
+  }
+  if (issuer->keys == nullptr) {
+    return absl::UnavailableError(StrCat("token exchange: the keys of trusted issuer ", Quote(iss),
+                                         " cannot be read (see the server log)"));
   }
   SPINEL_ASSIGN_OR_RETURN(
       UserToken subject,

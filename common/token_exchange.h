@@ -22,7 +22,8 @@
 // ExchangeSubjectToken validates a subject token string and plans the exchange: a token typed
 // "delegation+jwt" is validated as a delegation token (audience = the workload's SPIFFE ID);
 // any other token as a user token of the trusted issuer its "iss" names (an issuer not in the
-// list is InvalidArgument "... is not a trusted issuer"). Minting is the caller's
+// list is InvalidArgument "... is not a trusted issuer"; a trusted issuer whose keys are null,
+// because its JWKS could not be read, is Unavailable). Minting is the caller's
 // (DelegationTokenSigner of the workload's zone), so the plan can be audited first.
 //
 // Thread-safe: pure functions of their arguments.

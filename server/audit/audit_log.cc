@@ -151,6 +151,43 @@ AuditEvent WitRefusedEvent(const AuditLog& log, const std::string& agent_id,
                    details);
 }
 
+namespace {
+
+AuditEvent WithDelegation(AuditEvent event, const common::DelegationClaims& claims) {
+  event.user_issuer = claims.user.issuer;
+  event.user = claims.user.subject;
+  for (const common::SpiffeId& actor : claims.actors) event.actor_chain.push_back(actor.ToString());
+  return event;
+}
+
+}  // namespace
+
+AuditEvent DelegationExchangedEvent(const AuditLog& log, const std::string& agent_id,
+                                    const std::string& entry_id,
+                                    const common::DelegationClaims& claims,
+                                    const IssuedDelegationToken& issued) {
+  return WithDelegation(
+      log.SubjectEvent("delegation.exchanged", agent_id, claims.actors.front(), "ok", "",
+                       {{"entry_id", entry_id},
+                        {"audience", claims.audience},
+                        {"jti", issued.jti},
+                        {"expires_at", common::ToUnixSeconds(issued.expires_at)}}),
+      claims);
+}
+
+AuditEvent DelegationRefusedEvent(const AuditLog& log, const std::string& agent_id,
+                                  const std::string& entry_id,
+                                  const std::optional<common::SpiffeId>& workload,
+                                  const absl::Status& why) {
+  const nlohmann::json details = {{"entry_id", entry_id}};
+  if (!workload) {
+    return log.Event("delegation.refused", agent_id, "", "", "refused", std::string(why.message()),
+                     details);
+  }
+  return log.SubjectEvent("delegation.refused", agent_id, *workload, "refused",
+                          std::string(why.message()), details);
+}
+
 AuditEvent AttestationRefusedEvent(const AuditLog& log, const std::string& method,
                                    const std::string& agent_id, const std::string& peer,
                                    const absl::Status& why) {

@@ -112,6 +112,18 @@ AuditEvent WitRefusedEvent(const AuditLog& log, const std::string& agent_id,
                            const std::string& subject, const absl::Status& why,
                            const std::string& entry_id);
 
+// delegation.exchanged by `agent_id` for entry `entry_id`: the token's user, chain, audience,
+// jti and expiry (never the token); delegation.refused with `why`, its subject the entry's
+// SPIFFE ID when the entry was authorized.
+AuditEvent DelegationExchangedEvent(const AuditLog& log, const std::string& agent_id,
+                                    const std::string& entry_id,
+                                    const common::DelegationClaims& claims,
+                                    const IssuedDelegationToken& issued);
+AuditEvent DelegationRefusedEvent(const AuditLog& log, const std::string& agent_id,
+                                  const std::string& entry_id,
+                                  const std::optional<common::SpiffeId>& workload,
+                                  const absl::Status& why);
+
 // agent.attestation_refused: attestation by `method` from `peer` refused with `why`;
 // `agent_id` "" when the refusal came before the agent was known.
 AuditEvent AttestationRefusedEvent(const AuditLog& log, const std::string& method,

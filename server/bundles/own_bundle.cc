@@ -37,4 +37,19 @@ absl::StatusOr<common::Bundle> OwnBundles::Published(const common::TrustDomain& 
   return bundle;
 }
 
+absl::StatusOr<common::PublicKey> OwnDelegationAuthorities::FindDelegationAuthority(
+    const common::TrustDomain& trust_domain, std::string_view kid) const {
+  std::shared_ptr<const common::Bundle> bundle = bundles_.Current(trust_domain);
+  if (bundle == nullptr) {
+    return absl::NotFoundError(
+        common::StrCat("no zone of this server has trust domain ", trust_domain.name()));
+  }
+  const common::PublicKey* key = bundle->FindJwtAuthority(kid);
+  if (key == nullptr) {
+    return absl::NotFoundError(common::StrCat("no key ", kid, " in the bundle of ",
+                                              trust_domain.name()));
+  }
+  return *key;
+}
+
 }  // namespace spinel::server

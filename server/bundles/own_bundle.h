@@ -9,6 +9,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/bundle.h"
+#include "common/delegation_token.h"
 #include "common/spiffe_id.h"
 #include "server/ca/ca_manager.h"
 #include "server/ca/zone_authority.h"
@@ -43,6 +44,20 @@ class OwnBundles {
  private:
   const CaManager& cas_;
   const BundleMerger* const merger_;
+};
+
+// The keys that verify delegation tokens signed by this server's zones (token exchange): each
+// zone signs them with its JWT-SVID key, so they are the jwt-svid authorities of the zone's
+// bundle as OwnBundles serves it (every replica's keys when merged). NotFound for a trust
+// domain this server has no authority for, or a kid its bundle lacks. Thread-safe.
+class OwnDelegationAuthorities final : public common::DelegationAuthoritySource {
+ public:
+  explicit OwnDelegationAuthorities(const OwnBundles& bundles) : bundles_(bundles) {}
+  absl::StatusOr<common::PublicKey> FindDelegationAuthority(
+      const common::TrustDomain& trust_domain, std::string_view kid) const override;
+
+ private:
+  const OwnBundles& bundles_;
 };
 
 }  // namespace spinel::server

@@ -250,6 +250,9 @@ absl::StatusOr<std::shared_ptr<const AuthoritySnapshot>> ZoneAuthority::BuildSna
     SPINEL_ASSIGN_OR_RETURN(auto signer,
                             common::JwtSvidSigner::Create(options_.trust_domain, *a.key, a.kid));
     snapshot->jwt_signer = std::move(signer);
+    SPINEL_ASSIGN_OR_RETURN(auto delegation, common::DelegationTokenSigner::Create(
+                                                 options_.trust_domain, *a.key, a.kid));
+    snapshot->delegation_signer = std::move(delegation);
   }
   for (const WitAuthority& a : snapshot->wit) {
     if (a.state != SlotState::kActive) continue;

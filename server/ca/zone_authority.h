@@ -23,6 +23,7 @@
 #include "absl/status/statusor.h"
 #include "common/bundle.h"
 #include "common/clock.h"
+#include "common/delegation_token.h"
 #include "common/jwt_svid.h"
 #include "common/keys.h"
 #include "common/mutex.h"
@@ -57,6 +58,9 @@ struct AuthoritySnapshot {
   std::vector<common::Certificate> chain_tail;
   const JwtAuthority* active_jwt = nullptr;  // points into `jwt`
   std::shared_ptr<const common::JwtSvidSigner> jwt_signer;
+  // Delegation tokens (token exchange) are signed with the active JWT key too: verifiers find
+  // it among the zone's jwt-svid authorities; the token's typ keeps the two kinds apart.
+  std::shared_ptr<const common::DelegationTokenSigner> delegation_signer;
   const WitAuthority* active_wit = nullptr;  // points into `wit`
   std::shared_ptr<const common::WitSvidSigner> wit_signer;
 

@@ -17,6 +17,7 @@
 #include "common/certificate.h"
 #include "common/clock.h"
 #include "common/csr.h"
+#include "common/delegation_token.h"
 #include "common/keys.h"
 #include "common/spiffe_id.h"
 #include "common/wit_svid.h"
@@ -40,11 +41,17 @@ struct IssuedWitSvid {
   common::TimePoint expires_at;
 };
 
+struct IssuedDelegationToken {
+  std::string token;
+  std::string jti;
+  common::TimePoint expires_at;
+};
+
 // Which zone lifetime (x509_svid_ttl, jwt_svid_ttl, wit_svid_ttl) applies.
 enum class SvidKind { kX509, kJwt, kWit };
 
 struct IssuanceRecord {
-  std::string kind;  // "x509", "jwt" or "wit"
+  std::string kind;  // "x509", "jwt", "wit" or "delegation"
   common::SpiffeId id;
   common::Duration latency{};
   bool ok = false;
@@ -79,6 +86,12 @@ class Issuer {
   absl::StatusOr<IssuedWitSvid> MintWitSvid(const common::SpiffeId& id,
                                             const common::ConfirmationKey& workload_key,
                                             common::Duration ttl);
+
+  // A delegation token with `claims` (planned by common::ExchangeSubjectToken, which decided
+  // the lifetime), signed with the active JWT key of the current actor's trust domain; its exp
+  // is cut to that key's notAfter. Unavailable without an active JWT key; InvalidArgument from
+  // DelegationTokenSigner::Mint.
+  absl::StatusOr<IssuedDelegationToken> SignDelegationToken(common::DelegationClaims claims);
 
   // The lifetime an SVID of `id` gets when `requested` is asked for.
   absl::StatusOr<common::Duration> EffectiveTtl(const common::SpiffeId& id, SvidKind kind,

@@ -7,6 +7,7 @@
 #include "common/log.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
+#include "trust-zones/delegation_config.h"
 
 namespace spinel::server {
 namespace {
@@ -70,6 +71,9 @@ absl::StatusOr<ZoneGeneration> ReadZoneGeneration(const std::string& dir) {
 absl::StatusOr<ZoneGeneration> LoadZoneGeneration(const ServerConfig& config) {
   SPINEL_ASSIGN_OR_RETURN(ZoneGeneration generation, ReadZoneGeneration(config.zones_dir));
   SPINEL_RETURN_IF_ERROR(CheckAgainstConfig(config, generation.set));
+  for (const zones::Zone& zone : generation.set.zones()) {
+    SPINEL_RETURN_IF_ERROR(zones::CheckTrustedIssuerKeys(zone));
+  }
   return generation;
 }
 

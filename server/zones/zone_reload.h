@@ -4,7 +4,8 @@
 // LoadZoneGeneration reads and validates the whole directory: every zone file (strict, see
 // trust-zones/zone_loader.h; errors are InvalidArgument "<file>:<line>:<column>: ..."), plus
 // the checks that need the server's configuration: no zone uses the control-plane trust domain
-// and every `upstream_authorities` key names a zone. `spinel-server zone validate` runs the
+// and every `upstream_authorities` key names a zone; and every trusted issuer's JWKS file is
+// read (zones::CheckTrustedIssuerKeys: a zone whose user issuer keys are missing is refused). `spinel-server zone validate` runs the
 // same function offline.
 //
 // ZoneReloader::Reload is all or nothing. In order:

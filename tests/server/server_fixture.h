@@ -42,6 +42,7 @@
 #include "server/issuance/issuer.h"
 #include "server/metrics/metrics.h"
 #include "server/sync/agent_sync.h"
+#include "server/zones/trusted_issuer_keys.h"
 #include "server/sync/change_wakeup.h"
 #include "server/zones/zone_reload.h"
 #include "server/zones/zone_state.h"
@@ -155,6 +156,7 @@ class ServerFixture {
   std::unique_ptr<SyncHub> hub;
   Metrics metrics;
   std::unique_ptr<OwnBundles> own_bundles;
+  TrustedIssuerKeyring issuer_keys;  // the zones' trusted user issuers (token exchange)
   std::unique_ptr<ChangeFeed> feed;  // after what its subscribers use: stopped first
 };
 

@@ -51,6 +51,7 @@ inline AgentApiDeps AgentApiDepsOf(ServerFixture& f) {
                       .view = *f.view,
                       .hub = *f.hub,
                       .own_bundles = *f.own_bundles,
+                      .issuer_keys = f.issuer_keys,
                       .metrics = f.metrics,
                       .clock = f.clock,
                       .settings = AgentApiSettings::FromConfig(f.config)};

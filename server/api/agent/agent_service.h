@@ -32,6 +32,7 @@
 #include "server/metrics/metrics.h"
 #include "server/sync/agent_sync.h"
 #include "server/sync/sync_stream.h"
+#include "server/zones/trusted_issuer_keys.h"
 #include "server/zones/zone_state.h"
 
 namespace spinel::server {
@@ -58,7 +59,8 @@ struct AgentApiDeps {
   Issuer& issuer;                 // signs agent and workload SVIDs, mints JWT-SVIDs
   AgentView& view;                // what each agent is authorized for and served
   SyncHub& hub;                   // sync streams subscribe (the change feed wakes them)
-  const OwnBundles& own_bundles;  // the control bundle agents verify each other with
+  const OwnBundles& own_bundles;  // the control bundle; the zones' delegation token keys
+  TrustedIssuerKeyring& issuer_keys;  // token exchange: the zones' trusted user issuers
   Metrics& metrics;               // sync streams count the views they recompute
   const common::Clock& clock;
   AgentApiSettings settings;
@@ -88,6 +90,10 @@ class AgentServiceImpl final
   grpc::Status MintWitSvids(grpc::ServerContext* context,
                             const spinel::v1::MintWitSvidsRequest* request,
                             spinel::v1::MintWitSvidsResponse* response) override;
+  // agent_service_delegation.cc
+  grpc::Status ExchangeToken(grpc::ServerContext* context,
+                             const spinel::v1::ExchangeTokenRequest* request,
+                             spinel::v1::ExchangeTokenResponse* response) override;
 
   // agent_service_approvals.cc
   grpc::Status CreateApproval(grpc::ServerContext* context,
@@ -116,6 +122,15 @@ class AgentServiceImpl final
   void MintWitOne(const AttestedAgent& agent, const std::vector<common::SpiffeId>& parents,
                   const spinel::v1::WitKeyForEntry& request, spinel::v1::MintedWitSvid* result,
                   std::vector<AuditEvent>* audit);
+  // Validates, plans and signs one token exchange; `workload` is set once the entry is known
+  // (the subject of the audit event of a refusal).
+  struct ExchangeResult {
+    common::DelegationClaims claims;
+    IssuedDelegationToken issued;
+  };
+  absl::StatusOr<ExchangeResult> Exchange(const AttestedAgent& agent,
+                                          const spinel::v1::ExchangeTokenRequest& request,
+                                          std::optional<common::SpiffeId>& workload);
   // The entry `entry_id` when `agent` (with `parents`) may be served it; PermissionDenied
   // otherwise, naming the entry.
   absl::StatusOr<RegistrationEntry> AuthorizedEntry(const AttestedAgent& agent,

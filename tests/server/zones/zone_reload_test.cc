@@ -225,6 +225,34 @@ TEST_CASE("reload: an invalid change is refused whole, naming file and line") {
   CHECK_FALSE(w.fixture.zones->Get()->ArePeers("inference", "training"));
 }
 
+TEST_CASE("reload: a trusted issuer whose JWKS file cannot be read is refused, naming it") {
+  ReloadWorld w;
+  auto before = w.fixture.zones->Generation();
+  const std::string issuer =
+      "\ntrusted_issuers:\n"
+      "  - issuer: https://idp.example.org\n"
+      "    jwks_file: idp.jwks.json\n"
+      "    audiences: [spinel-agents]\n"
+      "delegation: {max_chain: 2, token_ttl: {default: 5m, max: 15m}}\n";
+  WriteText(w.File("inference.yaml"), ReadText(w.File("inference.yaml")) + issuer);
+  auto refused = w.reloader.Reload();
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == absl::StatusCode::kNotFound);
+  CHECK_MESSAGE(Contains(Message(refused.status()), "trusted_issuers[0].jwks_file"),
+                Message(refused.status()));
+  CHECK(Contains(Message(refused.status()), "inference.yaml:"));
+  CHECK(w.fixture.zones->Generation() == before);
+
+  // With the file in place the same zones load, and the zone trusts the issuer.
+  WriteText(w.File("idp.jwks.json"),
+            R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",)"
+            R"("x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
+            R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})");
+  auto applied = w.reloader.Reload();
+  REQUIRE_MESSAGE(applied.ok(), applied.status().ToString());
+  CHECK(w.fixture.zones->Get()->Find("inference")->trusted_issuers.size() == 1);
+}
+
 TEST_CASE("reload: a zone with entries is not removed or moved; an empty one is") {
   ReloadWorld w;
   w.AddEntry("spiffe://retrieval.ai.example.org/indexer");
