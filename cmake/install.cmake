@@ -4,7 +4,7 @@
 # `cmake --install BUILD [--prefix P]` installs, for prefix P (default /usr/local):
 #   P/bin/spinel-server, P/bin/spinel-agent
 #   ETC/server.yaml, ETC/agent.yaml        example configs that work as they are
-#   ETC/zones/*.yaml                       the four shipped trust zones
+#   ETC/zones/*.yaml, *.jwks.json          the four shipped trust zones (+ trusted issuer keys)
 #   P/lib/systemd/system/spinel-{server,agent}.service   hardened units
 #   P/lib/sysusers.d/spinel-{server,agent}.conf          their dedicated users
 # where ETC is /etc/spinel when P is /usr (the Debian packages) and P/etc/spinel otherwise.
@@ -32,7 +32,7 @@ endforeach()
 
 # ---------------------------------------------------------------- Debian packages (CPack)
 file(GLOB SPINEL_SHIPPED_ZONES RELATIVE ${PROJECT_SOURCE_DIR}/trust-zones/zones
-     ${PROJECT_SOURCE_DIR}/trust-zones/zones/*.yaml)
+     ${PROJECT_SOURCE_DIR}/trust-zones/zones/*.yaml ${PROJECT_SOURCE_DIR}/trust-zones/zones/*.jwks.json)
 set(server_conffiles "/etc/spinel/server.yaml")
 foreach(zone ${SPINEL_SHIPPED_ZONES})
   string(APPEND server_conffiles "\n/etc/spinel/zones/${zone}")

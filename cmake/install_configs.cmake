@@ -21,7 +21,8 @@ file(INSTALL ${staging}/spinel-${SPINEL_COMPONENT}.service
      DESTINATION ${CMAKE_INSTALL_PREFIX}/lib/systemd/system
      FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 if(SPINEL_COMPONENT STREQUAL "server")
-  file(GLOB zones ${SPINEL_SOURCE_DIR}/trust-zones/zones/*.yaml)
+  file(GLOB zones ${SPINEL_SOURCE_DIR}/trust-zones/zones/*.yaml
+       ${SPINEL_SOURCE_DIR}/trust-zones/zones/*.jwks.json)
   file(INSTALL ${zones} DESTINATION ${SPINEL_ETC_DIR}/zones
        FILE_PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ)
 endif()

@@ -1,57 +1,53 @@
 #include "examples/authorize_client.h"
 
-#include <sstream>
-
 #include "common/grpc_status.h"
-#include "common/strings.h"
 #include "examples/workload_identity.h"
 
 namespace spinel::examples {
+namespace {
 
-absl::StatusOr<ToolRequest> ParseToolRequest(const std::string& line) {
-  std::istringstream words(line);
-  std::string verb;
-  ToolRequest request;
-  if (!(words >> verb >> request.tool) || verb != "invoke") {
-    return absl::InvalidArgumentError("expected: invoke <tool> [key=value ...]");
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+void FillProof(const std::string& target_uri, const std::vector<common::HttpHeader>& headers,
+               spinel::v1::WorkloadProof* proof) {
+  proof->set_target_uri(target_uri);
+  for (const common::HttpHeader& header : headers) {
+    spinel::v1::HttpHeader* out = proof->add_headers();
+    out->set_name(header.name);
+    out->set_value(header.value);
   }
-  for (std::string word; words >> word;) {
-    size_t eq = word.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return absl::InvalidArgumentError(
-          common::StrCat("expected key=value, got ", common::Quote(word)));
-    }
-    if (word.compare(0, eq, "approval") == 0)
-      request.approval_id = word.substr(eq + 1);
-    else
-      request.context[word.substr(0, eq)] = word.substr(eq + 1);
-  }
-  return request;
 }
 
-std::string FormatToolRequest(const ToolRequest& request) {
-  std::string line = common::StrCat("invoke ", request.tool);
-  for (const auto& [key, value] : request.context) common::StrAppend(&line, " ", key, "=", value);
-  if (!request.approval_id.empty()) common::StrAppend(&line, " approval=", request.approval_id);
-  return line;
-}
+}  // namespace
 
 AuthorizeClient::AuthorizeClient(std::shared_ptr<grpc::Channel> workload_socket)
     : stub_(spinel::v1::Authorization::NewStub(std::move(workload_socket))) {}
 
-absl::StatusOr<spinel::v1::AuthorizeResponse> AuthorizeClient::AuthorizeTool(
-    const std::vector<common::Certificate>& peer_chain, const ToolRequest& request) {
+absl::StatusOr<spinel::v1::AuthorizeResponse> AuthorizeClient::Authorize(
+    const ProofAuthorizeRequest& request) {
   spinel::v1::AuthorizeRequest call;
-  for (const common::Certificate& cert : peer_chain) {
-    call.mutable_x509_svid()->add_certificates(cert.ToDer());
-  }
-  call.set_resource(common::StrCat("tool:", request.tool));
-  call.set_action("invoke");
+  FillProof(request.target_uri, request.headers, call.mutable_workload_proof());
+  call.set_audience(request.audience);
+  call.set_resource(request.resource);
+  call.set_action(request.action);
   for (const auto& [key, value] : request.context) (*call.mutable_context())[key] = value;
   call.set_approval_id(request.approval_id);
-  auto context = WorkloadApiClient::NewContext(std::chrono::seconds(10));
+  auto context = WorkloadApiClient::NewContext(kDeadline);
   spinel::v1::AuthorizeResponse response;
   grpc::Status status = stub_->Authorize(context.get(), call, &response);
+  if (!status.ok()) return common::FromGrpcStatus(status);
+  return response;
+}
+
+absl::StatusOr<spinel::v1::VerifyWorkloadProofResponse> AuthorizeClient::Verify(
+    const std::string& target_uri, const std::vector<common::HttpHeader>& headers,
+    const std::string& audience) {
+  spinel::v1::VerifyWorkloadProofRequest call;
+  FillProof(target_uri, headers, call.mutable_proof());
+  call.set_audience(audience);
+  auto context = WorkloadApiClient::NewContext(kDeadline);
+  spinel::v1::VerifyWorkloadProofResponse response;
+  grpc::Status status = stub_->VerifyWorkloadProof(context.get(), call, &response);
   if (!status.ok()) return common::FromGrpcStatus(status);
   return response;
 }

@@ -4,7 +4,8 @@
 // and the accept loop of a server.
 //
 // Exit codes of every example: 0 done, 1 error (no identity, bad flags, I/O), 3 DENY,
-// 4 APPROVAL_REQUIRED, 5 the mTLS handshake with the peer was refused.
+// 4 APPROVAL_REQUIRED, 5 the mTLS handshake with the peer was refused, 6 the peer refused the
+// request's proof (WIT-SVID + Workload Proof Token, e.g. a replayed or forged one: HTTP 400).
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -23,6 +24,7 @@ inline constexpr int kExitError = 1;
 inline constexpr int kExitDeny = 3;
 inline constexpr int kExitApprovalRequired = 4;
 inline constexpr int kExitRefused = 5;
+inline constexpr int kExitProofRefused = 6;
 
 struct ExampleOptions {
   std::string zones_dir;        // zone files, to name the zone of a trust domain ("" = don't)

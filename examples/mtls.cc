@@ -52,23 +52,53 @@ std::vector<Certificate> PeerChain(X509_STORE_CTX* store_ctx) {
   return chain;
 }
 
+// The SPIFFE X509-SVID rules against `identity`'s bundles for the chain in `store_ctx`.
+absl::StatusOr<common::VerifiedX509Svid> VerifyChain(X509_STORE_CTX* store_ctx,
+                                                     const WorkloadIdentity& identity,
+                                                     std::vector<Certificate>* chain) {
+  *chain = PeerChain(store_ctx);
+  auto verified =
+      common::VerifyX509Svid(*chain, identity.authorities, common::SystemClock::Get().Now());
+  if (!verified.ok()) {
+    X509_STORE_CTX_set_error(store_ctx,
+                             X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);  // unknown_ca
+  }
+  return verified;
+}
+
 // Replaces OpenSSL's chain verification: the SPIFFE X509-SVID rules against our bundles.
 int VerifyPeer(X509_STORE_CTX* store_ctx, void* /*arg*/) {
   SSL* ssl = static_cast<SSL*>(
       X509_STORE_CTX_get_ex_data(store_ctx, SSL_get_ex_data_X509_STORE_CTX_idx()));
   auto* state = static_cast<HandshakeState*>(SSL_get_ex_data(ssl, StateIndex()));
-  std::vector<Certificate> chain = PeerChain(store_ctx);
-  auto verified =
-      common::VerifyX509Svid(chain, state->identity->authorities, common::SystemClock::Get().Now());
+  std::vector<Certificate> chain;
+  auto verified = VerifyChain(store_ctx, *state->identity, &chain);
   if (!verified.ok()) {
     state->verify_status = verified.status();
-    X509_STORE_CTX_set_error(store_ctx,
-                             X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);  // unknown_ca
     return 0;
   }
   state->peer_id = verified->id.ToString();
   state->peer_chain = std::move(chain);
   return 1;
+}
+
+// The same for a server context: the bundles of the identity current at handshake time.
+int VerifyPeerLive(X509_STORE_CTX* store_ctx, void* arg) {
+  const auto* current = static_cast<const IdentitySource*>(arg);
+  std::vector<Certificate> chain;
+  return VerifyChain(store_ctx, *(*current)(), &chain).ok() ? 1 : 0;
+}
+
+// Presents the X509-SVID current at handshake time.
+int UseCurrentSvid(SSL* ssl, void* arg) {
+  std::shared_ptr<const WorkloadIdentity> identity = (*static_cast<const IdentitySource*>(arg))();
+  const std::vector<Certificate>& chain = identity->svid.chain;
+  if (SSL_use_certificate(ssl, chain.front().x509()) != 1) return 0;  // takes its own ref
+  SSL_clear_chain_certs(ssl);
+  for (size_t i = 1; i < chain.size(); ++i) {
+    if (SSL_add1_chain_cert(ssl, chain[i].x509()) != 1) return 0;
+  }
+  return SSL_use_PrivateKey(ssl, identity->svid.key.evp()) == 1 ? 1 : 0;  // takes its own ref
 }
 
 absl::StatusOr<SslPtr<SSL_CTX>> MakeContext(const WorkloadIdentity& identity, bool server) {
@@ -166,12 +196,25 @@ MtlsConnection::~MtlsConnection() {
   ::close(fd_);
 }
 
-absl::Status MtlsConnection::WriteLine(const std::string& line) {
-  std::string data = line + "\n";
+absl::Status MtlsConnection::Write(const std::string& data) {
   size_t written = 0;
   if (SSL_write_ex(ssl_.get(), data.data(), data.size(), &written) != 1 || written != data.size()) {
     return absl::UnavailableError(StrCat("TLS write failed: ", common::DrainSslErrors()));
   }
+  return absl::OkStatus();
+}
+
+absl::Status MtlsConnection::WriteLine(const std::string& line) { return Write(line + "\n"); }
+
+absl::Status MtlsConnection::Fill() {
+  char chunk[4096];
+  size_t got = 0;
+  if (SSL_read_ex(ssl_.get(), chunk, sizeof(chunk), &got) != 1) {
+    std::string errors = common::DrainSslErrors();
+    return absl::UnavailableError(
+        StrCat("the peer closed the connection", errors.empty() ? "" : ": ", errors));
+  }
+  buffer_.append(chunk, got);
   return absl::OkStatus();
 }
 
@@ -184,15 +227,15 @@ absl::StatusOr<std::string> MtlsConnection::ReadLine() {
       return line;
     }
     if (buffer_.size() > 64 * 1024) return absl::InvalidArgumentError("line too long");
-    char chunk[4096];
-    size_t got = 0;
-    if (SSL_read_ex(ssl_.get(), chunk, sizeof(chunk), &got) != 1) {
-      std::string errors = common::DrainSslErrors();
-      return absl::UnavailableError(
-          StrCat("the peer closed the connection", errors.empty() ? "" : ": ", errors));
-    }
-    buffer_.append(chunk, got);
+    SPINEL_RETURN_IF_ERROR(Fill());
   }
+}
+
+absl::StatusOr<std::string> MtlsConnection::ReadBytes(size_t size) {
+  while (buffer_.size() < size) SPINEL_RETURN_IF_ERROR(Fill());
+  std::string data = buffer_.substr(0, size);
+  buffer_.erase(0, size);
+  return data;
 }
 
 absl::StatusOr<std::unique_ptr<MtlsConnection>> DialMtls(
@@ -214,6 +257,21 @@ absl::StatusOr<std::unique_ptr<MtlsConnection>> AcceptMtls(
     int fd, std::shared_ptr<const WorkloadIdentity> identity, std::chrono::milliseconds timeout) {
   SetTimeouts(fd, timeout);
   return MtlsHandshake::Run(fd, std::move(identity), /*server=*/true);
+}
+
+absl::Status SetUpServerContext(SSL_CTX& ctx, const IdentitySource& current) {
+  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  SSL_CTX_set_cert_cb(&ctx, UseCurrentSvid, const_cast<IdentitySource*>(&current));
+  SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  SSL_CTX_set_cert_verify_callback(&ctx, VerifyPeerLive, const_cast<IdentitySource*>(&current));
+  return absl::OkStatus();
+}
+
+std::string VerifiedPeerId(const SSL& ssl) {
+  SslPtr<X509> leaf(SSL_get1_peer_certificate(&ssl));
+  if (!leaf) return "";
+  std::vector<std::string> uris = Certificate::Adopt(std::move(leaf)).UriSans();
+  return uris.size() == 1 ? uris.front() : "";
 }
 
 absl::StatusOr<int> ListenLoopback(int port, int* bound_port) {

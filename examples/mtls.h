@@ -12,6 +12,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -30,6 +31,10 @@ class MtlsConnection {
   MtlsConnection& operator=(const MtlsConnection&) = delete;
 
   absl::Status WriteLine(const std::string& line);
+  // Writes `data` as is (e.g. an HTTP request).
+  absl::Status Write(const std::string& data);
+  // Exactly `size` bytes (after any buffered by ReadLine); Unavailable when the peer closes first.
+  absl::StatusOr<std::string> ReadBytes(size_t size);
   // One line without its '\n'. Unavailable when the peer closed or refused the connection
   // (e.g. a TLS 1.3 server rejecting our certificate after the client finished its handshake).
   absl::StatusOr<std::string> ReadLine();
@@ -47,6 +52,8 @@ class MtlsConnection {
   common::SslPtr<SSL> ssl_;
   std::string peer_id_;
   std::vector<common::Certificate> peer_chain_;
+  absl::Status Fill();
+
   std::string buffer_;
 };
 
@@ -60,6 +67,19 @@ absl::StatusOr<std::unique_ptr<MtlsConnection>> DialMtls(
 // Completes the server side of the handshake on an accepted socket `fd` (always closed).
 absl::StatusOr<std::unique_ptr<MtlsConnection>> AcceptMtls(
     int fd, std::shared_ptr<const WorkloadIdentity> identity, std::chrono::milliseconds timeout);
+
+// The current identity of a long-running workload (e.g. LiveIdentity::Current).
+using IdentitySource = std::function<std::shared_ptr<const WorkloadIdentity>()>;
+
+// Sets up `ctx` (made by a TLS server library, e.g. cpp-httplib's SSLServer) for SPIFFE mTLS:
+// TLS >= 1.2, each handshake presents the X509-SVID `current` returns at that moment (so
+// rotations apply to new connections) and requires a client X509-SVID verified against that
+// identity's bundles, as AcceptMtls does. `current` must outlive `ctx`.
+absl::Status SetUpServerContext(SSL_CTX& ctx, const IdentitySource& current);
+
+// The SPIFFE ID of the verified peer of a connection set up by SetUpServerContext ("" when
+// there is none).
+std::string VerifiedPeerId(const SSL& ssl);
 
 // A listening TCP socket on 127.0.0.1:`port` (0 = any free port); `bound_port` receives the port.
 absl::StatusOr<int> ListenLoopback(int port, int* bound_port);

@@ -1,59 +1,32 @@
-// spinel-example-tool-runner: a tool-execution-zone workload. Gets its X509-SVID from the
-// Workload API and runs tool calls requested over mTLS on loopback, trusting exactly the
-// bundles the Workload API gave it. It is the guard of its tools: for every request it asks
-// the agent's Authorization API whether the caller (proved by the mTLS peer's X509-SVID) may
-// invoke the tool, and runs it only on ALLOW. Protocol: "invoke <tool> [k=v ...]
-// [approval=<id>]" -> one JSON line {"verdict","subject","rule","reason","approval_id",
-// "approval_expires_at","result"}.
+// spinel-example-tool-runner: a tool-execution-zone workload and an MCP server (Streamable
+// HTTP over SPIFFE mTLS, examples/mcp_server.h). Gets its X509-SVID from the Workload API and
+// serves https://127.0.0.1:<port>/mcp, trusting exactly the bundles the Workload API gave it
+// (a training workload is refused in the handshake). It is the guard of its tools
+// (examples/tool_catalog.h): every request must carry a WIT-SVID and a Workload Proof Token
+// (and, when the caller acts for a user, a delegation token bound by the proof); the agent
+// proves each request and decides each tool call as resource "tool:tool-runner/<tool>"
+// (examples/tool_guard.h). Tools run only on ALLOW.
 #include <CLI/CLI.hpp>
-#include <memory>
-#include <nlohmann/json.hpp>
 
-#include "common/strings.h"
-#include "examples/authorize_client.h"
 #include "examples/example_app.h"
+#include "examples/mcp_server.h"
+#include "examples/tool_catalog.h"
+#include "examples/tool_guard.h"
 
 namespace ex = spinel::examples;
-using nlohmann::json;
-using spinel::common::StrCat;
-
-namespace {
-
-std::string HandleInvoke(ex::AuthorizeClient& authorizer, const ex::MtlsConnection& peer,
-                         const std::string& line) {
-  auto request = ex::ParseToolRequest(line);
-  if (!request.ok()) return json{{"error", request.status().message()}}.dump();
-  auto decision = authorizer.AuthorizeTool(peer.peer_chain(), *request);
-  if (!decision.ok()) {
-    ex::Say("tool-runner", "error", StrCat("authorize: ", decision.status().ToString()));
-    return json{{"error", decision.status().ToString()}}.dump();
-  }
-  const std::string verdict = spinel::v1::AuthorizeResponse::Verdict_Name(decision->verdict());
-  ex::Say("tool-runner", "invoke", StrCat(request->tool, " for ", peer.peer_id(), ": ", verdict));
-  json reply = {{"verdict", verdict},
-                {"subject", decision->subject()},
-                {"zone", decision->zone()},
-                {"rule", decision->rule()},
-                {"reason", decision->reason()},
-                {"approval_id", decision->approval_id()},
-                {"approval_expires_at", decision->approval_expires_at()}};
-  if (decision->verdict() == spinel::v1::AuthorizeResponse::ALLOW) {
-    reply["result"] = StrCat("ran ", request->tool);
-  }
-  return reply.dump();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"spinel-example-tool-runner: runs tool calls over SPIFFE mTLS, guarded by policy"};
+  CLI::App app{
+      "spinel-example-tool-runner: an MCP tool server over SPIFFE mTLS, guarded by policy"};
   ex::ServerOptions options;
   ex::AddServerOptions(app, &options);
   CLI11_PARSE(app, argc, argv);
-  return ex::RunServer("tool-runner", options, [](ex::LiveIdentity& identity) -> ex::Handler {
-    auto authorizer = std::make_shared<ex::AuthorizeClient>(identity.client().channel());
-    return [authorizer](const ex::MtlsConnection& peer, const std::string& request) {
-      return HandleInvoke(*authorizer, peer, request);
-    };
-  });
+  ex::InstallStopHandlers();
+  std::unique_ptr<ex::LiveIdentity> identity = ex::StartIdentity("tool-runner", options.example);
+  if (!identity) return ex::kExitError;
+  const std::string own_id = identity->Current()->svid.id.ToString();
+  return ex::ServeMcp("tool-runner", *identity, options, ex::ToolRunnerTools(),
+                      [&](const std::string& target_uri) {
+                        return ex::MakeToolGuard(identity->client().channel(), target_uri, own_id);
+                      });
 }

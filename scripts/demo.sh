@@ -11,11 +11,16 @@
 #   3. each example gets its X509-SVID from the Workload API and prints its SPIFFE ID, zone and
 #      expiry; with a short TTL, a live rotation is shown;
 #   4. model server (inference) -> retriever (retrieval) over mTLS succeeds; trainer (training)
-#      -> tool runner (tool-execution) is refused in the TLS handshake;
-#   5. the model server asks the tool runner to invoke a production deploy: APPROVAL_REQUIRED;
-#      the demo approves it with the CLI; the retried call is ALLOW once; a replay is DENY;
-#   6. `spinel-server audit verify` passes;
-#   7. prints a summary, stops everything it started and exits 0.
+#      -> tool runner (an MCP server in tool-execution) is refused in the TLS handshake;
+#   5. the model server, acting for user alice (a token from the demo's own user issuer,
+#      exchanged at the agent for a delegation token), lists and calls the tool runner's tools
+#      over MCP with a WIT-SVID and a Workload Proof Token on every request; a production
+#      deploy needs an approval bound to alice: the demo approves it with the CLI (`approval
+#      show` displays the user and the chain); the retried call is ALLOW once; a replay is DENY;
+#   6. proof of possession: a replayed WPT is refused, a WIT-SVID copied without its key is
+#      refused, and a tool call on behalf of nobody is DENY;
+#   7. `spinel-server audit verify` passes;
+#   8. prints a summary, stops everything it started and exits 0.
 #
 # Options:
 #   --keep           leave spinel-server and spinel-agent running; print how to use the CLI
@@ -54,7 +59,7 @@ declare -a PIDS=()       # everything we started, stopped in reverse order
 SERVER_PID="" AGENT_PID=
 declare -A SUMMARY=()
 
-step() { STEP=$1 STEP_NAME=$2; printf '\n%s[%d/7] %s%s\n' "$BOLD" "$STEP" "$STEP_NAME" "$OFF"; }
+step() { STEP=$1 STEP_NAME=$2; printf '\n%s[%d/8] %s%s\n' "$BOLD" "$STEP" "$STEP_NAME" "$OFF"; }
 line() { printf '  %-24s %s\n' "$1" "$2"; }
 ok() { printf '  %s✓%s %s\n' "$GREEN" "$OFF" "$1"; }
 # An outcome that is not what the demo expects: fatal with --check, reported otherwise.
@@ -133,7 +138,7 @@ json_field() { python3 -c 'import json,sys; print(json.load(sys.stdin)[sys.argv[
 # the test suite. A fresh build tree uses Ninja when it is installed; an existing one keeps its
 # generator.
 DEMO_TARGETS=(spinel-server spinel-agent spinel-example-trainer spinel-example-model-server
-  spinel-example-retriever spinel-example-tool-runner)
+  spinel-example-retriever spinel-example-tool-runner spinel-example-user-issuer)
 build_demo() {
   local generator=()
   if [ ! -f "$BUILD_DIR/CMakeCache.txt" ] && command -v ninja >/dev/null; then
@@ -158,7 +163,7 @@ fi
 SERVER="$BUILD_DIR/server/spinel-server"
 AGENT="$BUILD_DIR/agent/spinel-agent"
 EXAMPLES="$BUILD_DIR/examples"
-for binary in "$SERVER" "$AGENT" "$EXAMPLES"/spinel-example-{trainer,model-server,retriever,tool-runner}; do
+for binary in "$SERVER" "$AGENT" "$EXAMPLES"/spinel-example-{trainer,model-server,retriever,tool-runner,user-issuer}; do
   [ -x "$binary" ] || { echo "demo: $binary is missing (build first, or drop --no-setup)" >&2; exit 1; }
 done
 
@@ -166,7 +171,14 @@ WORK=$(mktemp -d /tmp/spinel-demo.XXXXXX)
 CONTROL_TD=control.demo.spinel
 export SPINEL_ADMIN_SOCKET="$WORK/server/admin.sock"
 SOCKET="$WORK/agent/workload.sock"
-ZONES="$SOURCE_DIR/trust-zones/zones"
+# A copy of the shipped zones whose inference zone trusts the demo's own user issuer: its
+# JWK Set replaces the shipped placeholder (demo-users.jwks.json).
+ZONES="$WORK/zones"
+cp -r "$SOURCE_DIR/trust-zones/zones" "$ZONES"
+ISSUER_DIR="$WORK/user-issuer"
+"$EXAMPLES/spinel-example-user-issuer" init "$ISSUER_DIR" >/dev/null ||
+  { echo "demo: could not create the demo user issuer" >&2; exit 1; }
+cp "$ISSUER_DIR/jwks.json" "$ZONES/demo-users.jwks.json"
 cli() { "$SERVER" "$@"; }
 if ((VERBOSE)); then
   touch "$WORK"/{server,agent,retriever,tool-runner}.log
@@ -290,18 +302,40 @@ wait_for 5 grep -q refused "$WORK/tool-runner.log" || true
 grep refused "$WORK/tool-runner.log" | show || true
 SUMMARY[4]="inference -> retrieval mTLS ok; training -> tool-execution refused in the handshake"
 
-# ---------------------------------------------------------------- 5. step-up approval
-step 5 "A production-changing tool call needs an operator's approval"
-invoke() {  # invoke OUT [--approval-id ID]: model server -> tool runner: deploy.production
+# ---------------------------------------------------------------- 5. MCP acting for a user
+step 5 "An agent acting for alice calls tools over MCP; a production deploy needs approval"
+ALICE_TOKEN="$WORK/alice.jwt"
+"$EXAMPLES/spinel-example-user-issuer" issue "$ISSUER_DIR" --sub alice@example.org \
+  --aud spinel-inference --claim groups=sre --claim email=alice@example.org --ttl 10m \
+  >"$ALICE_TOKEN" 2>"$WORK/issue.err" || die "the demo user issuer could not issue alice's token"
+line "user issuer" "$(cat "$ISSUER_DIR/issuer") (trusted by the inference zone)"
+line "alice's token" "sub alice@example.org, groups [sre], aud spinel-inference, 10m"
+mcp() {  # mcp OUT ARGS...: model server -> tool runner over MCP
   local out=$1; shift
-  run_action "$out" "$EXAMPLES/spinel-example-model-server" --tool-runner "$TOOL_RUNNER" \
-    --invoke deploy.production --context environment=production "$@"
+  run_action "$out" "$EXAMPLES/spinel-example-model-server" --tool-runner "$TOOL_RUNNER" "$@"
 }
-echo "  ${DIM}model-server asks the tool runner to invoke tool:deploy.production (environment=production):${OFF}"
+invoke() {  # invoke OUT [--approval-id ID]: deploy.production for alice
+  local out=$1; shift
+  mcp "$out" --user-token "$ALICE_TOKEN" --invoke deploy.production \
+    --context service=checkout --context version=v1.4.2 "$@"
+}
+echo "  ${DIM}model-server, for alice: MCP initialize, tools/list, tools/call search_docs:${OFF}"
+mcp "$WORK/step5-search.out" --user-token "$ALICE_TOKEN" --invoke search_docs \
+  --context "query=rollback runbook"
+check "tools listed and search_docs ALLOW for alice (exit 0)" \
+  test "$STATUS" -eq 0 -a -n "$(grep -E 'tools +.*deploy.production' "$WORK/step5-search.out")"
+check "delegation token: alice via the model server, audience the tool runner" \
+  grep -qE 'delegation +for alice@example.org .*model-server.*audience spiffe://tools.ai.example.org/tool-runner' \
+  "$WORK/step5-search.out"
+echo "  ${DIM}model-server, for alice: tools/call deploy.production:${OFF}"
 invoke "$WORK/step5-ask.out"
 check "first call: APPROVAL_REQUIRED (exit 4)" test "$STATUS" -eq 4
 APPROVAL_ID=$(sed -n 's/^model-server *approval *\([^ ]*\).*/\1/p' "$WORK/step5-ask.out")
 if [ -n "$APPROVAL_ID" ]; then
+  cli approval show "$APPROVAL_ID" >"$WORK/approval-show.out" 2>&1 || true
+  grep -E 'On behalf of|User issuer|Actor chain' "$WORK/approval-show.out" | show || true
+  check "approval show: bound to alice and the chain" \
+    grep -qE 'On behalf of: +alice@example.org' "$WORK/approval-show.out"
   echo "  ${DIM}the operator approves it:${OFF}"
   echo "    \$ spinel-server approval approve $APPROVAL_ID --reason \"demo change window\""
   approved=0
@@ -309,7 +343,7 @@ if [ -n "$APPROVAL_ID" ]; then
     approved=$?
   head -n 1 "$WORK/approve.out" | show
   check "approval granted by the operator CLI" test "$approved" -eq 0
-  echo "  ${DIM}the model server retries with the approval:${OFF}"
+  echo "  ${DIM}the model server retries for alice with the approval:${OFF}"
   invoke "$WORK/step5-retry.out" --approval-id "$APPROVAL_ID"
   check "retried call with the approval: ALLOW, the tool ran (exit 0)" \
     test "$STATUS" -eq 0 -a -n "$(grep 'result *ran deploy.production' "$WORK/step5-retry.out")"
@@ -321,18 +355,34 @@ if [ -n "$APPROVAL_ID" ]; then
 else
   problem "no approval id in the model server's answer"
 fi
-SUMMARY[5]="deploy.production: APPROVAL_REQUIRED -> approved by CLI -> ALLOW once -> replay DENY"
+SUMMARY[5]="MCP for alice: tools listed and called; deploy.production approval bound to alice -> ALLOW once -> replay DENY"
 
-# ---------------------------------------------------------------- 6. audit
-step 6 "The hash-chained audit log verifies"
+# ---------------------------------------------------------------- 6. proof of possession
+step 6 "Proof of possession: replayed and keyless proofs are refused; nobody's call is denied"
+echo "  ${DIM}the same Workload Proof Token sent twice:${OFF}"
+mcp "$WORK/step6-replay.out" --user-token "$ALICE_TOKEN" --replay-wpt
+check "replayed WPT: refused with HTTP 400 (exit 6)" \
+  test "$STATUS" -eq 6 -a -n "$(grep 'REFUSED.*HTTP 400' "$WORK/step6-replay.out")"
+echo "  ${DIM}a WIT-SVID presented without its key (WPT signed by another key):${OFF}"
+mcp "$WORK/step6-keyless.out" --wit-without-key
+check "WIT-SVID without its key: refused with HTTP 400 (exit 6)" \
+  test "$STATUS" -eq 6 -a -n "$(grep 'REFUSED.*HTTP 400' "$WORK/step6-keyless.out")"
+echo "  ${DIM}a tool call on behalf of nobody (no user token):${OFF}"
+mcp "$WORK/step6-nobody.out" --invoke search_docs --context "query=rollback runbook"
+check "call on behalf of nobody: DENY, a user is required (exit 3)" \
+  test "$STATUS" -eq 3 -a -n "$(grep -E 'reason .*requires a user' "$WORK/step6-nobody.out")"
+SUMMARY[6]="replayed WPT refused; WIT without its key refused; call on behalf of nobody DENY"
+
+# ---------------------------------------------------------------- 7. audit
+step 7 "The hash-chained audit log verifies"
 audit_status=0
 cli audit verify 2>&1 | show || audit_status=$?
 check "spinel-server audit verify: intact" test "$audit_status" -eq 0
-SUMMARY[6]="audit chain verified (spinel-server audit verify)"
+SUMMARY[7]="audit chain verified (spinel-server audit verify)"
 
-# ---------------------------------------------------------------- 7. summary
-step 7 "Summary"
-for n in 1 2 3 4 5 6; do line "step $n" "${SUMMARY[$n]}"; done
+# ---------------------------------------------------------------- 8. summary
+step 8 "Summary"
+for n in 1 2 3 4 5 6 7; do line "step $n" "${SUMMARY[$n]}"; done
 line "time" "$((SECONDS - STARTED_AT))s"
 if ((PROBLEMS)); then
   echo "${RED}$PROBLEMS unexpected outcome(s); see above.${OFF}" >&2

@@ -55,7 +55,8 @@ TEST_CASE("package: spinel-server and spinel-agent Debian packages with the righ
   for (const char* path :
        {"./usr/bin/spinel-server", "./etc/spinel/server.yaml", "./etc/spinel/zones/inference.yaml",
         "./etc/spinel/zones/training.yaml", "./etc/spinel/zones/retrieval.yaml",
-        "./etc/spinel/zones/tool-execution.yaml", "./usr/lib/systemd/system/spinel-server.service",
+        "./etc/spinel/zones/tool-execution.yaml", "./etc/spinel/zones/demo-users.jwks.json",
+        "./usr/lib/systemd/system/spinel-server.service",
         "./usr/lib/sysusers.d/spinel-server.conf"}) {
     CHECK_MESSAGE(Contains(contents, std::string(path) + "\n"), path << " missing:\n" << contents);
   }

@@ -237,10 +237,11 @@ TEST_CASE("policy: the shipped zones decide as documented") {
   RunCases(*set, {"retrieval"}, {
       {"documents", "dataset:docs/handbook/2024", "read", {}, kAllow, "retrieval/read-documents",
        "allows"},
-      {"restricted, cleared group", "dataset:restricted/hr/salaries", "read",
-       {{"on_behalf_of", "hr-analysts"}}, kAllow, "retrieval/restricted-documents", "allows"},
-      {"restricted, no group", "dataset:restricted/hr/salaries", "read", {}, kDeny, "",
-       "no rule"},
+      // on_behalf_of is the verified rule key: a caller-asserted context value is no user.
+      {"restricted, group asserted in context", "dataset:restricted/hr/salaries", "read",
+       {{"on_behalf_of", "hr-analysts"}}, kDeny, "", "only on behalf of a user"},
+      {"restricted, on behalf of nobody", "dataset:restricted/hr/salaries", "read", {}, kDeny, "",
+       "requires a user"},
       {"no tools", "tool:jira.create_ticket", "invoke", prod, kDeny, "", "no rule"},
   });
 }

@@ -145,9 +145,9 @@ TEST_CASE("authorizer: decisions on the shipped zones (JWT-SVID subjects)") {
        "/retriever",
        "dataset:restricted/hr/salaries",
        "read",
-       {{"on_behalf_of", "hr-analysts"}},
-       V::ALLOW,
-       "retrieval/restricted-documents"},
+       {{"on_behalf_of", "hr-analysts"}},  // context is not a verified user
+       V::DENY,
+       ""},
       {AuthzWorld::kRetrieval,
        "/retriever",
        "dataset:restricted/hr/salaries",
