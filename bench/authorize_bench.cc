@@ -3,7 +3,7 @@
 // In-process: the agent's real Authorizer (agent/authz/authorizer.h) on a real IdentityCache
 // filled the way the agent's sync fills it: one full SyncUpdate with the bundles and the zone
 // policy document computed by the server's own AgentView from the shipped zones and real zone
-// CAs (bench/support/issuer_world.h). Subjects are real SVIDs minted by the server's Issuer:
+// CAs (bench/support/authorizer_world.h). Subjects are real SVIDs minted by the server's Issuer:
 // a JWT-SVID (audience spinel-authorize) and an X509-SVID chain of
 // spiffe://inference.ai.example.org/model-server. Requests alternate between an ALLOW
 // (read model weights) and a DENY (write them); each verdict is checked. Every decision is
@@ -17,12 +17,12 @@
 // socket, the same two requests alternating, sequential on one connection:
 //   authorize_socket_{p50,p99}_us (goal p99 < 1000 us), and authorize_socket_per_s from 4
 //   threads on one connection (the agent forwards every decision to the server's audit log).
-#include <atomic>
 #include <cstdio>
 
 #include "agent/authz/authorizer.h"
 #include "authorization.grpc.pb.h"
 #include "bench/support/agent_pair.h"
+#include "bench/support/authorizer_world.h"
 #include "bench/support/issuer_world.h"
 #include "bench/support/limits.h"
 #include "bench/support/report.h"
@@ -30,8 +30,6 @@
 #include "bench/support/workload_client.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
-#include "server/datastore/sqlite_datastore.h"
-#include "server/sync/agent_sync.h"
 
 namespace spinel::bench {
 namespace {
@@ -57,65 +55,9 @@ absl::Status CheckVerdict(const AuthorizeResponse& response, AuthorizeResponse::
   return absl::InternalError(StrCat("unexpected decision: ", response.ShortDebugString()));
 }
 
-class RefusingApprovals final : public agent::ApprovalBackend {
- public:
-  absl::StatusOr<spinel::v1::Approval> CreateApproval(const spinel::v1::AccessRequest&) override {
-    return Refuse();
-  }
-  absl::StatusOr<spinel::v1::Approval> UseApproval(const std::string&,
-                                                   const spinel::v1::AccessRequest&) override {
-    return Refuse();
-  }
-  size_t calls() const { return calls_; }
-
- private:
-  absl::Status Refuse() {
-    ++calls_;
-    return absl::FailedPreconditionError("no approvals in this benchmark");
-  }
-  std::atomic<size_t> calls_{0};
-};
-
-class AcknowledgingReporter final : public agent::AuditReporter {
- public:
-  absl::StatusOr<uint64_t> ReportAuditEvents(
-      const spinel::v1::ReportAuditEventsRequest& request) override {
-    return static_cast<uint64_t>(request.events_size());
-  }
-};
-
-// The in-process half: an agent's Authorizer fed from the server's real components.
-struct InProcess {
-  std::unique_ptr<IssuerWorld> world;
-  std::unique_ptr<server::SqliteDatastore> datastore;
-  agent::IdentityCache cache;
-  RefusingApprovals approvals;
-  AcknowledgingReporter reporter;
-  std::unique_ptr<agent::AuditForwarder> audit;
-  std::unique_ptr<agent::Authorizer> authorizer;
-};
-
-absl::StatusOr<std::unique_ptr<InProcess>> MakeInProcess() {
-  auto in = std::make_unique<InProcess>();
-  const common::Clock& clock = common::SystemClock::Get();
-  SPINEL_ASSIGN_OR_RETURN(in->world, IssuerWorld::Create());
-  SPINEL_ASSIGN_OR_RETURN(in->datastore, server::SqliteDatastore::Open(":memory:", clock));
-  server::AgentView view(*in->datastore, in->world->zones(), in->world->cas(), in->world->control(),
-                         clock);
-  spinel::v1::SyncUpdate update;
-  update.set_full_snapshot(true);
-  for (spinel::v1::Bundle& bundle : view.Bundles()) *update.add_bundles() = std::move(bundle);
-  update.set_policy(view.PolicyDocument());
-  SPINEL_RETURN_IF_ERROR(in->cache.ApplySyncUpdate(update));
-  in->audit = std::make_unique<agent::AuditForwarder>(in->reporter, clock);
-  in->audit->Start();
-  in->authorizer = std::make_unique<agent::Authorizer>(in->cache, in->approvals, *in->audit, clock);
-  return in;
-}
-
 // `calls` decisions on this thread with `subject` set by `fill`; latencies in `latencies`.
 template <typename Fill>
-absl::Status Decide(InProcess& in, size_t calls, Fill fill, Samples& latencies) {
+absl::Status Decide(AuthorizerWorld& in, size_t calls, Fill fill, Samples& latencies) {
   for (size_t i = 0; i < calls; ++i) {
     AuthorizeResponse::Verdict expected;
     AuthorizeRequest request = Request(i, &expected);
@@ -130,7 +72,7 @@ absl::Status Decide(InProcess& in, size_t calls, Fill fill, Samples& latencies) 
 }
 
 absl::Status ReportInProcess(Report& report, const CommonFlags& flags) {
-  SPINEL_ASSIGN_OR_RETURN(std::unique_ptr<InProcess> in, MakeInProcess());
+  SPINEL_ASSIGN_OR_RETURN(std::unique_ptr<AuthorizerWorld> in, AuthorizerWorld::Create());
   SPINEL_ASSIGN_OR_RETURN(common::SpiffeId subject, common::SpiffeId::Parse(kSubject));
   SPINEL_ASSIGN_OR_RETURN(
       server::IssuedJwtSvid jwt,

@@ -8,9 +8,10 @@
 namespace spinel::bench {
 
 absl::StatusOr<std::unique_ptr<AgentPair>> AgentPair::Start(
-    const std::vector<std::string>& spiffe_ids, const std::string& entry_flags) {
+    const std::vector<std::string>& spiffe_ids, const std::string& entry_flags,
+    ServerOptions server_options) {
   if (spiffe_ids.empty()) return absl::InvalidArgumentError("no SPIFFE ID to register");
-  std::unique_ptr<AgentPair> pair(new AgentPair());
+  std::unique_ptr<AgentPair> pair(new AgentPair(std::move(server_options)));
   SPINEL_RETURN_IF_ERROR(pair->server_.Start());
   SPINEL_ASSIGN_OR_RETURN(JoinToken token, pair->server_.NewJoinToken());
   pair->agent_id_ = token.agent_id;

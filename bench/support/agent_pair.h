@@ -20,9 +20,10 @@ namespace spinel::bench {
 class AgentPair {
  public:
   // `spiffe_ids` (at least one) are registered for getuid(), each with `entry_flags` (extra
-  // `entry create` flags, e.g. "--x509-svid-ttl 1h").
+  // `entry create` flags, e.g. "--x509-svid-ttl 1h"); the server runs with `server_options`.
   static absl::StatusOr<std::unique_ptr<AgentPair>> Start(
-      const std::vector<std::string>& spiffe_ids, const std::string& entry_flags = "");
+      const std::vector<std::string>& spiffe_ids, const std::string& entry_flags = "",
+      ServerOptions server_options = {});
 
   ServerProcess& server() { return server_; }
   AgentProcess& agent() { return agent_; }
@@ -30,7 +31,8 @@ class AgentPair {
   const std::vector<std::string>& entry_ids() const { return entry_ids_; }
 
  private:
-  AgentPair() : server_(dir_), agent_(dir_, server_) {}
+  explicit AgentPair(ServerOptions options)
+      : server_(dir_, std::move(options)), agent_(dir_, server_) {}
 
   TempDir dir_;  // first: removed after both processes are gone
   ServerProcess server_;

@@ -47,6 +47,22 @@ absl::StatusOr<X509SVIDResponse> FirstX509Message(SpiffeWorkloadAPI::Stub& stub)
   return FromGrpc(status);
 }
 
+absl::StatusOr<WITSVID> FirstWitSvid(SpiffeWorkloadAPI::Stub& stub) {
+  std::unique_ptr<grpc::ClientContext> context = WorkloadContext();
+  std::unique_ptr<grpc::ClientReader<WITSVIDResponse>> reader =
+      stub.FetchWITSVID(context.get(), WITSVIDRequest());
+  WITSVIDResponse first;
+  if (reader->Read(&first)) {
+    context->TryCancel();
+    reader->Finish().IgnoreError();
+    if (first.svids_size() == 0) return absl::InternalError("FetchWITSVID answered no SVID");
+    return first.svids(0);
+  }
+  grpc::Status status = reader->Finish();
+  if (status.ok()) return absl::InternalError("FetchWITSVID ended without a message");
+  return FromGrpc(status);
+}
+
 absl::StatusOr<std::string> FetchJwt(SpiffeWorkloadAPI::Stub& stub, const std::string& audience) {
   std::unique_ptr<grpc::ClientContext> context = WorkloadContext();
   JWTSVIDRequest request;

@@ -33,6 +33,8 @@ absl::Status FromGrpc(const grpc::Status& status);
 
 absl::StatusOr<X509SVIDResponse> FirstX509Message(SpiffeWorkloadAPI::Stub& stub);
 // One FetchJWTSVID for `audience`; the first SVID's token.
+// The first WIT-SVID (with its private key as a JWK) of the first FetchWITSVID message.
+absl::StatusOr<WITSVID> FirstWitSvid(SpiffeWorkloadAPI::Stub& stub);
 absl::StatusOr<std::string> FetchJwt(SpiffeWorkloadAPI::Stub& stub, const std::string& audience);
 // ValidateJWTSVID; the SPIFFE ID it answered.
 absl::StatusOr<std::string> ValidateJwt(SpiffeWorkloadAPI::Stub& stub, const std::string& token,

@@ -228,13 +228,7 @@ TEST_CASE("reload: an invalid change is refused whole, naming file and line") {
 TEST_CASE("reload: a trusted issuer whose JWKS file cannot be read is refused, naming it") {
   ReloadWorld w;
   auto before = w.fixture.zones->Generation();
-  const std::string issuer =
-      "\ntrusted_issuers:\n"
-      "  - issuer: https://idp.example.org\n"
-      "    jwks_file: idp.jwks.json\n"
-      "    audiences: [spinel-agents]\n"
-      "delegation: {max_chain: 2, token_ttl: {default: 5m, max: 15m}}\n";
-  WriteText(w.File("inference.yaml"), ReadText(w.File("inference.yaml")) + issuer);
+  w.Edit("inference.yaml", "jwks_file: demo-users.jwks.json", "jwks_file: idp.jwks.json");
   auto refused = w.reloader.Reload();
   REQUIRE_FALSE(refused.ok());
   CHECK(refused.status().code() == absl::StatusCode::kNotFound);
@@ -250,7 +244,8 @@ TEST_CASE("reload: a trusted issuer whose JWKS file cannot be read is refused, n
             R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})");
   auto applied = w.reloader.Reload();
   REQUIRE_MESSAGE(applied.ok(), applied.status().ToString());
-  CHECK(w.fixture.zones->Get()->Find("inference")->trusted_issuers.size() == 1);
+  CHECK(Contains(w.fixture.zones->Get()->Find("inference")->trusted_issuers.at(0).jwks_file,
+                 "idp.jwks.json"));
 }
 
 TEST_CASE("reload: a zone with entries is not removed or moved; an empty one is") {

@@ -28,7 +28,10 @@ using nlohmann::json;
 
 namespace {
 
-constexpr char kIdp[] = "https://idp.example.org";
+// The user issuer the shipped inference zone trusts (audience spinel-inference); the test
+// replaces its placeholder JWK Set with keys it holds.
+constexpr char kIdp[] = "https://users.demo.spinel.example";
+constexpr char kJwks[] = "demo-users.jwks.json";
 
 // Appends `text` to the zone file `name` in `dir`.
 void Append(const spinel::testing::TempDir& dir, const std::string& name, const std::string& text) {
@@ -45,8 +48,8 @@ std::string Jwks(const spinel::common::PrivateKey& key, int n) {
   return json{{"keys", json::array({jwk})}}.dump();
 }
 
-// The shipped zones; inference trusts kIdp (keys in idp.jwks.json) and allows chains of 3;
-// tool-execution allows chains of 2 and trusts no user issuer.
+// The shipped zones (inference trusts kIdp and allows chains of 3) with the issuer's keys
+// replaced by the test's; tool-execution also allows chains of 2 and trusts no user issuer.
 struct ExchangeWorld {
   spinel::testing::TempDir zones;
   spinel::common::PrivateKey idp_key = NewKey();
@@ -54,14 +57,7 @@ struct ExchangeWorld {
     for (const auto& file : std::filesystem::directory_iterator(ShippedZonesDir())) {
       std::filesystem::copy(file.path(), zones.File(file.path().filename().string()));
     }
-    zones.Write("idp.jwks.json", Jwks(idp_key, 1));
-    Append(zones, "inference.yaml",
-           "trusted_issuers:\n"
-           "  - issuer: https://idp.example.org\n"
-           "    jwks_file: idp.jwks.json\n"
-           "    audiences: [spinel-agents]\n"
-           "    claims: [email, groups]\n"
-           "delegation: {max_chain: 3, token_ttl: {default: 5m, max: 15m}}\n");
+    zones.Write(kJwks, Jwks(idp_key, 1));
     Append(zones, "tool-execution.yaml",
            "delegation: {max_chain: 2, token_ttl: {default: 2m, max: 5m}}\n");
   }
@@ -77,7 +73,7 @@ std::string UserToken(const spinel::common::PrivateKey& key, int kid, spinel::co
   const int64_t t = spinel::common::ToUnixSeconds(now);
   json claims = {{"iss", iss},
                  {"sub", "alice"},
-                 {"aud", "spinel-agents"},
+                 {"aud", "spinel-inference"},
                  {"iat", t - 10},
                  {"exp", t + lifetime_seconds},
                  {"email", "alice@example.org"},
@@ -238,9 +234,9 @@ TEST_CASE("agent API exchange: the issuer's keys are re-read when its JWKS file 
               .ok());
 
   spinel::common::PrivateKey rotated = NewKey();
-  const std::string path = world.zones.File("idp.jwks.json");
-  world.zones.Write("idp.jwks.json.new", Jwks(rotated, 2));
-  std::filesystem::rename(world.zones.File("idp.jwks.json.new"), path);
+  const std::string path = world.zones.File(kJwks);
+  world.zones.Write("next.jwks.json", Jwks(rotated, 2));
+  std::filesystem::rename(world.zones.File("next.jwks.json"), path);
   grpc::Status status =
       Exchange(agent, model.id, key, UserToken(rotated, 2, now), kToolRunner, &response);
   CHECK_MESSAGE(status.ok(), status.error_message());
@@ -248,7 +244,7 @@ TEST_CASE("agent API exchange: the issuer's keys are re-read when its JWKS file 
   CHECK(status.error_code() == grpc::StatusCode::INVALID_ARGUMENT);  // the old key is gone
 
   // A broken file leaves the last good keys in force.
-  world.zones.Write("idp.jwks.json", "{\"keys\": []}");
+  world.zones.Write(kJwks, "{\"keys\": []}");
   status = Exchange(agent, model.id, key, UserToken(rotated, 2, now), kToolRunner, &response);
   CHECK_MESSAGE(status.ok(), status.error_message());
 }
