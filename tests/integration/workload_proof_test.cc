@@ -76,26 +76,43 @@ Wit FetchWit(const TempDir& dir, AgentProcess& agent) {
   return Wit{spinel::testing::ReadWholeFile(out + "/wit_svid.jwt"), std::move(*key)};
 }
 
+// A WPT for kTarget signed by `key`, not the WIT's cnf key (CreateWpt refuses to make one).
+std::string ForgedWpt(const Wit& wit, const spinel::common::PrivateKey& key) {
+  auto signer = spinel::common::JwsSigner::Create(key, spinel::common::JwsAlgorithm::kEs256);
+  REQUIRE(signer.ok());
+  auto header = spinel::common::EncodeJwtHeader(spinel::common::JwsAlgorithm::kEs256, "",
+                                                spinel::common::kWptTyp);
+  REQUIRE(header.ok());
+  auto wth = spinel::common::OtherTokenHash(wit.token);  // b64u(SHA-256(WIT))
+  REQUIRE(wth.ok());
+  const int64_t now = spinel::common::ToUnixSeconds(std::chrono::system_clock::now());
+  auto wpt = spinel::common::SignJwt(
+      *signer, *header, {{"aud", kTarget}, {"exp", now + 30}, {"jti", "forged"}, {"wth", *wth}});
+  REQUIRE(wpt.ok());
+  return *wpt;
+}
+
+// The headers a receiver forwards: WIT, a fresh WPT (by the WIT's key, or `forger`'s) and the
+// bearer token it binds.
 spinel::v1::WorkloadProof Proof(const Wit& wit, const std::string& bearer = "",
-                                const spinel::common::PrivateKey* key = nullptr) {
+                                const spinel::common::PrivateKey* forger = nullptr) {
   spinel::common::WptParams params;
   params.audience = kTarget;
   if (!bearer.empty()) params.tokens.access_token = bearer;
-  auto headers = spinel::common::WorkloadProofHeaders(wit.token, key != nullptr ? *key : wit.key,
-                                                      params, std::chrono::system_clock::now());
-  REQUIRE(headers.ok());
+  auto wpt =
+      spinel::common::CreateWpt(wit.token, wit.key, params, std::chrono::system_clock::now());
+  REQUIRE(wpt.ok());
   spinel::v1::WorkloadProof proof;
   proof.set_target_uri(kTarget);
-  for (const auto& header : *headers) {
+  auto add = [&](std::string_view name, const std::string& value) {
     auto* added = proof.add_headers();
-    added->set_name(header.name);
-    added->set_value(header.value);
-  }
-  if (!bearer.empty()) {
-    auto* added = proof.add_headers();
-    added->set_name("Authorization");
-    added->set_value("Bearer " + bearer);
-  }
+    added->set_name(std::string(name));
+    added->set_value(value);
+  };
+  add(spinel::common::kWorkloadIdentityTokenHeader, wit.token);
+  add(spinel::common::kWorkloadProofTokenHeader,
+      forger != nullptr ? ForgedWpt(wit, *forger) : *wpt);
+  if (!bearer.empty()) add(spinel::common::kAuthorizationHeader, "Bearer " + bearer);
   return proof;
 }
 
@@ -209,8 +226,10 @@ TEST_CASE("workload proofs on the agent socket: Authorize and VerifyWorkloadProo
   CHECK_FALSE(Contains(agent.Log(), wit.token));
 }
 
-// Needs the server's AgentService.ExchangeToken (the lead's side of issue 15).
-TEST_CASE("token exchange on the agent socket: a user token for a delegation token, then used") {
+// Needs the server's AgentService.ExchangeToken (the lead's side of issue 15, not on main when
+// this was written): skipped until it is merged; remove the skip then.
+TEST_CASE("token exchange on the agent socket: a user token for a delegation token, then used" *
+          doctest::skip()) {
   TempDir dir;
   auto idp_key = spinel::common::PrivateKey::Generate();
   REQUIRE(idp_key.ok());

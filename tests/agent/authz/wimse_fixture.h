@@ -12,6 +12,8 @@
 
 #include "authorization.pb.h"
 #include "common/delegation_token.h"
+#include "common/jws.h"
+#include "common/jwt_encode.h"
 #include "common/wit_svid.h"
 #include "common/workload_proof_request.h"
 #include "common/wpt.h"
@@ -55,6 +57,25 @@ inline std::string MakeWpt(AuthzWorld& world, const TestWorkload& workload,
   auto wpt = common::CreateWpt(workload.wit, key != nullptr ? *key : workload.key, params,
                                world.clock.Now());
   REQUIRE_MESSAGE(wpt.ok(), wpt.status().ToString());
+  return *wpt;
+}
+
+// A WPT for `target` signed by `key`, which is NOT the WIT's cnf key (CreateWpt refuses to make
+// one): what a thief holding a copied WIT-SVID without its key could send.
+inline std::string ForgedWpt(AuthzWorld& world, const TestWorkload& workload,
+                             const std::string& target, const common::PrivateKey& key) {
+  auto signer = common::JwsSigner::Create(key, common::JwsAlgorithm::kEs256);
+  REQUIRE(signer.ok());
+  auto header = common::EncodeJwtHeader(common::JwsAlgorithm::kEs256, "", common::kWptTyp);
+  REQUIRE(header.ok());
+  auto wth = common::OtherTokenHash(workload.wit);  // b64u(SHA-256(WIT)): it has no spaces
+  REQUIRE(wth.ok());
+  const nlohmann::json claims = {{"aud", target},
+                                 {"exp", common::ToUnixSeconds(world.clock.Now()) + 30},
+                                 {"jti", "forged-1"},
+                                 {"wth", *wth}};
+  auto wpt = common::SignJwt(*signer, *header, claims);
+  REQUIRE(wpt.ok());
   return *wpt;
 }
 

@@ -17,6 +17,7 @@ namespace spinel::agent {
 namespace {
 
 using spinel::testing::AuthzWorld;
+using spinel::testing::ForgedWpt;
 using spinel::testing::MakeDelegationToken;
 using spinel::testing::MakeProof;
 using spinel::testing::MakeWorkload;
@@ -76,7 +77,7 @@ TEST_CASE("workload proof: unknown WIT keys, a WIT copied without its key, the w
       {"WIT of a trust domain without a bundle",
        MakeProof(kTarget, other.wit, MakeWpt(h.world, other, kTarget)), "WIT-SVID rejected: key"},
       {"a WIT copied without its key",
-       MakeProof(kTarget, runner.wit, MakeWpt(h.world, runner, kTarget, std::nullopt, &*thief)),
+       MakeProof(kTarget, runner.wit, ForgedWpt(h.world, runner, kTarget, *thief)),
        "WPT rejected: signature"},
       {"another target", MakeProof(kTarget, runner.wit, MakeWpt(h.world, runner, "https://x/y")),
        "WPT rejected: aud"},
@@ -151,7 +152,7 @@ std::string DelegationPolicy() {
                            {"trust_domain", AuthzWorld::kInference},
                            {"peers", {"tool-execution"}}}}},
                         {"zone_files",
-                         {{{"file", "tools.yaml"}, {"text", tools}},
+                         {{{"file", "tool-execution.yaml"}, {"text", tools}},
                           {{"file", "inference.yaml"}, {"text", inference}}}}};
   return doc.dump();
 }
@@ -188,7 +189,7 @@ TEST_CASE("authorize: a workload_proof subject acting for a user is decided by o
   REQUIRE(denied.ok());
   CHECK(denied->verdict() == V::DENY);
 
-  v1::AuthorizeRequest plain = request_for({});
+  v1::AuthorizeRequest plain = request_for(nlohmann::json::object());
   *plain.mutable_workload_proof() = MakeProof(kTarget, runner.wit, MakeWpt(world, runner, kTarget));
   auto nobody = authorizer.Authorize(plain);
   REQUIRE(nobody.ok());
