@@ -126,7 +126,7 @@ Agent::~Agent() { Stop(); }
 void Agent::Stop() {
   if (!impl_) return;
   if (impl_->workload_api) impl_->workload_api->Stop();
-  impl_->authorization.reset();  // after gRPC is down: finishes queued Authorize calls
+  impl_->authorization.reset();   // after gRPC is down: finishes queued Authorize calls
   impl_->token_exchange.reset();  // likewise for queued Exchange calls
   if (impl_->audit) impl_->audit->Stop();
   if (impl_->rotator) impl_->rotator->Stop();
