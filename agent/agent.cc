@@ -8,6 +8,9 @@
 #include "agent/authz/audit_forwarder.h"
 #include "agent/authz/authorization_service.h"
 #include "agent/authz/authorizer.h"
+#include "agent/authz/delegation_exchanger.h"
+#include "agent/authz/token_exchange_service.h"
+#include "agent/authz/workload_proof_verifier.h"
 #include "agent/identity_cache.h"
 #include "agent/node_session.h"
 #include "agent/server_client.h"
@@ -35,8 +38,12 @@ struct Agent::Impl {
   std::unique_ptr<ServerJwtMinter> minter;
   std::unique_ptr<CompositeAttestor> attestor;
   std::unique_ptr<AuditForwarder> audit;
+  common::WptReplayCache wpt_replay_cache;  // agent-wide: Authorize, VerifyWorkloadProof, Exchange
   std::unique_ptr<Authorizer> authorizer;
+  std::unique_ptr<WorkloadProofVerifier> proof_verifier;
   std::unique_ptr<AuthorizationService> authorization;
+  std::unique_ptr<DelegationExchanger> exchanger;
+  std::unique_ptr<TokenExchangeService> token_exchange;
   std::unique_ptr<WorkloadApiServer> workload_api;
 
   Impl(AgentConfig c, const common::Clock& k) : config(std::move(c)), clock(k) {}
@@ -53,6 +60,19 @@ std::unique_ptr<CompositeAttestor> MakeAttestor() {
 
 CallerAttestor AttestCaller(CompositeAttestor& attestor) {
   return [&attestor](const ProcessInfo& peer) { return attestor.Attest(peer); };
+}
+
+// The Authorization and TokenExchange services (served once the Workload API starts).
+void StartAuthorization(Agent::Impl& impl) {
+  impl.authorizer = std::make_unique<Authorizer>(impl.cache, *impl.client, *impl.audit, impl.clock,
+                                                 &impl.wpt_replay_cache);
+  impl.proof_verifier = std::make_unique<WorkloadProofVerifier>(impl.cache, impl.wpt_replay_cache,
+                                                                *impl.audit, impl.clock);
+  impl.authorization =
+      std::make_unique<AuthorizationService>(*impl.authorizer, *impl.proof_verifier);
+  impl.exchanger = std::make_unique<DelegationExchanger>(impl.cache, impl.wpt_replay_cache,
+                                                         *impl.client, impl.clock);
+  impl.token_exchange = std::make_unique<TokenExchangeService>(*impl.exchanger);
 }
 
 }  // namespace
@@ -80,11 +100,11 @@ absl::StatusOr<std::unique_ptr<Agent>> Agent::Start(AgentConfig config,
   AuditForwarderOptions audit_options;
   audit_options.capacity = static_cast<size_t>(std::max(c.audit_buffer_size, 1));
   impl->audit = std::make_unique<AuditForwarder>(*impl->client, clock, audit_options);
-  impl->authorizer = std::make_unique<Authorizer>(impl->cache, *impl->client, *impl->audit, clock);
-  impl->authorization = std::make_unique<AuthorizationService>(*impl->authorizer);
+  StartAuthorization(*impl);
   WorkloadApiServerOptions options;
   options.socket.path = c.socket_path;
   options.additional_services.push_back(impl->authorization.get());
+  options.additional_services.push_back(impl->token_exchange.get());
   options.service.wit_minter = impl->client.get();
   SPINEL_RETURN_IF_ERROR(common::MakeDirs(c.socket_path.substr(0, c.socket_path.rfind('/')), 0755));
   SPINEL_ASSIGN_OR_RETURN(impl->workload_api,
@@ -106,7 +126,8 @@ Agent::~Agent() { Stop(); }
 void Agent::Stop() {
   if (!impl_) return;
   if (impl_->workload_api) impl_->workload_api->Stop();
-  impl_->authorization.reset();  // after gRPC is down: finishes queued Authorize calls
+  impl_->authorization.reset();   // after gRPC is down: finishes queued Authorize calls
+  impl_->token_exchange.reset();  // likewise for queued Exchange calls
   if (impl_->audit) impl_->audit->Stop();
   if (impl_->rotator) impl_->rotator->Stop();
   if (impl_->wit_rotator) impl_->wit_rotator->Stop();

@@ -12,6 +12,7 @@
 
 #include "agent/cli/api_commands.h"
 #include "agent/cli/authorize_command.h"
+#include "agent/cli/token_commands.h"
 #include "agent/cli/wit_commands.h"
 #include "agent/run_command.h"
 
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
   spinel::agent::cli::RegisterApiCommands(app, &exit_code);
   spinel::agent::cli::RegisterAuthorizeCommand(app, &exit_code);
   spinel::agent::cli::RegisterWptCommands(app, &exit_code);
+  spinel::agent::cli::RegisterTokenCommands(app, &exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

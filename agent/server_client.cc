@@ -311,6 +311,18 @@ absl::StatusOr<uint64_t> ServerClient::ReportAuditEvents(
   return response.stored();
 }
 
+absl::StatusOr<spinel::v1::ExchangeTokenResponse> ServerClient::ExchangeToken(
+    const spinel::v1::ExchangeTokenRequest& request) {
+  spinel::v1::ExchangeTokenResponse response;
+  grpc::ClientContext context;
+  SetDeadline(context);
+  const Channel channel = Current();
+  SPINEL_RETURN_IF_ERROR(
+      Observe(common::FromGrpcStatus(channel.stub->ExchangeToken(&context, request, &response)),
+              channel.generation, true));
+  return response;
+}
+
 absl::Status ServerClient::Sync(
     grpc::ClientContext* context,
     const std::function<void(const spinel::v1::SyncUpdate&)>& on_update) {

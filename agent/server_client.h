@@ -25,6 +25,7 @@
 #include "agent.grpc.pb.h"
 #include "agent/authz/approval_backend.h"
 #include "agent/authz/audit_reporter.h"
+#include "agent/authz/exchange_backend.h"
 #include "agent/csr_signer.h"
 #include "agent/server_trust.h"
 #include "agent/wit_minter.h"
@@ -43,7 +44,8 @@ struct AgentSvid {
 class ServerClient final : public CsrSigner,
                            public WitMinter,
                            public ApprovalBackend,
-                           public AuditReporter {
+                           public AuditReporter,
+                           public ExchangeBackend {
  public:
   // `addresses`: host:port of every replica, tried in this order; must not be empty.
   ServerClient(std::vector<std::string> addresses, std::shared_ptr<ControlTrust> trust,
@@ -81,6 +83,9 @@ class ServerClient final : public CsrSigner,
       const std::string& approval_id, const spinel::v1::AccessRequest& request) override;
   absl::StatusOr<uint64_t> ReportAuditEvents(
       const spinel::v1::ReportAuditEventsRequest& request) override;
+  // Token exchange (agent.proto ExchangeToken): a delegation token signed by the zone.
+  absl::StatusOr<spinel::v1::ExchangeTokenResponse> ExchangeToken(
+      const spinel::v1::ExchangeTokenRequest& request) override;
 
   // Opens the Sync stream and calls `on_update` for every message until the stream ends or
   // `context` is cancelled; returns the final status.

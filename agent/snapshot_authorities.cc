@@ -39,4 +39,21 @@ absl::StatusOr<common::PublicKey> SnapshotAuthorities::FindJwtAuthority(
   return *key;
 }
 
+absl::StatusOr<common::PublicKey> SnapshotAuthorities::FindWitAuthority(
+    const common::TrustDomain& td, std::string_view kid) const {
+  absl::StatusOr<const common::Bundle*> bundle = BundleOf(td);
+  if (!bundle.ok()) return bundle.status();
+  const common::PublicKey* key = (*bundle)->FindWitAuthority(kid);
+  if (key == nullptr) {
+    return absl::NotFoundError(
+        StrCat("trust domain ", td.name(), " has no wit-svid key with kid ", common::Quote(kid)));
+  }
+  return *key;
+}
+
+absl::StatusOr<common::PublicKey> SnapshotAuthorities::FindDelegationAuthority(
+    const common::TrustDomain& td, std::string_view kid) const {
+  return FindJwtAuthority(td, kid);
+}
+
 }  // namespace spinel::agent

@@ -5,13 +5,17 @@
 //
 // Authorize runs the Authorizer on the service's own WorkQueue: a step-up call is a server
 // round trip, and gRPC's callback threads must not block. Errors map one to one to gRPC codes
-// (INVALID_ARGUMENT, UNAUTHENTICATED, UNAVAILABLE); a decision, DENY included, is OK.
+// (INVALID_ARGUMENT, UNAUTHENTICATED, UNAVAILABLE; ALREADY_EXISTS for a replayed WPT); a
+// decision, DENY included, is OK. VerifyWorkloadProof runs the WorkloadProofVerifier on the
+// same queue (it records an audit event).
 //
 // Lifetime: destroy only after the gRPC server serving it has shut down (the destructor runs
-// every queued call to completion, then joins the workers). The Authorizer must outlive it.
+// every queued call to completion, then joins the workers). The Authorizer and the verifier
+// must outlive it.
 #pragma once
 
 #include "agent/authz/authorizer.h"
+#include "agent/authz/workload_proof_verifier.h"
 #include "agent/workload_api/work_queue.h"
 #include "authorization.grpc.pb.h"
 
@@ -19,15 +23,20 @@ namespace spinel::agent {
 
 class AuthorizationService final : public spinel::v1::Authorization::CallbackService {
  public:
-  explicit AuthorizationService(Authorizer& authorizer, size_t worker_threads = 4);
+  AuthorizationService(Authorizer& authorizer, WorkloadProofVerifier& verifier,
+                       size_t worker_threads = 4);
   ~AuthorizationService() override;
 
   grpc::ServerUnaryReactor* Authorize(grpc::CallbackServerContext* context,
                                       const spinel::v1::AuthorizeRequest* request,
                                       spinel::v1::AuthorizeResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyWorkloadProof(
+      grpc::CallbackServerContext* context, const spinel::v1::VerifyWorkloadProofRequest* request,
+      spinel::v1::VerifyWorkloadProofResponse* response) override;
 
  private:
   Authorizer& authorizer_;
+  WorkloadProofVerifier& verifier_;
   WorkQueue workers_;
 };
 

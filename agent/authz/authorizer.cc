@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/authz/subject_proof.h"
+#include "agent/authz/workload_proof.h"
 #include "common/status_macros.h"
 #include "common/strings.h"
 #include "trust-zones/approval.h"
@@ -18,6 +19,8 @@ struct Authorizer::Trace {
   std::string zone;
   std::string proof;
   std::string context_digest;
+  const zones::DelegationContext* delegation = nullptr;  // on whose behalf; nullptr: nobody
+  std::optional<zones::DelegationContext> proved;        // a workload proof's delegation
 };
 
 namespace {
@@ -57,6 +60,16 @@ spinel::v1::AccessRequest AccessRequestOf(const spinel::v1::AuthorizeRequest& re
   return access;
 }
 
+// The response names on whose behalf the subject acts.
+void FillDelegation(const zones::DelegationContext* delegation, AuthorizeResponse& response) {
+  if (delegation == nullptr) return;
+  response.set_user_issuer(delegation->user_issuer);
+  response.set_user(delegation->user);
+  for (const zones::DelegationActor& actor : delegation->actors) {
+    response.add_actor_chain(actor.id.ToString());
+  }
+}
+
 // The audit event records on whose behalf the call was made.
 void RecordDelegation(const zones::DelegationContext* delegation, spinel::v1::AuditEvent& event) {
   if (delegation == nullptr) return;
@@ -81,7 +94,7 @@ std::string Details(const spinel::v1::AuthorizeRequest& request, const std::stri
 
 absl::Status CheckAuthorizeRequest(const spinel::v1::AuthorizeRequest& request) {
   if (request.subject_case() == spinel::v1::AuthorizeRequest::SUBJECT_NOT_SET) {
-    return absl::InvalidArgumentError("no subject: set jwt_svid or x509_svid");
+    return absl::InvalidArgumentError("no subject: set jwt_svid, x509_svid or workload_proof");
   }
   if (request.resource().empty()) return absl::InvalidArgumentError("resource is empty");
   if (request.resource().size() > kMaxResourceBytes) {
@@ -111,8 +124,14 @@ absl::Status CheckAuthorizeRequest(const spinel::v1::AuthorizeRequest& request) 
 }
 
 Authorizer::Authorizer(IdentityCache& cache, ApprovalBackend& approvals, AuditForwarder& audit,
-                       const common::Clock& clock)
-    : cache_(cache), approvals_(approvals), audit_(audit), clock_(clock) {}
+                       const common::Clock& clock, common::WptReplayCache* replay_cache)
+    : cache_(cache),
+      approvals_(approvals),
+      audit_(audit),
+      clock_(clock),
+      own_replay_cache_(replay_cache == nullptr ? std::make_unique<common::WptReplayCache>()
+                                                : nullptr),
+      replay_cache_(replay_cache != nullptr ? *replay_cache : *own_replay_cache_) {}
 
 absl::StatusOr<AuthorizeResponse> Authorizer::Authorize(
     const spinel::v1::AuthorizeRequest& request) {
@@ -127,12 +146,13 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Authorize(
 absl::StatusOr<AuthorizeResponse> Authorizer::AuthorizeFor(
     const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext* delegation) {
   Trace trace;
-  absl::StatusOr<AuthorizeResponse> result = Decide(request, delegation, trace);
+  trace.delegation = delegation;
+  absl::StatusOr<AuthorizeResponse> result = Decide(request, trace);
   spinel::v1::AuditEvent event;
   event.set_kind("authorize");
   event.set_subject(trace.subject);
   event.set_zone(trace.zone);
-  RecordDelegation(delegation, event);
+  RecordDelegation(trace.delegation, event);
   if (result.ok()) {
     event.set_outcome(AuthorizeResponse::Verdict_Name(result->verdict()));
     event.set_reason(result->reason());
@@ -148,8 +168,29 @@ absl::StatusOr<AuthorizeResponse> Authorizer::AuthorizeFor(
   return result;
 }
 
+absl::StatusOr<common::SpiffeId> Authorizer::Prove(const spinel::v1::AuthorizeRequest& request,
+                                                   const CacheSnapshot& snapshot, Trace& trace) {
+  if (request.subject_case() != spinel::v1::AuthorizeRequest::kWorkloadProof) {
+    SPINEL_ASSIGN_OR_RETURN(ProvedSubject subject,
+                            ProveSubject(request, snapshot, clock_.Now(), &proofs_));
+    trace.proof = subject.proof;
+    return subject.id;
+  }
+  trace.proof = std::string(kWorkloadProofName);
+  if (trace.delegation != nullptr) {
+    return absl::InvalidArgumentError("a workload_proof subject carries its own delegation");
+  }
+  SPINEL_ASSIGN_OR_RETURN(ProvedWorkload proved,
+                          ProveWorkloadProof(request.workload_proof(), request.audience(), snapshot,
+                                             replay_cache_, clock_.Now()));
+  if (proved.delegation.has_value()) {
+    trace.proved = std::move(proved.delegation);
+    trace.delegation = &*trace.proved;
+  }
+  return proved.workload.subject;
+}
+
 absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::AuthorizeRequest& request,
-                                                     const zones::DelegationContext* delegation,
                                                      Trace& trace) {
   SPINEL_RETURN_IF_ERROR(CheckAuthorizeRequest(request));
   const zones::RequestContext context(request.context().begin(), request.context().end());
@@ -158,13 +199,12 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::Authorize
   if (snapshot->zones == nullptr) {
     return absl::UnavailableError("no zone policy received from the server yet");
   }
-  SPINEL_ASSIGN_OR_RETURN(ProvedSubject subject,
-                          ProveSubject(request, *snapshot, clock_.Now(), &proofs_));
-  trace.subject = subject.id.ToString();
-  trace.proof = subject.proof;
+  SPINEL_ASSIGN_OR_RETURN(common::SpiffeId subject, Prove(request, *snapshot, trace));
+  trace.subject = subject.ToString();
+  const zones::DelegationContext* delegation = trace.delegation;
   const zones::Decision decision = zones::Evaluate(
-      *snapshot->zones, subject.id, {request.resource(), request.action(), &context, delegation});
-  const zones::Zone* subject_zone = snapshot->zones->ZoneOf(subject.id);
+      *snapshot->zones, subject, {request.resource(), request.action(), &context, delegation});
+  const zones::Zone* subject_zone = snapshot->zones->ZoneOf(subject);
   trace.zone = decision.zone != nullptr  ? decision.zone->name
                : subject_zone != nullptr ? subject_zone->name
                                          : std::string();
@@ -174,6 +214,7 @@ absl::StatusOr<AuthorizeResponse> Authorizer::Decide(const spinel::v1::Authorize
   response.set_zone(decision.zone != nullptr ? decision.zone->name : std::string());
   response.set_rule(std::string(decision.rule_id()));
   response.set_reason(decision.reason);
+  FillDelegation(delegation, response);
   if (decision.verdict == zones::Verdict::kApprovalRequired) StepUp(request, delegation, response);
   return response;
 }

@@ -7,6 +7,11 @@
 //   3. The subject is proved from its SVID (subject_proof.h): Unauthenticated otherwise.
 //      Proofs are cached (SubjectProofCache: until the SVID expires or the bundles change),
 //      so a subject presenting the same SVID again costs no signature verification.
+//      A workload_proof subject (WIT-SVID + WPT, workload_proof.h) is proved every time (its
+//      WPT is one-time: the replay cache consumes it) with the proof's own errors
+//      (InvalidArgument, AlreadyExists for a replay); a delegation token it binds makes the
+//      request one on behalf of that token's user (proof "wit-svid+wpt"), and the response
+//      names the user, its issuer and the actor chain.
 //   4. zones::Evaluate on the snapshot's ZoneSet decides ALLOW / DENY / APPROVAL_REQUIRED,
 //      locally, with the matched zone, rule and reason, and with the delegation when the
 //      subject acts on behalf of a user (the second overload: a delegation verified from a
@@ -31,6 +36,9 @@
 // Thread-safe; the cache, backend, forwarder and clock must outlive it.
 #pragma once
 
+#include <memory>
+#include <optional>
+
 #include "absl/status/statusor.h"
 #include "agent/authz/approval_backend.h"
 #include "agent/authz/audit_forwarder.h"
@@ -38,6 +46,7 @@
 #include "agent/identity_cache.h"
 #include "authorization.pb.h"
 #include "common/clock.h"
+#include "common/replay_cache.h"
 #include "trust-zones/delegation_context.h"
 
 namespace spinel::agent {
@@ -49,15 +58,18 @@ inline constexpr size_t kMaxResourceBytes = 2048;
 
 class Authorizer {
  public:
+  // `replay_cache`: the agent-wide WPT replay cache (it must outlive the Authorizer); nullptr:
+  // the Authorizer keeps its own.
   Authorizer(IdentityCache& cache, ApprovalBackend& approvals, AuditForwarder& audit,
-             const common::Clock& clock);
+             const common::Clock& clock, common::WptReplayCache* replay_cache = nullptr);
 
   // The decision (OK, whatever the verdict) or the refusal (InvalidArgument, Unauthenticated,
   // Unavailable); both are audited. On behalf of nobody.
   absl::StatusOr<spinel::v1::AuthorizeResponse> Authorize(
       const spinel::v1::AuthorizeRequest& request);
   // The same for a subject acting on behalf of `delegation`'s user through its actor chain
-  // (current actor first; policy denies when it is not the proved subject).
+  // (current actor first; policy denies when it is not the proved subject). A workload_proof
+  // subject carries its own delegation: InvalidArgument here.
   absl::StatusOr<spinel::v1::AuthorizeResponse> Authorize(
       const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext& delegation);
 
@@ -66,11 +78,14 @@ class Authorizer {
 
  private:
   struct Trace;  // what the audit event records about one call
+  // The subject of `request`, and for a workload_proof the delegation it proved (into trace).
+  absl::StatusOr<common::SpiffeId> Prove(const spinel::v1::AuthorizeRequest& request,
+                                         const CacheSnapshot& snapshot, Trace& trace);
   // `delegation`: nullptr for nobody.
   absl::StatusOr<spinel::v1::AuthorizeResponse> AuthorizeFor(
       const spinel::v1::AuthorizeRequest& request, const zones::DelegationContext* delegation);
+  // trace.delegation: on whose behalf (set by the caller or by a workload proof).
   absl::StatusOr<spinel::v1::AuthorizeResponse> Decide(const spinel::v1::AuthorizeRequest& request,
-                                                       const zones::DelegationContext* delegation,
                                                        Trace& trace);
   void StepUp(const spinel::v1::AuthorizeRequest& request,
               const zones::DelegationContext* delegation, spinel::v1::AuthorizeResponse& response);
@@ -80,6 +95,8 @@ class Authorizer {
   AuditForwarder& audit_;
   const common::Clock& clock_;
   SubjectProofCache proofs_;
+  std::unique_ptr<common::WptReplayCache> own_replay_cache_;  // when none was given
+  common::WptReplayCache& replay_cache_;
 };
 
 // Checks the request's shape (step 1 above).

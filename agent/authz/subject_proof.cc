@@ -84,8 +84,11 @@ absl::Status CheckSubject(const spinel::v1::AuthorizeRequest& request) {
         return absl::InvalidArgumentError("x509_svid has no certificates");
       }
       return absl::OkStatus();
+    case spinel::v1::AuthorizeRequest::kWorkloadProof:
+      return absl::InvalidArgumentError(
+          "a workload_proof subject is proved by ProveWorkloadProof (workload_proof.h)");
     default:
-      return absl::InvalidArgumentError("no subject: set jwt_svid or x509_svid");
+      return absl::InvalidArgumentError("no subject: set jwt_svid, x509_svid or workload_proof");
   }
 }
 

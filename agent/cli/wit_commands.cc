@@ -42,22 +42,6 @@ int CheckSpiffeIdFlag(const std::string& spiffe_id) {
                                    std::string(id.status().message())));
 }
 
-// The first FetchWITSVID message (the stream is then cancelled); a gRPC error otherwise.
-grpc::Status FetchWitSvids(const std::string& socket, const std::string& spiffe_id,
-                           ::WITSVIDResponse* response) {
-  auto stub = ConnectWorkloadApi(ResolveSocket(socket));
-  auto context = WorkloadContext(kFetchDeadline);
-  ::WITSVIDRequest request;
-  request.set_spiffe_id(spiffe_id);
-  auto reader = stub->FetchWITSVID(context.get(), request);
-  if (!reader->Read(response)) return reader->Finish();
-  context->TryCancel();
-  if (response->svids_size() == 0) {
-    return grpc::Status(grpc::StatusCode::INTERNAL, "the agent sent no WIT-SVID");
-  }
-  return grpc::Status::OK;
-}
-
 grpc::Status FetchWitBundles(const std::string& socket, ::WITBundlesResponse* response) {
   auto stub = ConnectWorkloadApi(ResolveSocket(socket));
   auto context = WorkloadContext(kFetchDeadline);
@@ -198,6 +182,21 @@ int CreateWpt(const WptFlags& flags) {
 }
 
 }  // namespace
+
+grpc::Status FetchWitSvids(const std::string& socket, const std::string& spiffe_id,
+                           ::WITSVIDResponse* response) {
+  auto stub = ConnectWorkloadApi(ResolveSocket(socket));
+  auto context = WorkloadContext(kFetchDeadline);
+  ::WITSVIDRequest request;
+  request.set_spiffe_id(spiffe_id);
+  auto reader = stub->FetchWITSVID(context.get(), request);
+  if (!reader->Read(response)) return reader->Finish();
+  context->TryCancel();
+  if (response->svids_size() == 0) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "the agent sent no WIT-SVID");
+  }
+  return grpc::Status::OK;
+}
 
 void RegisterFetchWitCommand(CLI::App* fetch, int* exit_code) {
   auto flags = std::make_shared<WitFlags>();

@@ -13,9 +13,19 @@
 // Bad flags: "error: <flag>: <problem> (nothing was sent)", exit 2. RPC failures: exit 1.
 #pragma once
 
+#include <grpcpp/grpcpp.h>
+
 #include <CLI/CLI.hpp>
+#include <string>
+
+#include "workload.grpc.pb.h"
 
 namespace spinel::agent::cli {
+
+// The first FetchWITSVID message (`spiffe_id` empty: every identity; the stream is then
+// cancelled), with the private JWKs: the caller wipes them. A gRPC error otherwise.
+grpc::Status FetchWitSvids(const std::string& socket, const std::string& spiffe_id,
+                           ::WITSVIDResponse* response);
 
 // Adds `wit` under `api fetch`.
 void RegisterFetchWitCommand(CLI::App* fetch, int* exit_code);

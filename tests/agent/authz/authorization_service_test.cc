@@ -50,8 +50,10 @@ struct SocketHarness {
   spinel::testing::ApprovalLedger approvals{world.clock};
   spinel::testing::AuditInbox inbox;
   AuditForwarder audit{inbox, world.clock};
-  Authorizer authorizer{world.cache, approvals, audit, world.clock};
-  AuthorizationService service{authorizer};
+  common::WptReplayCache replay_cache;
+  Authorizer authorizer{world.cache, approvals, audit, world.clock, &replay_cache};
+  WorkloadProofVerifier verifier{world.cache, replay_cache, audit, world.clock};
+  AuthorizationService service{authorizer, verifier};
   std::unique_ptr<WorkloadApiServer> server;  // last: stopped first
 };
 

@@ -20,6 +20,7 @@
 #include "authorization.pb.h"
 #include "common/bundle.h"
 #include "common/jwt_svid.h"
+#include "common/wit_svid.h"
 #include "tests/fakes/fake_clock.h"
 #include "tests/fakes/test_ca.h"
 #include "tests/trust-zones/zone_fixture.h"
@@ -33,12 +34,15 @@ struct AuthzZone {
   common::PrivateKey jwt_key;
   std::string kid;
   std::unique_ptr<common::JwtSvidSigner> signer;
+  common::PrivateKey wit_key;  // the zone's WIT-SVID signing key, kid "wit-" + kid
+  std::unique_ptr<common::WitSvidSigner> wit_signer;
 
   common::Bundle MakeBundle() const {
     common::Bundle bundle;
     bundle.trust_domain = ca.td();
     bundle.x509_authorities = {ca.root()};
     bundle.jwt_authorities.emplace(kid, *jwt_key.Public());
+    bundle.wit_authorities.emplace(wit_signer->kid(), *wit_key.Public());
     return bundle;
   }
 };
@@ -50,7 +54,12 @@ inline AuthzZone MakeAuthzZone(const std::string& td, const std::string& kid,
   REQUIRE(key.ok());
   auto signer = common::JwtSvidSigner::Create(ca.td(), *key, kid);
   REQUIRE(signer.ok());
-  return AuthzZone{std::move(ca), std::move(*key), kid, std::move(*signer)};
+  auto wit_key = common::PrivateKey::Generate();
+  REQUIRE(wit_key.ok());
+  auto wit_signer = common::WitSvidSigner::Create(ca.td(), *wit_key, "wit-" + kid);
+  REQUIRE(wit_signer.ok());
+  return AuthzZone{std::move(ca),      std::move(*key),     kid,
+                   std::move(*signer), std::move(*wit_key), std::move(*wit_signer)};
 }
 
 // The policy document the server pushes: {"zones":[...],"zone_files":[{"file","text"}]}.
@@ -91,7 +100,7 @@ class AuthzWorld {
     if (push_policy) Push(ShippedPolicyDocument());
   }
 
-  // A full snapshot with the bundles of the four shipped zones and `policy`.
+  // A full snapshot with the bundles of the four shipped zones, `entries` and `policy`.
   void Push(const std::string& policy) {
     spinel::v1::SyncUpdate update;
     update.set_full_snapshot(true);
@@ -102,6 +111,7 @@ class AuthzWorld {
       bundle->set_trust_domain(td);
       bundle->set_jwks(*jwks);
     }
+    for (const spinel::v1::Entry& entry : entries) *update.add_entries() = entry;
     update.set_policy(policy);
     absl::Status applied = cache.ApplySyncUpdate(update);
     REQUIRE_MESSAGE(applied.ok(), applied.ToString());
@@ -149,6 +159,7 @@ class AuthzWorld {
 
   FakeClock clock{common::SystemClock::Get().Now()};
   agent::IdentityCache cache;
+  std::vector<spinel::v1::Entry> entries;  // sent by Push
 
  private:
   std::map<std::string, AuthzZone> zones_;
