@@ -12,7 +12,6 @@
 namespace spinel::agent {
 namespace {
 
-constexpr auto kCallTimeout = std::chrono::seconds(15);
 // Keepalive pings on the connection to the server: within 15 s of a replica hanging, the
 // sync stream fails (server/server.cc accepts pings every 5 s).
 constexpr std::chrono::milliseconds kKeepaliveTime(10'000);
@@ -20,8 +19,7 @@ constexpr std::chrono::milliseconds kKeepaliveTimeout(5'000);
 // Approval calls sit on a workload's Authorize call: fail (closed) sooner.
 constexpr auto kApprovalTimeout = std::chrono::seconds(5);
 
-void SetDeadline(grpc::ClientContext& context,
-                 std::chrono::seconds timeout = std::chrono::seconds(kCallTimeout)) {
+void SetDeadline(grpc::ClientContext& context, std::chrono::seconds timeout = kDefaultCallTimeout) {
   context.set_deadline(std::chrono::system_clock::now() + timeout);
 }
 
@@ -183,16 +181,23 @@ absl::StatusOr<AgentSvid> ServerClient::AttestX509Pop(const std::vector<std::str
   return Attest(params, &node_key);
 }
 
+template <typename Request, typename Response>
+absl::Status ServerClient::Call(grpc::Status (spinel::v1::AgentService::Stub::*method)(
+                                    grpc::ClientContext*, const Request&, Response*),
+                                const Request& request, Response* response,
+                                std::chrono::seconds timeout) {
+  grpc::ClientContext context;
+  SetDeadline(context, timeout);
+  const Channel channel = Current();
+  return Observe(common::FromGrpcStatus(((*channel.stub).*method)(&context, request, response)),
+                 channel.generation, true);
+}
+
 absl::StatusOr<AgentSvid> ServerClient::RenewAgentSvid(const common::PrivateKey& new_key) {
   spinel::v1::RenewAgentSvidRequest request;
   SPINEL_ASSIGN_OR_RETURN(*request.mutable_csr(), CsrFor(new_key, trust_->trust_domain()));
   spinel::v1::RenewAgentSvidResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->RenewAgentSvid(&context, request, &response)),
-              channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(Call(&spinel::v1::AgentService::Stub::RenewAgentSvid, request, &response));
   return AgentSvidFromProto(response.svid());
 }
 
@@ -205,12 +210,7 @@ absl::StatusOr<std::vector<SignedSvid>> ServerClient::SignX509Svids(
     item->set_csr(csr);
   }
   spinel::v1::SignX509SvidsResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->SignX509Svids(&context, request, &response)),
-              channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(Call(&spinel::v1::AgentService::Stub::SignX509Svids, request, &response));
   std::vector<SignedSvid> out;
   for (const spinel::v1::SignedSvid& svid : response.svids()) {
     SignedSvid signed_svid{svid.entry_id(), absl::OkStatus(), {}};
@@ -233,12 +233,7 @@ absl::StatusOr<spinel::v1::MintJwtSvidResponse> ServerClient::MintJwtSvid(
   request.set_entry_id(entry_id);
   for (const std::string& aud : audience) request.add_audience(aud);
   spinel::v1::MintJwtSvidResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->MintJwtSvid(&context, request, &response)),
-              channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(Call(&spinel::v1::AgentService::Stub::MintJwtSvid, request, &response));
   return response;
 }
 
@@ -251,12 +246,7 @@ absl::StatusOr<std::vector<MintedWit>> ServerClient::MintWitSvids(
     proto->set_public_jwk(key.public_jwk);
   }
   spinel::v1::MintWitSvidsResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->MintWitSvids(&context, request, &response)),
-              channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(Call(&spinel::v1::AgentService::Stub::MintWitSvids, request, &response));
   std::vector<MintedWit> minted;
   for (const spinel::v1::MintedWitSvid& svid : response.svids()) {
     MintedWit out{svid.entry_id(), absl::OkStatus(), svid.wit_svid(),
@@ -275,12 +265,8 @@ absl::StatusOr<spinel::v1::Approval> ServerClient::CreateApproval(
   spinel::v1::CreateApprovalRequest call;
   *call.mutable_request() = request;
   spinel::v1::Approval response;
-  grpc::ClientContext context;
-  SetDeadline(context, kApprovalTimeout);
-  const Channel channel = Current();
   SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->CreateApproval(&context, call, &response)),
-              channel.generation, true));
+      Call(&spinel::v1::AgentService::Stub::CreateApproval, call, &response, kApprovalTimeout));
   return response;
 }
 
@@ -290,36 +276,23 @@ absl::StatusOr<spinel::v1::Approval> ServerClient::UseApproval(
   call.set_approval_id(approval_id);
   *call.mutable_request() = request;
   spinel::v1::Approval response;
-  grpc::ClientContext context;
-  SetDeadline(context, kApprovalTimeout);
-  const Channel channel = Current();
   SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->UseApproval(&context, call, &response)),
-              channel.generation, true));
+      Call(&spinel::v1::AgentService::Stub::UseApproval, call, &response, kApprovalTimeout));
   return response;
 }
 
 absl::StatusOr<uint64_t> ServerClient::ReportAuditEvents(
     const spinel::v1::ReportAuditEventsRequest& request) {
   spinel::v1::ReportAuditEventsResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  const Channel channel = Current();
   SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->ReportAuditEvents(&context, request, &response)),
-              channel.generation, true));
+      Call(&spinel::v1::AgentService::Stub::ReportAuditEvents, request, &response));
   return response.stored();
 }
 
 absl::StatusOr<spinel::v1::ExchangeTokenResponse> ServerClient::ExchangeToken(
     const spinel::v1::ExchangeTokenRequest& request) {
   spinel::v1::ExchangeTokenResponse response;
-  grpc::ClientContext context;
-  SetDeadline(context);
-  const Channel channel = Current();
-  SPINEL_RETURN_IF_ERROR(
-      Observe(common::FromGrpcStatus(channel.stub->ExchangeToken(&context, request, &response)),
-              channel.generation, true));
+  SPINEL_RETURN_IF_ERROR(Call(&spinel::v1::AgentService::Stub::ExchangeToken, request, &response));
   return response;
 }
 

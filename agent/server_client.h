@@ -41,6 +41,9 @@ struct AgentSvid {
   common::Bundle control_bundle;
 };
 
+// The deadline of a unary agent API call.
+inline constexpr std::chrono::seconds kDefaultCallTimeout(15);
+
 class ServerClient final : public CsrSigner,
                            public WitMinter,
                            public ApprovalBackend,
@@ -102,6 +105,14 @@ class ServerClient final : public CsrSigner,
   // Passes `status` through; when it says the replica of channel `generation` is down (and
   // that is still the current channel), moves to the next address.
   absl::Status Observe(absl::Status status, uint64_t generation, bool unary);
+  // One unary call of `method` on the current channel with a deadline `timeout` from now,
+  // its status observed as above.
+  template <typename Request, typename Response>
+  absl::Status Call(grpc::Status (spinel::v1::AgentService::Stub::*method)(grpc::ClientContext*,
+                                                                           const Request&,
+                                                                           Response*),
+                    const Request& request, Response* response,
+                    std::chrono::seconds timeout = kDefaultCallTimeout);
   void RebuildLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_);
   absl::StatusOr<AgentSvid> AttestOnce(const spinel::v1::AttestParams& params,
                                        const common::PrivateKey* node_key);

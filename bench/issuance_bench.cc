@@ -129,7 +129,6 @@ absl::Status RunBench(const CommonFlags& flags) {
             flags.SizeParam());
   return ReportWit(report, flags, issuer, csrs, seconds);
 }
-}
 
 }  // namespace
 }  // namespace spinel::bench

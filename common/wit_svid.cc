@@ -191,4 +191,13 @@ absl::StatusOr<UnprovenWitSvid> ValidateWitSvid(std::string_view token,
       std::move(jwt->claims)};
 }
 
+absl::StatusOr<ConfirmationKey> ParseConfirmationJwkText(std::string_view text,
+                                                         std::string_view field) {
+  if (text.empty()) return absl::InvalidArgumentError(StrCat(field, " must be specified"));
+  SPINEL_ASSIGN_OR_RETURN(nlohmann::json jwk, ParseJson(text, field, kMaxConfirmationJwkBytes));
+  absl::StatusOr<ConfirmationKey> key = ParseConfirmationJwk(jwk);
+  if (!key.ok()) return absl::InvalidArgumentError(StrCat(field, ": ", key.status().message()));
+  return key;
+}
+
 }  // namespace spinel::common

@@ -141,5 +141,10 @@ absl::StatusOr<UnprovenWitSvid> ValidateWitSvid(std::string_view token,
 absl::StatusOr<nlohmann::json> ConfirmationJwk(const ConfirmationKey& key);
 // Parses cnf.jwk (shape and rules of the "cnf" check above). InvalidArgument naming the problem.
 absl::StatusOr<ConfirmationKey> ParseConfirmationJwk(const nlohmann::json& jwk);
+// The same from JSON text as an API request carries it (at most kMaxConfirmationJwkBytes):
+// InvalidArgument "<field> must be specified" when empty, else "<field>: <problem>".
+inline constexpr size_t kMaxConfirmationJwkBytes = 8 * 1024;
+absl::StatusOr<ConfirmationKey> ParseConfirmationJwkText(std::string_view text,
+                                                         std::string_view field);
 
 }  // namespace spinel::common

@@ -35,14 +35,16 @@ fi
 # The official MCP TypeScript SDK and undici (an HTTPS agent with a client certificate), for the
 # integration test that runs an MCP client nobody here wrote against the example tool runner
 # (tests/integration/mcp_sdk_test.cc finds them in the same directory). Node.js itself comes
-# from the system (Debian's nodejs + npm when missing).
+# from the system (Debian's nodejs 18 + npm when missing: undici is pinned to 6, the last
+# major that runs on node 18).
 NODE_DIR=${SPINEL_NODE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/spinel/node}
 if ! command -v npm >/dev/null; then
+  $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
 fi
 if [ ! -d "$NODE_DIR/node_modules/@modelcontextprotocol/sdk" ] ||
   [ ! -d "$NODE_DIR/node_modules/undici" ]; then
   echo "setup: installing @modelcontextprotocol/sdk and undici into $NODE_DIR"
   mkdir -p "$NODE_DIR"
-  npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent @modelcontextprotocol/sdk undici
+  npm install --prefix "$NODE_DIR" --no-audit --no-fund --silent @modelcontextprotocol/sdk undici@6
 fi

@@ -13,7 +13,6 @@ namespace {
 
 using common::StrCat;
 
-constexpr size_t kMaxPublicJwkBytes = 8 * 1024;
 
 // A stream that is finished before it starts (a request refused before attestation).
 template <typename Response>
@@ -33,18 +32,9 @@ absl::Status CheckRequestedId(const std::string& spiffe_id) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<common::ConfirmationKey> ParsePublicJwk(const std::string& text) {
-  if (text.empty()) return absl::InvalidArgumentError("public_jwk must be specified");
-  absl::StatusOr<nlohmann::json> jwk = common::ParseJson(text, "public_jwk", kMaxPublicJwkBytes);
-  if (!jwk.ok()) return jwk.status();
-  absl::StatusOr<common::ConfirmationKey> key = common::ParseConfirmationJwk(*jwk);
-  if (!key.ok()) return absl::InvalidArgumentError(StrCat("public_jwk: ", key.status().message()));
-  return key;
-}
-
 absl::Status CheckOwnKeyRequest(const spinel::v1::MintWitSvidForKeyRequest& request) {
   if (absl::Status id = CheckRequestedId(request.spiffe_id()); !id.ok()) return id;
-  if (absl::Status key = ParsePublicJwk(request.public_jwk()).status(); !key.ok()) return key;
+  if (absl::Status key = common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk").status(); !key.ok()) return key;
   if (request.proof().empty()) return absl::InvalidArgumentError("proof must be specified");
   return absl::OkStatus();
 }
@@ -103,7 +93,7 @@ absl::Status WorkloadService::MintForOwnKey(const common::SelectorSet& selectors
   std::vector<const CachedEntry*> entries = WitEntries(*snapshot, selectors, request.spiffe_id());
   if (entries.empty()) return absl::PermissionDeniedError("no identity issued");
   const CachedEntry& entry = *entries.front();
-  absl::StatusOr<common::ConfirmationKey> key = ParsePublicJwk(request.public_jwk());
+  absl::StatusOr<common::ConfirmationKey> key = common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk");
   if (!key.ok()) return key.status();
   absl::Status proved = common::VerifyWitKeyProof(request.proof(), *key, request.spiffe_id(),
                                                   clock_.Now(), wit_key_proofs_);

@@ -95,6 +95,7 @@ try {
   await client.close();
   process.exit(0);
 } catch (err) {
-  console.error(String(err.stack || err));
+  // undici reports network and TLS failures as "fetch failed" with the reason in `cause`.
+  console.error(String(err.stack || err) + (err.cause ? `\ncause: ${err.cause.stack || err.cause}` : ''));
   process.exit(1);
 }

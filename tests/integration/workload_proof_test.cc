@@ -39,7 +39,8 @@ namespace {
 constexpr int kWorkloadUid = 4121;
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
 constexpr char kTarget[] = "https://tools.ai.example.org/mcp";
-constexpr char kIdp[] = "https://idp.example.org";
+// The user issuer the shipped inference zone trusts (audience spinel-inference).
+constexpr char kIdp[] = "https://users.demo.spinel.example";
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -143,28 +144,23 @@ grpc::Status Verify(const AgentProcess& agent, const spinel::v1::WorkloadProof& 
       ->VerifyWorkloadProof(&context, request, response);
 }
 
-// The shipped zones, with the inference zone trusting the test IdP (whose JWKS is written
-// beside it) and allowing delegation.
+// The shipped zones (the inference zone trusts kIdp and allows delegation) with the issuer's
+// placeholder JWK Set replaced by the test IdP's key.
 std::string DelegationZones(const TempDir& dir, const spinel::common::PrivateKey& idp_key) {
   const std::string zones = dir.File("zones");
   std::filesystem::copy(spinel::testing::SourceDir() + "/trust-zones/zones", zones);
   json jwk = *spinel::common::PublicKeyToJwk(*idp_key.Public());
   jwk["kid"] = "idp-1";
   jwk["use"] = "sig";
-  WriteFile(zones + "/idp.jwks.json", json{{"keys", {jwk}}}.dump());
-  std::string inference = spinel::testing::ReadWholeFile(zones + "/inference.yaml");
-  inference += std::string("\ntrusted_issuers:\n  - issuer: ") + kIdp +
-               "\n    jwks_file: idp.jwks.json\n    audiences: [spinel-agents]\n"
-               "    claims: [email, groups]\ndelegation:\n  max_chain: 3\n"
-               "  token_ttl: {default: 5m, max: 15m}\n";
-  WriteFile(zones + "/inference.yaml", inference);
+  std::filesystem::remove(zones + "/demo-users.jwks.json");
+  WriteFile(zones + "/demo-users.jwks.json", json{{"keys", {jwk}}}.dump());
   return zones;
 }
 
 // alice's token from the test IdP, for the agents.
 std::string UserToken(const spinel::common::PrivateKey& idp_key) {
   const int64_t now = spinel::common::ToUnixSeconds(std::chrono::system_clock::now());
-  const json claims = {{"iss", kIdp},      {"sub", "alice"},    {"aud", "spinel-agents"},
+  const json claims = {{"iss", kIdp},      {"sub", "alice"},    {"aud", "spinel-inference"},
                        {"iat", now - 10},  {"exp", now + 3600}, {"email", "alice@example.org"},
                        {"groups", {"sre"}}};
   auto signer = spinel::common::JwsSigner::Create(idp_key, spinel::common::JwsAlgorithm::kEs256);
@@ -226,10 +222,7 @@ TEST_CASE("workload proofs on the agent socket: Authorize and VerifyWorkloadProo
   CHECK_FALSE(Contains(agent.Log(), wit.token));
 }
 
-// Needs the server's AgentService.ExchangeToken (the lead's side of issue 15, not on main when
-// this was written): skipped until it is merged; remove the skip then.
-TEST_CASE("token exchange on the agent socket: a user token for a delegation token, then used" *
-          doctest::skip()) {
+TEST_CASE("token exchange on the agent socket: a user token for a delegation token, then used") {
   TempDir dir;
   auto idp_key = spinel::common::PrivateKey::Generate();
   REQUIRE(idp_key.ok());

@@ -17,19 +17,8 @@ namespace {
 
 using common::StrCat;
 
-constexpr size_t kMaxWorkloadJwkBytes = 8 * 1024;
 constexpr size_t kMaxAudienceBytes = 2048;
 constexpr int64_t kMaxRequestedTtlSeconds = 24 * 3600;
-
-absl::StatusOr<common::ConfirmationKey> ParseWorkloadJwk(const std::string& text) {
-  SPINEL_ASSIGN_OR_RETURN(nlohmann::json jwk,
-                          common::ParseJson(text, "workload_jwk", kMaxWorkloadJwkBytes));
-  absl::StatusOr<common::ConfirmationKey> key = common::ParseConfirmationJwk(jwk);
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(StrCat("workload_jwk: ", key.status().message()));
-  }
-  return key;
-}
 
 absl::Status CheckExchangeRequest(const spinel::v1::ExchangeTokenRequest& request) {
   if (request.subject_token().empty()) {
@@ -77,7 +66,7 @@ absl::StatusOr<AgentServiceImpl::ExchangeResult> AgentServiceImpl::Exchange(
         StrCat("token exchange refused: the zone of ", entry.spiffe_id.ToString(),
                " allows no delegation (no `delegation` in its zone file)"));
   }
-  SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key, ParseWorkloadJwk(request.workload_jwk()));
+  SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key, common::ParseConfirmationJwkText(request.workload_jwk(), "workload_jwk"));
   std::vector<common::TrustedIssuerKeys> trusted;
   for (IssuerKeys& issuer : deps_.issuer_keys.For(*zone)) trusted.push_back(std::move(issuer.keys));
   const OwnDelegationAuthorities delegation_keys(deps_.own_bundles);

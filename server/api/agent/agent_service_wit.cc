@@ -12,18 +12,6 @@ namespace spinel::server {
 namespace {
 
 constexpr int kMaxWitKeysPerBatch = 1000;
-constexpr size_t kMaxPublicJwkBytes = 8 * 1024;
-
-// The cnf key of a request: a public JWK with a WIT-SVID algorithm that fits it.
-absl::StatusOr<common::ConfirmationKey> ParseWorkloadKey(const std::string& text) {
-  SPINEL_ASSIGN_OR_RETURN(nlohmann::json jwk,
-                          common::ParseJson(text, "public_jwk", kMaxPublicJwkBytes));
-  absl::StatusOr<common::ConfirmationKey> key = common::ParseConfirmationJwk(jwk);
-  if (!key.ok()) {
-    return absl::InvalidArgumentError(common::StrCat("public_jwk: ", key.status().message()));
-  }
-  return key;
-}
 
 }  // namespace
 
@@ -37,7 +25,7 @@ void AgentServiceImpl::MintWitOne(const AttestedAgent& agent,
   std::string thumbprint;
   absl::StatusOr<IssuedWitSvid> issued = [&]() -> absl::StatusOr<IssuedWitSvid> {
     SPINEL_ASSIGN_OR_RETURN(entry, AuthorizedEntry(agent, parents, request.entry_id()));
-    SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key, ParseWorkloadKey(request.public_jwk()));
+    SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key, common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk"));
     SPINEL_ASSIGN_OR_RETURN(thumbprint, common::JwkThumbprint(key.key));
     // The zone's wit_svid_ttl default, capped (entries carry no WIT lifetime of their own).
     return deps_.issuer.MintWitSvid(entry.spiffe_id, key, common::Duration::zero());

@@ -70,11 +70,12 @@ TEST_CASE("admin zones: list shows every zone with TTLs, symmetric peers, rules,
   CHECK(Strings(list.zones(3).peers()).empty());
   // Rules in file order with their one-line text.
   const spinel::v1::ZoneInfo& tools = list.zones(2);
-  REQUIRE(tools.rules_size() == 6);
+  REQUIRE(tools.rules_size() == 8);
   CHECK(tools.rules(0).id() == "tool-execution/production-deploys");
   CHECK(tools.rules(0).approval_required());
   CHECK(Contains(tools.rules(0).text(), "tool:deploy.*"));
-  CHECK(tools.rules(5).effect() == "deny");
+  CHECK(tools.rules(3).id() == "tool-execution/mcp-production-deploys");
+  CHECK(tools.rules(7).effect() == "deny");
   // CA state as GetLocalAuthorities reports it.
   CHECK(tools.authorities().trust_domain() == "tools.ai.example.org");
   int active = 0;
