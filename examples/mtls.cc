@@ -261,6 +261,13 @@ absl::StatusOr<std::unique_ptr<MtlsConnection>> AcceptMtls(
 
 absl::Status SetUpServerContext(SSL_CTX& ctx, const IdentitySource& current) {
   SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
+  // No session resumption: every connection presents and verifies an X509-SVID against the
+  // bundles current at that moment (a resumed session would skip the peer's rotated or revoked
+  // SVID; and without a session id context OpenSSL aborts such a handshake with
+  // internal_error, as clients that resume, like node's, found out).
+  SSL_CTX_set_session_cache_mode(&ctx, SSL_SESS_CACHE_OFF);
+  SSL_CTX_set_options(&ctx, SSL_OP_NO_TICKET);
+  SSL_CTX_set_num_tickets(&ctx, 0);
   SSL_CTX_set_cert_cb(&ctx, UseCurrentSvid, const_cast<IdentitySource*>(&current));
   SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
   SSL_CTX_set_cert_verify_callback(&ctx, VerifyPeerLive, const_cast<IdentitySource*>(&current));

@@ -6,9 +6,12 @@
 // crypto (ES256, ieee-p1363), to every request.
 //
 //   node mcp_client.mjs NODE_DIR CRED_DIR URL SERVER_SPIFFE_ID TOOL [KEY=VALUE ...]
-// NODE_DIR holds node_modules (scripts/setup.sh). Prints one JSON object: the server info, the
-// tool names and the tools/call result; plus "replay": the error of a request whose WPT was
-// replayed. Exit 0, or 1 with the error on stderr.
+// NODE_DIR holds node_modules (scripts/setup.sh). When CRED_DIR has delegation.jwt (a
+// delegation token from `spinel-agent token exchange`), every request also carries it as
+// `Authorization: Bearer`, bound by the WPT's "ath": the calls are made on behalf of its user.
+// Prints one JSON object: the server info, the tool names and the tools/call result; plus
+// "replay": the error of a request whose WPT was replayed. Exit 0, or 1 with the error on
+// stderr.
 import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -24,6 +27,7 @@ const undici = require('undici');
 const read = (name) => fs.readFileSync(path.join(credDir, name), 'utf8');
 const wit = read('wit_svid.jwt').trim();
 const witKey = crypto.createPrivateKey({ key: JSON.parse(read('wit_svid_key.jwk')), format: 'jwk' });
+const bearer = fs.existsSync(path.join(credDir, 'delegation.jwt')) ? read('delegation.jwt').trim() : '';
 
 const b64u = (data) => Buffer.from(data).toString('base64url');
 const sha256 = (text) => crypto.createHash('sha256').update(text, 'ascii').digest('base64url');
@@ -61,11 +65,12 @@ const aud = `${target.protocol}//${target.host}${target.pathname}`;
 // Every request gets the WIT-SVID and a new WPT (or, once, the previous one again).
 async function wimseFetch(input, init = {}) {
   const headers = new Headers(init.headers || {});
-  const proof = replayNext && last ? last : wpt(aud);
+  const proof = replayNext && last ? last : wpt(aud, bearer);
   replayNext = false;
   if ((init.method || 'GET') === 'POST') last = proof;
   headers.set('Workload-Identity-Token', wit);
   headers.set('Workload-Proof-Token', proof);
+  if (bearer) headers.set('Authorization', `Bearer ${bearer}`);
   return undici.fetch(input, { ...init, headers, dispatcher });
 }
 

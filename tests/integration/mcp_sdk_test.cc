@@ -6,16 +6,20 @@
 // --write` run as the model server's uid. The SDK connects over SPIFFE mTLS (the server checked
 // by its SPIFFE ID), initializes (a session is issued), lists the tools and calls one with a
 // new WPT on every request; the agent proves each request and decides the call: on behalf of
-// nobody, the MCP tools are DENY ("requires a user"), as a tools/call result with isError. A
-// replayed WPT is refused with HTTP 400.
+// nobody, the MCP tools are DENY ("requires a user"), as a tools/call result with isError; on
+// behalf of alice (a token of a test user issuer, exchanged with `spinel-agent token exchange`
+// for a delegation token the client sends as its bearer, bound by every WPT's "ath") the call
+// is ALLOW, naming alice and the chain. A replayed WPT is refused with HTTP 400.
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/agent_process_util.h"
+#include "tests/integration/user_issuer_util.h"
 
 using nlohmann::json;
 using spinel::testing::AgentProcess;
@@ -77,14 +81,44 @@ std::string ClientCredentials(const TempDir& dir, const AgentProcess& agent) {
   return creds;
 }
 
+// Runs the SDK client with the credentials in `creds` against `url`: its JSON output.
+json RunSdkClient(const std::string& node_dir, const std::string& creds, const std::string& url,
+                  const TempDir& dir, const AgentProcess& agent) {
+  CommandResult client = spinel::testing::RunCommand(
+      "/usr/bin/env node " +
+      ShellQuote(spinel::testing::SourceDir() + "/tests/integration/mcp_client.mjs") + " " +
+      ShellQuote(node_dir) + " " + ShellQuote(creds) + " " + ShellQuote(url) + " " + kTool +
+      " search_docs 'query=rollback runbook'");
+  const std::string log = spinel::testing::ReadWholeFile(dir.File("tool-runner.log"));
+  REQUIRE_MESSAGE(client.exit_code == 0, client.Describe() << "\n" << log << agent.Log());
+  return json::parse(client.out);
+}
+
+// alice's delegation token for the tool runner, exchanged by the model server with the CLI
+// (the same WIT-SVID and key `api fetch wit` wrote: the agent keeps one until renewal).
+void ExchangeForAlice(const spinel::testing::TestUserIssuer& idp, const std::string& creds,
+                      const AgentProcess& agent) {
+  const std::string user_file = creds + "/alice.jwt";
+  std::ofstream(user_file) << idp.Token("alice") << "\n";
+  REQUIRE(::chown(user_file.c_str(), kModelUid, kModelUid) == 0);
+  CommandResult exchanged =
+      agent.Api("token exchange --subject-token-file " + ShellQuote(user_file) + " --audience " +
+                    std::string(kTool) + " --output json",
+                kModelUid);
+  REQUIRE_MESSAGE(exchanged.exit_code == 0, exchanged.Describe());
+  std::ofstream(creds + "/delegation.jwt")
+      << json::parse(exchanged.out)["access_token"].get<std::string>() << "\n";
+}
+
 }  // namespace
 
-TEST_CASE("MCP: the official TypeScript SDK lists and calls tools with WIT + WPT") {
+TEST_CASE("MCP: the official TypeScript SDK lists and calls tools with WIT + WPT, for a user") {
   const std::string node_dir = NodeDir();
   REQUIRE_MESSAGE(std::filesystem::exists(node_dir + "/node_modules/@modelcontextprotocol/sdk"),
                   "run scripts/setup.sh: no MCP SDK in " << node_dir);
   TempDir dir;
-  ServerProcess server(dir);
+  const spinel::testing::TestUserIssuer idp;
+  ServerProcess server(dir, idp.Zones(dir));
   auto [token, agent_id] = spinel::testing::StartServerForAgent(dir, server);
   spinel::testing::Register(server, kModel, agent_id, kModelUid);
   spinel::testing::Register(server, kTool, agent_id, kToolUid);
@@ -93,26 +127,33 @@ TEST_CASE("MCP: the official TypeScript SDK lists and calls tools with WIT + WPT
   spinel::testing::ChildProcess tool_runner;
   const int port = StartToolRunner(dir, agent, tool_runner);
   const std::string creds = ClientCredentials(dir, agent);
-
   const std::string url = "https://127.0.0.1:" + std::to_string(port) + "/mcp";
-  CommandResult client = spinel::testing::RunCommand(
-      "/usr/bin/env node " +
-      ShellQuote(spinel::testing::SourceDir() + "/tests/integration/mcp_client.mjs") + " " +
-      ShellQuote(node_dir) + " " + ShellQuote(creds) + " " + ShellQuote(url) + " " + kTool +
-      " search_docs 'query=rollback runbook'");
-  const std::string log = spinel::testing::ReadWholeFile(dir.File("tool-runner.log"));
-  REQUIRE_MESSAGE(client.exit_code == 0, client.Describe() << "\n" << log << agent.Log());
-  json out = json::parse(client.out);
+
+  // On behalf of nobody: the MCP session works, the tool call is DENY (a user is required).
+  json out = RunSdkClient(node_dir, creds, url, dir, agent);
   CHECK(out["server"]["name"] == "tool-runner");
   CHECK(out["session"] == "issued");
   CHECK(out["protocol"] == "2025-06-18");
   CHECK(out["tools"] ==
         json({"search_docs", "jira.create_ticket", "deploy.staging", "deploy.production"}));
   CHECK(out["call"]["isError"] == true);
-  const json verdict = out["call"]["structuredContent"];
+  json verdict = out["call"]["structuredContent"];
   CHECK(verdict["verdict"] == "DENY");
   CHECK(verdict["subject"] == kModel);
   CHECK_MESSAGE(spinel::testing::Contains(verdict["reason"], "requires a user"), verdict.dump());
-  CHECK_MESSAGE(spinel::testing::Contains(out["replay"], "400"), out.dump());
+  // The replayed WPT: the SDK reports the server's HTTP 400 with its JSON-RPC error.
+  CHECK_MESSAGE(spinel::testing::Contains(out["replay"], "WPT rejected: jti"), out.dump());
+
+  // On behalf of alice: the delegation token rides along, bound by every WPT.
+  ExchangeForAlice(idp, creds, agent);
+  out = RunSdkClient(node_dir, creds, url, dir, agent);
+  CHECK(out["call"]["isError"] == false);
+  verdict = out["call"]["structuredContent"];
+  CHECK(verdict["verdict"] == "ALLOW");
+  CHECK(verdict["user"] == "alice");
+  CHECK(verdict["actor_chain"] == json({kModel}));
+  CHECK_MESSAGE(spinel::testing::Contains(out["replay"], "WPT rejected: jti"), out.dump());
+  const std::string log = spinel::testing::ReadWholeFile(dir.File("tool-runner.log"));
   CHECK(spinel::testing::Contains(log, "search_docs on behalf of nobody: DENY"));
+  CHECK(spinel::testing::Contains(log, "search_docs for alice via " + std::string(kModel)));
 }

@@ -19,13 +19,13 @@
 
 #include "agent/authz/delegation_exchanger.h"
 #include "authorization.grpc.pb.h"
-#include "common/jwk.h"
 #include "common/jws.h"
 #include "common/jwt_encode.h"
 #include "common/private_jwk.h"
 #include "common/workload_proof_request.h"
 #include "common/wpt.h"
 #include "tests/integration/agent_process_util.h"
+#include "tests/integration/user_issuer_util.h"
 
 using nlohmann::json;
 using spinel::testing::AgentProcess;
@@ -39,8 +39,7 @@ namespace {
 constexpr int kWorkloadUid = 4121;
 constexpr char kModel[] = "spiffe://inference.ai.example.org/model-server";
 constexpr char kTarget[] = "https://tools.ai.example.org/mcp";
-// The user issuer the shipped inference zone trusts (audience spinel-inference).
-constexpr char kIdp[] = "https://users.demo.spinel.example";
+constexpr const char* kIdp = spinel::testing::kUserIssuer;
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -144,35 +143,6 @@ grpc::Status Verify(const AgentProcess& agent, const spinel::v1::WorkloadProof& 
       ->VerifyWorkloadProof(&context, request, response);
 }
 
-// The shipped zones (the inference zone trusts kIdp and allows delegation) with the issuer's
-// placeholder JWK Set replaced by the test IdP's key.
-std::string DelegationZones(const TempDir& dir, const spinel::common::PrivateKey& idp_key) {
-  const std::string zones = dir.File("zones");
-  std::filesystem::copy(spinel::testing::SourceDir() + "/trust-zones/zones", zones);
-  json jwk = *spinel::common::PublicKeyToJwk(*idp_key.Public());
-  jwk["kid"] = "idp-1";
-  jwk["use"] = "sig";
-  std::filesystem::remove(zones + "/demo-users.jwks.json");
-  WriteFile(zones + "/demo-users.jwks.json", json{{"keys", {jwk}}}.dump());
-  return zones;
-}
-
-// alice's token from the test IdP, for the agents.
-std::string UserToken(const spinel::common::PrivateKey& idp_key) {
-  const int64_t now = spinel::common::ToUnixSeconds(std::chrono::system_clock::now());
-  const json claims = {{"iss", kIdp},      {"sub", "alice"},    {"aud", "spinel-inference"},
-                       {"iat", now - 10},  {"exp", now + 3600}, {"email", "alice@example.org"},
-                       {"groups", {"sre"}}};
-  auto signer = spinel::common::JwsSigner::Create(idp_key, spinel::common::JwsAlgorithm::kEs256);
-  REQUIRE(signer.ok());
-  auto header =
-      spinel::common::EncodeJwtHeader(spinel::common::JwsAlgorithm::kEs256, "idp-1", "JWT");
-  REQUIRE(header.ok());
-  auto token = spinel::common::SignJwt(*signer, *header, claims);
-  REQUIRE(token.ok());
-  return *token;
-}
-
 }  // namespace
 
 TEST_CASE("workload proofs on the agent socket: Authorize and VerifyWorkloadProof") {
@@ -224,16 +194,15 @@ TEST_CASE("workload proofs on the agent socket: Authorize and VerifyWorkloadProo
 
 TEST_CASE("token exchange on the agent socket: a user token for a delegation token, then used") {
   TempDir dir;
-  auto idp_key = spinel::common::PrivateKey::Generate();
-  REQUIRE(idp_key.ok());
-  ServerProcess server(dir, DelegationZones(dir, *idp_key));
+  const spinel::testing::TestUserIssuer idp;
+  ServerProcess server(dir, idp.Zones(dir));
   auto [token, agent_id] = spinel::testing::StartServerForAgent(dir, server);
   spinel::testing::Register(server, kModel, agent_id, kWorkloadUid);
   AgentProcess agent(dir, server);
   agent.Start(token);
   FetchWit(dir, agent);  // waits until the workload is served
   const std::string user_file = dir.File("user.jwt");
-  WriteFile(user_file, UserToken(*idp_key) + "\n");
+  WriteFile(user_file, idp.Token("alice") + "\n");
   REQUIRE(::chown(user_file.c_str(), kWorkloadUid, kWorkloadUid) == 0);
 
   const std::string command = "token exchange --subject-token-file " + ShellQuote(user_file) +
