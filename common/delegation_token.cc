@@ -313,8 +313,8 @@ absl::StatusOr<DelegationToken> ValidateDelegationToken(
   SPINEL_ASSIGN_OR_RETURN(TrustDomain issuer, IssuerOf(jwt->claims));
   absl::StatusOr<PublicKey> key = source.FindDelegationAuthority(issuer, header.kid);
   if (!key.ok()) return Reject("key", key.status().message());
-  absl::Status verified =
-      VerifyJwsSignature(header.alg, *key, jwt->parts.signing_input, jwt->signature);
+  absl::Status verified = VerifyJwsSignature(options.signatures, header.alg, *key,
+                                             jwt->parts.signing_input, jwt->signature);
   if (!verified.ok()) return Reject("signature", verified.message());
   SPINEL_ASSIGN_OR_RETURN(ConfirmationKey confirmation, ReadConfirmation(jwt->claims));
   DelegationToken out{.claims = {.confirmation = std::move(confirmation)},

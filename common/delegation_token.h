@@ -64,6 +64,7 @@
 #include "common/jws.h"
 #include "common/keys.h"
 #include "common/spiffe_id.h"
+#include "common/verified_signature_cache.h"
 #include "common/wit_svid.h"
 
 namespace spinel::common {
@@ -170,6 +171,9 @@ struct DelegationValidationOptions {
   size_t max_chain = kMaxDelegationChain;
   Duration leeway = kDefaultDelegationLeeway;
   size_t max_token_bytes = kMaxDelegationTokenBytes;
+  // When set, a signature that verified before is not verified again (every other check still
+  // runs); it must outlive the validation.
+  VerifiedSignatureCache* signatures = nullptr;
 };
 
 struct DelegationToken {

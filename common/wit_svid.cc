@@ -178,7 +178,8 @@ absl::StatusOr<UnprovenWitSvid> ValidateWitSvid(std::string_view token,
   SPINEL_ASSIGN_OR_RETURN(SpiffeId subject, SubjectOf(jwt->claims));
   absl::StatusOr<PublicKey> key = authorities.FindWitAuthority(subject.trust_domain(), kid);
   if (!key.ok()) return Reject("key", key.status().message());
-  absl::Status verified = VerifyJwsSignature(alg, *key, jwt->parts.signing_input, jwt->signature);
+  absl::Status verified =
+      VerifyJwsSignature(options.signatures, alg, *key, jwt->parts.signing_input, jwt->signature);
   if (!verified.ok()) return Reject("signature", verified.message());
   TimePoint expires_at;
   SPINEL_RETURN_IF_ERROR(CheckTimes(jwt->claims, now, options.leeway, &expires_at));

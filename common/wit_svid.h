@@ -48,6 +48,7 @@
 #include "common/jws.h"
 #include "common/keys.h"
 #include "common/spiffe_id.h"
+#include "common/verified_signature_cache.h"
 
 namespace spinel::common {
 
@@ -119,6 +120,9 @@ class WitAuthoritySource {
 struct WitSvidValidationOptions {
   Duration leeway = kDefaultWitLeeway;
   size_t max_token_bytes = kMaxWitSvidBytes;
+  // When set, a signature that verified before is not verified again (every other check still
+  // runs); it must outlive the validation.
+  VerifiedSignatureCache* signatures = nullptr;
 };
 
 // A WIT-SVID whose signature, times and shape are valid, but whose presenter has NOT yet

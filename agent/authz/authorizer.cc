@@ -182,7 +182,7 @@ absl::StatusOr<common::SpiffeId> Authorizer::Prove(const spinel::v1::AuthorizeRe
   }
   SPINEL_ASSIGN_OR_RETURN(ProvedWorkload proved,
                           ProveWorkloadProof(request.workload_proof(), request.audience(), snapshot,
-                                             replay_cache_, clock_.Now()));
+                                             replay_cache_, clock_.Now(), &signatures_));
   if (proved.delegation.has_value()) {
     trace.proved = std::move(proved.delegation);
     trace.delegation = &*trace.proved;

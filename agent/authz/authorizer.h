@@ -47,6 +47,7 @@
 #include "authorization.pb.h"
 #include "common/clock.h"
 #include "common/replay_cache.h"
+#include "common/verified_signature_cache.h"
 #include "trust-zones/delegation_context.h"
 
 namespace spinel::agent {
@@ -95,6 +96,8 @@ class Authorizer {
   AuditForwarder& audit_;
   const common::Clock& clock_;
   SubjectProofCache proofs_;
+  // WIT-SVID and delegation token signatures verified before (workload_proof subjects).
+  common::VerifiedSignatureCache signatures_;
   std::unique_ptr<common::WptReplayCache> own_replay_cache_;  // when none was given
   common::WptReplayCache& replay_cache_;
 };

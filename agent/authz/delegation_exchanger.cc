@@ -106,9 +106,9 @@ absl::StatusOr<TokenExchangeResponse> DelegationExchanger::Exchange(
       {std::string(common::kWorkloadIdentityTokenHeader), request.wit_svid()},
       {std::string(common::kWorkloadProofTokenHeader), request.wpt()},
       {std::string(common::kAuthorizationHeader), StrCat("Bearer ", request.subject_token())}};
-  SPINEL_ASSIGN_OR_RETURN(
-      common::ProvenRequest proven,
-      ProveWorkloadRequest(headers, kTokenExchangeTarget, *snapshot, replay_cache_, clock_.Now()));
+  SPINEL_ASSIGN_OR_RETURN(common::ProvenRequest proven,
+                          ProveWorkloadRequest(headers, kTokenExchangeTarget, *snapshot,
+                                               replay_cache_, clock_.Now(), &signatures_));
   const common::ProvenWorkload& caller = proven.workload;
   SPINEL_ASSIGN_OR_RETURN(const CachedEntry* entry, CallerEntry(*snapshot, caller.subject));
   SPINEL_ASSIGN_OR_RETURN(std::string key, KeyOf(request, caller));

@@ -35,6 +35,7 @@
 #include "authorization.pb.h"
 #include "common/clock.h"
 #include "common/replay_cache.h"
+#include "common/verified_signature_cache.h"
 
 namespace spinel::agent {
 
@@ -59,6 +60,7 @@ class DelegationExchanger {
  private:
   IdentityCache& cache_;
   common::WptReplayCache& replay_cache_;
+  common::VerifiedSignatureCache signatures_;  // of the callers' WIT-SVIDs
   ExchangeBackend& backend_;
   const common::Clock& clock_;
   ExchangeCache exchanges_;

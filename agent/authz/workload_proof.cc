@@ -54,10 +54,13 @@ const zones::ZoneSet& ZonesOf(const CacheSnapshot& snapshot) {
 
 absl::StatusOr<common::ProvenRequest> ProveWorkloadRequest(
     const std::vector<common::HttpHeader>& headers, std::string_view target_uri,
-    const CacheSnapshot& snapshot, common::WptReplayCache& replay_cache, common::TimePoint now) {
+    const CacheSnapshot& snapshot, common::WptReplayCache& replay_cache, common::TimePoint now,
+    common::VerifiedSignatureCache* signatures) {
   SPINEL_RETURN_IF_ERROR(CheckShape(headers, target_uri));
   SnapshotAuthorities authorities(snapshot);
-  const common::WptVerifier wpt_verifier(authorities, replay_cache);
+  common::WptVerificationOptions options;
+  options.wit.signatures = signatures;
+  const common::WptVerifier wpt_verifier(authorities, replay_cache, std::move(options));
   // No Txn-Token trust is configured on the agent: a request carrying one is refused.
   const common::WorkloadProofRequestVerifier verifier(wpt_verifier, std::nullopt);
   return verifier.Verify(headers, target_uri, now);
@@ -67,14 +70,16 @@ absl::StatusOr<ProvedWorkload> ProveWorkloadProof(const spinel::v1::WorkloadProo
                                                   std::string_view audience,
                                                   const CacheSnapshot& snapshot,
                                                   common::WptReplayCache& replay_cache,
-                                                  common::TimePoint now) {
-  SPINEL_ASSIGN_OR_RETURN(
-      common::ProvenRequest request,
-      ProveWorkloadRequest(HeadersOf(proof), proof.target_uri(), snapshot, replay_cache, now));
+                                                  common::TimePoint now,
+                                                  common::VerifiedSignatureCache* signatures) {
+  SPINEL_ASSIGN_OR_RETURN(common::ProvenRequest request,
+                          ProveWorkloadRequest(HeadersOf(proof), proof.target_uri(), snapshot,
+                                               replay_cache, now, signatures));
   ProvedWorkload proved{std::move(request.workload), std::nullopt, std::nullopt};
   if (!request.access_token.has_value()) return proved;
   common::DelegationValidationOptions options;
   options.audience = audience.empty() ? proof.target_uri() : std::string(audience);
+  options.signatures = signatures;
   options.presenter =
       common::DelegationPresenter{proved.workload.subject, proved.workload.wit_svid.confirmation};
   SnapshotAuthorities authorities(snapshot);

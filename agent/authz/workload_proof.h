@@ -34,6 +34,7 @@
 #include "authorization.pb.h"
 #include "common/clock.h"
 #include "common/replay_cache.h"
+#include "common/verified_signature_cache.h"
 #include "common/workload_proof_request.h"
 #include "trust-zones/delegation_context.h"
 
@@ -53,16 +54,19 @@ struct ProvedWorkload {
 };
 
 // Steps 1 and 2 only: the caller and the bound access token (not validated). For callers that
-// give the access token another meaning (the token exchange's subject token).
+// give the access token another meaning (the token exchange's subject token). With
+// `signatures`, the WIT-SVID's signature is verified once per WIT-SVID (and a delegation
+// token's once per token), not once per request (common/verified_signature_cache.h); the WPT's
+// is always verified.
 absl::StatusOr<common::ProvenRequest> ProveWorkloadRequest(
     const std::vector<common::HttpHeader>& headers, std::string_view target_uri,
-    const CacheSnapshot& snapshot, common::WptReplayCache& replay_cache, common::TimePoint now);
+    const CacheSnapshot& snapshot, common::WptReplayCache& replay_cache, common::TimePoint now,
+    common::VerifiedSignatureCache* signatures = nullptr);
 
 // Steps 1 to 3.
-absl::StatusOr<ProvedWorkload> ProveWorkloadProof(const spinel::v1::WorkloadProof& proof,
-                                                  std::string_view audience,
-                                                  const CacheSnapshot& snapshot,
-                                                  common::WptReplayCache& replay_cache,
-                                                  common::TimePoint now);
+absl::StatusOr<ProvedWorkload> ProveWorkloadProof(
+    const spinel::v1::WorkloadProof& proof, std::string_view audience,
+    const CacheSnapshot& snapshot, common::WptReplayCache& replay_cache, common::TimePoint now,
+    common::VerifiedSignatureCache* signatures = nullptr);
 
 }  // namespace spinel::agent

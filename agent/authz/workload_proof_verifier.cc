@@ -42,7 +42,7 @@ absl::StatusOr<VerifyWorkloadProofResponse> WorkloadProofVerifier::Prove(
   if (!snapshot->synced) return absl::UnavailableError("no bundles received from the server yet");
   SPINEL_ASSIGN_OR_RETURN(ProvedWorkload proved,
                           ProveWorkloadProof(request.proof(), request.audience(), *snapshot,
-                                             replay_cache_, clock_.Now()));
+                                             replay_cache_, clock_.Now(), &signatures_));
   VerifyWorkloadProofResponse response;
   response.set_spiffe_id(proved.workload.subject.ToString());
   response.set_wit_expires_at(common::ToUnixSeconds(proved.workload.wit_svid.expires_at));

@@ -23,6 +23,7 @@
 #include "authorization.pb.h"
 #include "common/clock.h"
 #include "common/replay_cache.h"
+#include "common/verified_signature_cache.h"
 
 namespace spinel::agent {
 
@@ -44,6 +45,7 @@ class WorkloadProofVerifier {
 
   IdentityCache& cache_;
   common::WptReplayCache& replay_cache_;
+  common::VerifiedSignatureCache signatures_;  // of WIT-SVIDs and delegation tokens
   AuditForwarder& audit_;
   const common::Clock& clock_;
 };
