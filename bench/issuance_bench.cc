@@ -88,8 +88,8 @@ absl::Status ReportWit(Report& report, const CommonFlags& flags, server::Issuer&
     keys.push_back({std::move(public_key), common::JwsAlgorithm::kEs256});
   }
   auto mint_one = [&](size_t i) -> absl::Status {
-    return issuer.MintWitSvid(csrs[i % csrs.size()].id, keys[i % keys.size()],
-                              common::Duration::zero())
+    return issuer
+        .MintWitSvid(csrs[i % csrs.size()].id, keys[i % keys.size()], common::Duration::zero())
         .status();
   };
   SPINEL_RETURN_IF_ERROR(Measure(seconds / 10, mint_one).status());  // warm-up

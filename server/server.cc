@@ -47,7 +47,7 @@ struct Server::Impl {
   std::unique_ptr<BundleMerger> merger;     // every replica's bundles, merged
   std::unique_ptr<OwnBundles> own_bundles;  // the own trust domains' bundles, from `merger`
   std::unique_ptr<ZoneReloader> reloader;   // the one reload path (SIGHUP and the admin API)
-  TrustedIssuerKeyring issuer_keys;          // the zones' trusted user issuers (token exchange)
+  TrustedIssuerKeyring issuer_keys;         // the zones' trusted user issuers (token exchange)
   Metrics metrics;
   std::unique_ptr<ServerSvid> server_svid;
   std::unique_ptr<AgentServiceImpl> agent_service;

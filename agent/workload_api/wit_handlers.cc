@@ -13,7 +13,6 @@ namespace {
 
 using common::StrCat;
 
-
 // A stream that is finished before it starts (a request refused before attestation).
 template <typename Response>
 class FinishedStream final : public grpc::ServerWriteReactor<Response> {
@@ -34,7 +33,10 @@ absl::Status CheckRequestedId(const std::string& spiffe_id) {
 
 absl::Status CheckOwnKeyRequest(const spinel::v1::MintWitSvidForKeyRequest& request) {
   if (absl::Status id = CheckRequestedId(request.spiffe_id()); !id.ok()) return id;
-  if (absl::Status key = common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk").status(); !key.ok()) return key;
+  if (absl::Status key =
+          common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk").status();
+      !key.ok())
+    return key;
   if (request.proof().empty()) return absl::InvalidArgumentError("proof must be specified");
   return absl::OkStatus();
 }
@@ -93,7 +95,8 @@ absl::Status WorkloadService::MintForOwnKey(const common::SelectorSet& selectors
   std::vector<const CachedEntry*> entries = WitEntries(*snapshot, selectors, request.spiffe_id());
   if (entries.empty()) return absl::PermissionDeniedError("no identity issued");
   const CachedEntry& entry = *entries.front();
-  absl::StatusOr<common::ConfirmationKey> key = common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk");
+  absl::StatusOr<common::ConfirmationKey> key =
+      common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk");
   if (!key.ok()) return key.status();
   absl::Status proved = common::VerifyWitKeyProof(request.proof(), *key, request.spiffe_id(),
                                                   clock_.Now(), wit_key_proofs_);

@@ -46,8 +46,8 @@ absl::StatusOr<common::PublicKey> OwnDelegationAuthorities::FindDelegationAuthor
   }
   const common::PublicKey* key = bundle->FindJwtAuthority(kid);
   if (key == nullptr) {
-    return absl::NotFoundError(common::StrCat("no key ", kid, " in the bundle of ",
-                                              trust_domain.name()));
+    return absl::NotFoundError(
+        common::StrCat("no key ", kid, " in the bundle of ", trust_domain.name()));
   }
   return *key;
 }

@@ -53,8 +53,8 @@ class OwnBundles {
 class OwnDelegationAuthorities final : public common::DelegationAuthoritySource {
  public:
   explicit OwnDelegationAuthorities(const OwnBundles& bundles) : bundles_(bundles) {}
-  absl::StatusOr<common::PublicKey> FindDelegationAuthority(
-      const common::TrustDomain& trust_domain, std::string_view kid) const override;
+  absl::StatusOr<common::PublicKey> FindDelegationAuthority(const common::TrustDomain& trust_domain,
+                                                            std::string_view kid) const override;
 
  private:
   const OwnBundles& bundles_;

@@ -133,27 +133,23 @@ absl::StatusOr<IssuedWitSvid> Issuer::MintWitSvid(const common::SpiffeId& id,
   return result;
 }
 
-absl::StatusOr<IssuedDelegationToken> Issuer::SignDelegationToken(
-    common::DelegationClaims claims) {
+absl::StatusOr<IssuedDelegationToken> Issuer::SignDelegationToken(common::DelegationClaims claims) {
   const common::TimePoint start = clock_.Now();
   if (claims.actors.empty()) return absl::InvalidArgumentError("a delegation needs an actor");
   const common::SpiffeId actor = claims.actors.front();
-  absl::StatusOr<IssuedDelegationToken> result =
-      [&]() -> absl::StatusOr<IssuedDelegationToken> {
+  absl::StatusOr<IssuedDelegationToken> result = [&]() -> absl::StatusOr<IssuedDelegationToken> {
     SPINEL_ASSIGN_OR_RETURN(std::shared_ptr<const AuthoritySnapshot> snapshot, SnapshotFor(actor));
     if (!snapshot->delegation_signer || snapshot->active_jwt == nullptr) {
-      return absl::UnavailableError(
-          StrCat("no active JWT key for ", actor.trust_domain().name()));
+      return absl::UnavailableError(StrCat("no active JWT key for ", actor.trust_domain().name()));
     }
     claims.expires_at = std::min(claims.expires_at, snapshot->active_jwt->not_after);
     if (claims.expires_at <= claims.issued_at) {
-      return absl::UnavailableError(StrCat("the JWT key of ", actor.trust_domain().name(),
-                                           " expires too soon to sign"));
+      return absl::UnavailableError(
+          StrCat("the JWT key of ", actor.trust_domain().name(), " expires too soon to sign"));
     }
     SPINEL_ASSIGN_OR_RETURN(common::MintedDelegationToken minted,
                             snapshot->delegation_signer->Mint(claims));
-    return IssuedDelegationToken{std::move(minted.token), std::move(minted.jti),
-                                 claims.expires_at};
+    return IssuedDelegationToken{std::move(minted.token), std::move(minted.jti), claims.expires_at};
   }();
   Observe("delegation", actor, start, result.ok());
   return result;

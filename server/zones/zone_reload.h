@@ -5,8 +5,8 @@
 // trust-zones/zone_loader.h; errors are InvalidArgument "<file>:<line>:<column>: ..."), plus
 // the checks that need the server's configuration: no zone uses the control-plane trust domain
 // and every `upstream_authorities` key names a zone; and every trusted issuer's JWKS file is
-// read (zones::CheckTrustedIssuerKeys: a zone whose user issuer keys are missing is refused). `spinel-server zone validate` runs the
-// same function offline.
+// read (zones::CheckTrustedIssuerKeys: a zone whose user issuer keys are missing is refused).
+// `spinel-server zone validate` runs the same function offline.
 //
 // ZoneReloader::Reload is all or nothing. In order:
 //   1. LoadZoneGeneration (an invalid change is refused whole);

@@ -50,18 +50,18 @@ struct AgentApiSettings {
 
 // The parts the agent API uses (references; they must outlive the service and its streams).
 struct AgentApiDeps {
-  EntryStore& entries;            // the entries agents ask SVIDs for
-  AgentStore& agents;             // attested agents and join tokens
-  ApprovalStore& approvals;       // step-up approvals
-  AuditStore& audit;              // every SVID issued and every refusal
-  ChangeLog& changes;             // the revision sync updates carry
-  const ZoneState& zones;         // audit zone names, the server's own policy
-  Issuer& issuer;                 // signs agent and workload SVIDs, mints JWT-SVIDs
-  AgentView& view;                // what each agent is authorized for and served
-  SyncHub& hub;                   // sync streams subscribe (the change feed wakes them)
-  const OwnBundles& own_bundles;  // the control bundle; the zones' delegation token keys
+  EntryStore& entries;                // the entries agents ask SVIDs for
+  AgentStore& agents;                 // attested agents and join tokens
+  ApprovalStore& approvals;           // step-up approvals
+  AuditStore& audit;                  // every SVID issued and every refusal
+  ChangeLog& changes;                 // the revision sync updates carry
+  const ZoneState& zones;             // audit zone names, the server's own policy
+  Issuer& issuer;                     // signs agent and workload SVIDs, mints JWT-SVIDs
+  AgentView& view;                    // what each agent is authorized for and served
+  SyncHub& hub;                       // sync streams subscribe (the change feed wakes them)
+  const OwnBundles& own_bundles;      // the control bundle; the zones' delegation token keys
   TrustedIssuerKeyring& issuer_keys;  // token exchange: the zones' trusted user issuers
-  Metrics& metrics;               // sync streams count the views they recompute
+  Metrics& metrics;                   // sync streams count the views they recompute
   const common::Clock& clock;
   AgentApiSettings settings;
 };

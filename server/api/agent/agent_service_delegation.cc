@@ -66,7 +66,8 @@ absl::StatusOr<AgentServiceImpl::ExchangeResult> AgentServiceImpl::Exchange(
         StrCat("token exchange refused: the zone of ", entry.spiffe_id.ToString(),
                " allows no delegation (no `delegation` in its zone file)"));
   }
-  SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key, common::ParseConfirmationJwkText(request.workload_jwk(), "workload_jwk"));
+  SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key,
+                          common::ParseConfirmationJwkText(request.workload_jwk(), "workload_jwk"));
   std::vector<common::TrustedIssuerKeys> trusted;
   for (IssuerKeys& issuer : deps_.issuer_keys.For(*zone)) trusted.push_back(std::move(issuer.keys));
   const OwnDelegationAuthorities delegation_keys(deps_.own_bundles);
@@ -74,10 +75,10 @@ absl::StatusOr<AgentServiceImpl::ExchangeResult> AgentServiceImpl::Exchange(
   common::ExchangeRequest exchange{entry.spiffe_id, std::move(key), request.audience(),
                                    std::nullopt};
   if (request.ttl_seconds() > 0) exchange.ttl = std::chrono::seconds(request.ttl_seconds());
-  SPINEL_ASSIGN_OR_RETURN(common::DelegationClaims planned,
-                          common::ExchangeSubjectToken(request.subject_token(), trust, exchange,
-                                                       zone->delegation.Limits(),
-                                                       deps_.clock.Now()));
+  SPINEL_ASSIGN_OR_RETURN(
+      common::DelegationClaims planned,
+      common::ExchangeSubjectToken(request.subject_token(), trust, exchange,
+                                   zone->delegation.Limits(), deps_.clock.Now()));
   SPINEL_ASSIGN_OR_RETURN(IssuedDelegationToken issued, deps_.issuer.SignDelegationToken(planned));
   return ExchangeResult{std::move(planned), std::move(issued)};
 }

@@ -25,7 +25,8 @@ void AgentServiceImpl::MintWitOne(const AttestedAgent& agent,
   std::string thumbprint;
   absl::StatusOr<IssuedWitSvid> issued = [&]() -> absl::StatusOr<IssuedWitSvid> {
     SPINEL_ASSIGN_OR_RETURN(entry, AuthorizedEntry(agent, parents, request.entry_id()));
-    SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key, common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk"));
+    SPINEL_ASSIGN_OR_RETURN(common::ConfirmationKey key,
+                            common::ParseConfirmationJwkText(request.public_jwk(), "public_jwk"));
     SPINEL_ASSIGN_OR_RETURN(thumbprint, common::JwkThumbprint(key.key));
     // The zone's wit_svid_ttl default, capped (entries carry no WIT lifetime of their own).
     return deps_.issuer.MintWitSvid(entry.spiffe_id, key, common::Duration::zero());

@@ -238,10 +238,9 @@ TEST_CASE("reload: a trusted issuer whose JWKS file cannot be read is refused, n
   CHECK(w.fixture.zones->Generation() == before);
 
   // With the file in place the same zones load, and the zone trusts the issuer.
-  WriteText(w.File("idp.jwks.json"),
-            R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",)"
-            R"("x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
-            R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})");
+  WriteText(w.File("idp.jwks.json"), R"({"keys":[{"kty":"EC","crv":"P-256","kid":"k1","use":"sig",)"
+                                     R"("x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",)"
+                                     R"("y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]})");
   auto applied = w.reloader.Reload();
   REQUIRE_MESSAGE(applied.ok(), applied.status().ToString());
   CHECK(Contains(w.fixture.zones->Get()->Find("inference")->trusted_issuers.at(0).jwks_file,
