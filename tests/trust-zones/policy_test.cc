@@ -247,7 +247,10 @@ TEST_CASE("policy: the shipped zones decide as documented") {
 }
 // clang-format on
 
-TEST_CASE("policy: Evaluate is fast (p99 well under 50 microseconds)") {
+// Speed is a benchmark figure (authorize_bench: every decision evaluates these zones), never a
+// timed test: this checks only that many evaluations over the shipped zones give the same
+// verdicts.
+TEST_CASE("policy: repeated evaluation over the shipped zones gives the same verdicts") {
   absl::StatusOr<ZoneSet> set = LoadZoneDir(ShippedZonesDir());
   REQUIRE(set.ok());
   const Zone* const zones[] = {set->Find("tool-execution"), set->Find("inference")};
@@ -258,21 +261,8 @@ TEST_CASE("policy: Evaluate is fast (p99 well under 50 microseconds)") {
       {"secret:tools/jira-token", "read", &context},
       {"dataset:nothing/matches/this", "list", &context},
   };
-  constexpr int kRounds = 20000;
-  std::vector<double> micros;
-  micros.reserve(kRounds);
+  constexpr int kRounds = 2000;
   size_t allowed = 0;
-  for (int i = 0; i < kRounds; ++i) {
-    const auto start = std::chrono::steady_clock::now();
-    Decision d = Evaluate(zones, requests[i % 4]);
-    const auto end = std::chrono::steady_clock::now();
-    allowed += d.allowed() ? 1 : 0;
-    micros.push_back(std::chrono::duration<double, std::micro>(end - start).count());
-  }
-  std::sort(micros.begin(), micros.end());
-  const double p50 = micros[kRounds / 2];
-  const double p99 = micros[kRounds * 99 / 100];
-  MESSAGE("Evaluate: p50 " << p50 << " us, p99 " << p99 << " us");
+  for (int i = 0; i < kRounds; ++i) allowed += Evaluate(zones, requests[i % 4]).allowed() ? 1 : 0;
   CHECK(allowed == kRounds / 2);
-  CHECK(p99 < 50.0);
 }
